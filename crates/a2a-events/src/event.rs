@@ -1,0 +1,531 @@
+//! The event envelope: [`A2aEvent`], what a publisher hands in ([`NewEvent`]) and what the
+//! queue hands out ([`StoredEvent`]).
+
+use std::fmt;
+use std::sync::{Arc, OnceLock};
+
+use bytes::Bytes;
+use serde::ser::SerializeStruct;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+use time::macros::format_description;
+
+use crate::error::EventDataError;
+use crate::ids::{EventId, PlanId};
+use crate::model::{ErrorPayload, TaskArtifactUpdateEvent, TaskState, TaskStatusUpdateEvent};
+
+/// A point in time, in UTC with millisecond precision, written as RFC 3339
+/// (`2026-11-24T10:00:00.000Z`).
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Timestamp(OffsetDateTime);
+
+impl Timestamp {
+    /// The current time.
+    #[must_use]
+    pub fn now() -> Self {
+        Self::from(OffsetDateTime::now_utc())
+    }
+
+    /// Parses RFC 3339 text with any offset; the result is moved to UTC and truncated to
+    /// milliseconds.
+    ///
+    /// # Errors
+    ///
+    /// The parser's message when the text is not RFC 3339.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        OffsetDateTime::parse(text, &Rfc3339)
+            .map(Self::from)
+            .map_err(|e| e.to_string())
+    }
+
+    /// The underlying date-time.
+    #[must_use]
+    pub const fn as_datetime(&self) -> OffsetDateTime {
+        self.0
+    }
+}
+
+impl From<OffsetDateTime> for Timestamp {
+    fn from(at: OffsetDateTime) -> Self {
+        let utc = at.to_offset(time::UtcOffset::UTC);
+        let millis = utc.millisecond();
+        // Truncating to whole milliseconds cannot leave the valid range.
+        Self(utc.replace_millisecond(millis).unwrap_or(utc))
+    }
+}
+
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let format = format_description!(
+            "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+        );
+        let text = self.0.format(format).map_err(|_| fmt::Error)?;
+        f.write_str(&text)
+    }
+}
+
+impl fmt::Debug for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Timestamp({self})")
+    }
+}
+
+impl Serialize for Timestamp {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Timestamp {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        Self::parse(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+/// What an event reports; its wire name is the SSE `event:` field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EventKind {
+    /// `status-update`: a [`TaskStatusUpdateEvent`].
+    StatusUpdate,
+    /// `artifact-update`: a [`TaskArtifactUpdateEvent`].
+    ArtifactUpdate,
+    /// `error`: an [`ErrorPayload`].
+    Error,
+}
+
+impl EventKind {
+    /// The wire name (`status-update`, `artifact-update`, `error`).
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::StatusUpdate => "status-update",
+            Self::ArtifactUpdate => "artifact-update",
+            Self::Error => "error",
+        }
+    }
+
+    /// Parses a wire name.
+    ///
+    /// # Errors
+    ///
+    /// [`EventDataError::UnknownKind`] for any other text.
+    pub fn parse(text: &str) -> Result<Self, EventDataError> {
+        match text {
+            "status-update" => Ok(Self::StatusUpdate),
+            "artifact-update" => Ok(Self::ArtifactUpdate),
+            "error" => Ok(Self::Error),
+            other => Err(EventDataError::UnknownKind(other.to_owned())),
+        }
+    }
+}
+
+impl fmt::Display for EventKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The typed content of an event, one variant per [`EventKind`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum EventPayload {
+    /// A task changed status.
+    StatusUpdate(TaskStatusUpdateEvent),
+    /// A task produced (part of) an artifact.
+    ArtifactUpdate(TaskArtifactUpdateEvent),
+    /// Something failed.
+    Error(ErrorPayload),
+}
+
+impl EventPayload {
+    /// The payload's kind.
+    #[must_use]
+    pub const fn kind(&self) -> EventKind {
+        match self {
+            Self::StatusUpdate(_) => EventKind::StatusUpdate,
+            Self::ArtifactUpdate(_) => EventKind::ArtifactUpdate,
+            Self::Error(_) => EventKind::Error,
+        }
+    }
+
+    /// The terminal state this payload puts its plan in, if it is a status update to one.
+    #[must_use]
+    pub fn terminal_state(&self) -> Option<TaskState> {
+        match self {
+            Self::StatusUpdate(update) if update.status.state.is_terminal() => {
+                Some(update.status.state)
+            }
+            _ => None,
+        }
+    }
+
+    /// Builds a payload from a kind name and its JSON `data`.
+    ///
+    /// # Errors
+    ///
+    /// [`EventDataError`] when the kind is unknown or `data` does not have its shape.
+    pub fn from_parts(kind: EventKind, data: serde_json::Value) -> Result<Self, EventDataError> {
+        fn read<T: serde::de::DeserializeOwned>(
+            kind: EventKind,
+            data: serde_json::Value,
+        ) -> Result<T, EventDataError> {
+            serde_json::from_value(data).map_err(|e| EventDataError::InvalidData {
+                kind: kind.as_str(),
+                message: e.to_string(),
+            })
+        }
+        Ok(match kind {
+            EventKind::StatusUpdate => Self::StatusUpdate(read(kind, data)?),
+            EventKind::ArtifactUpdate => Self::ArtifactUpdate(read(kind, data)?),
+            EventKind::Error => Self::Error(read(kind, data)?),
+        })
+    }
+
+    /// Serializes only the `data` member (the A2A object, without envelope).
+    fn serialize_data<S: SerializeStruct>(&self, out: &mut S) -> Result<(), S::Error> {
+        match self {
+            Self::StatusUpdate(v) => out.serialize_field("data", v),
+            Self::ArtifactUpdate(v) => out.serialize_field("data", v),
+            Self::Error(v) => out.serialize_field("data", v),
+        }
+    }
+}
+
+/// An event as delivered: the payload, the plan it belongs to, the id the queue gave it and
+/// when it was published.
+///
+/// Its JSON is the `data:` line of an SSE frame:
+///
+/// ```
+/// # use a2a_events::*;
+/// let json = r#"{"id":"42","planId":"plan-7","kind":"status-update","timestamp":"2026-11-24T10:00:00.000Z","data":{"taskId":"plan-7","contextId":"ctx-1","status":{"state":"TASK_STATE_WORKING"}}}"#;
+/// let event: A2aEvent = serde_json::from_str(json)?;
+/// assert_eq!(event.payload.kind(), EventKind::StatusUpdate);
+/// assert_eq!(serde_json::to_string(&event)?, json);
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct A2aEvent {
+    /// Position in the queue.
+    pub id: EventId,
+    /// The plan the event belongs to.
+    pub plan_id: PlanId,
+    /// When it was published (or the time its publisher gave).
+    pub timestamp: Timestamp,
+    /// What happened.
+    pub payload: EventPayload,
+}
+
+impl Serialize for A2aEvent {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut out = serializer.serialize_struct("A2aEvent", 5)?;
+        out.serialize_field("id", &self.id)?;
+        out.serialize_field("planId", &self.plan_id)?;
+        out.serialize_field("kind", &self.payload.kind())?;
+        out.serialize_field("timestamp", &self.timestamp)?;
+        self.payload.serialize_data(&mut out)?;
+        out.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for A2aEvent {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Wire {
+            id: EventId,
+            plan_id: PlanId,
+            kind: EventKind,
+            timestamp: Timestamp,
+            data: serde_json::Value,
+        }
+        let wire = Wire::deserialize(deserializer)?;
+        let payload =
+            EventPayload::from_parts(wire.kind, wire.data).map_err(serde::de::Error::custom)?;
+        Ok(Self {
+            id: wire.id,
+            plan_id: wire.plan_id,
+            timestamp: wire.timestamp,
+            payload,
+        })
+    }
+}
+
+/// An event handed to a queue for publishing; the queue assigns its id.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewEvent {
+    /// The plan the event belongs to.
+    pub plan_id: PlanId,
+    /// What happened.
+    pub payload: EventPayload,
+    /// When it happened; `None` means "now, at publish time".
+    pub timestamp: Option<Timestamp>,
+}
+
+impl NewEvent {
+    /// An event for `plan_id`, stamped at publish time.
+    #[must_use]
+    pub const fn new(plan_id: PlanId, payload: EventPayload) -> Self {
+        Self {
+            plan_id,
+            payload,
+            timestamp: None,
+        }
+    }
+
+    /// Reads the body of a publish request, `{"kind": ..., "data": {...}, "timestamp"?: ...}`,
+    /// for `plan_id`. Unknown top-level members are refused.
+    ///
+    /// ```
+    /// # use a2a_events::*;
+    /// let plan = PlanId::new("plan-1")?;
+    /// let body = br#"{"kind":"error","data":{"code":1,"message":"boom"}}"#;
+    /// let event = NewEvent::from_publish_body(plan, body)?;
+    /// assert_eq!(event.payload.kind(), EventKind::Error);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`EventDataError`] naming what is wrong with the body.
+    pub fn from_publish_body(plan_id: PlanId, body: &[u8]) -> Result<Self, EventDataError> {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Body {
+            kind: String,
+            data: serde_json::Value,
+            #[serde(default)]
+            timestamp: Option<Timestamp>,
+        }
+        let body: Body =
+            serde_json::from_slice(body).map_err(|e| EventDataError::InvalidJson(e.to_string()))?;
+        let kind = EventKind::parse(&body.kind)?;
+        Ok(Self {
+            plan_id,
+            payload: EventPayload::from_parts(kind, body.data)?,
+            timestamp: body.timestamp,
+        })
+    }
+}
+
+/// A published event as the queue keeps and shares it.
+///
+/// It was serialized to JSON once, at publish time; every subscriber receives the same
+/// `Arc<StoredEvent>` and so the same JSON bytes. A transport can also cache its own
+/// encoding of the event (the SSE frame) once, with [`StoredEvent::encoded`].
+pub struct StoredEvent {
+    id: EventId,
+    plan_id: PlanId,
+    kind: EventKind,
+    terminal: bool,
+    json: Bytes,
+    encoded: OnceLock<Bytes>,
+}
+
+/// A stored event shared by every subscriber that receives it.
+pub type SharedEvent = Arc<StoredEvent>;
+
+impl StoredEvent {
+    /// Serializes `event` into a shareable stored event.
+    ///
+    /// # Errors
+    ///
+    /// serde's message when the payload cannot be serialized.
+    pub fn new(event: &A2aEvent) -> Result<Self, String> {
+        let json = serde_json::to_vec(event).map_err(|e| e.to_string())?;
+        Ok(Self {
+            id: event.id,
+            plan_id: event.plan_id.clone(),
+            kind: event.payload.kind(),
+            terminal: event.payload.terminal_state().is_some(),
+            json: Bytes::from(json),
+            encoded: OnceLock::new(),
+        })
+    }
+
+    /// The event's id.
+    #[must_use]
+    pub const fn id(&self) -> EventId {
+        self.id
+    }
+
+    /// The plan it belongs to.
+    #[must_use]
+    pub const fn plan_id(&self) -> &PlanId {
+        &self.plan_id
+    }
+
+    /// Its kind.
+    #[must_use]
+    pub const fn kind(&self) -> EventKind {
+        self.kind
+    }
+
+    /// Whether this event puts its plan in a terminal state.
+    #[must_use]
+    pub const fn is_terminal(&self) -> bool {
+        self.terminal
+    }
+
+    /// The event's JSON (the [`A2aEvent`] form), shared, never copied.
+    #[must_use]
+    pub const fn json(&self) -> &Bytes {
+        &self.json
+    }
+
+    /// Reads the JSON back into the typed form.
+    ///
+    /// # Errors
+    ///
+    /// [`EventDataError::InvalidJson`]; it does not happen for events this crate stored.
+    pub fn to_event(&self) -> Result<A2aEvent, EventDataError> {
+        serde_json::from_slice(&self.json).map_err(|e| EventDataError::InvalidJson(e.to_string()))
+    }
+
+    /// A transport's encoding of this event, computed by `encode` on first use and shared
+    /// afterwards: however many subscribers deliver it, the encoding runs once.
+    ///
+    /// One process uses one transport encoding per event (the SSE frame, here); the cache
+    /// holds whichever encoding was asked for first.
+    pub fn encoded(&self, encode: impl FnOnce(&Self) -> Bytes) -> Bytes {
+        self.encoded.get_or_init(|| encode(self)).clone()
+    }
+}
+
+impl fmt::Debug for StoredEvent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StoredEvent")
+            .field("id", &self.id)
+            .field("plan_id", &self.plan_id)
+            .field("kind", &self.kind)
+            .field("terminal", &self.terminal)
+            .field("json_len", &self.json.len())
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{ErrorPayload, TaskStatus};
+    use serde_json::json;
+
+    const LITERAL: &str = r#"{"id":"42","planId":"plan-7","kind":"status-update","timestamp":"2026-11-24T10:00:00.000Z","data":{"taskId":"plan-7","contextId":"ctx-1","status":{"state":"TASK_STATE_WORKING"}}}"#;
+
+    #[test]
+    fn envelope_matches_design_literal_byte_for_byte() {
+        let event: A2aEvent = serde_json::from_str(LITERAL).unwrap();
+        assert_eq!(event.id, EventId::new(42));
+        assert_eq!(event.plan_id.as_str(), "plan-7");
+        assert_eq!(serde_json::to_string(&event).unwrap(), LITERAL);
+    }
+
+    #[test]
+    fn envelope_rejects_unknown_kind_and_bad_data() {
+        let unknown = LITERAL.replace("status-update", "progress");
+        assert!(serde_json::from_str::<A2aEvent>(&unknown).is_err());
+        let bad = LITERAL.replace("TASK_STATE_WORKING", "RUNNING");
+        let err = serde_json::from_str::<A2aEvent>(&bad).unwrap_err();
+        assert!(
+            err.to_string().contains("invalid status-update data"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn timestamps_are_utc_milliseconds() {
+        let ts = Timestamp::parse("2026-11-24T12:00:00.123456+02:00").unwrap();
+        assert_eq!(ts.to_string(), "2026-11-24T10:00:00.123Z");
+        assert_eq!(format!("{ts:?}"), "Timestamp(2026-11-24T10:00:00.123Z)");
+        assert_eq!(ts.as_datetime().hour(), 10);
+        assert!(Timestamp::parse("yesterday").is_err());
+        let now = Timestamp::now().to_string();
+        assert_eq!(now.len(), "2026-11-24T10:00:00.000Z".len(), "{now}");
+        assert!(now.ends_with('Z'));
+        assert!(serde_json::from_value::<Timestamp>(json!("nope")).is_err());
+    }
+
+    #[test]
+    fn kinds_have_wire_names() {
+        for kind in [
+            EventKind::StatusUpdate,
+            EventKind::ArtifactUpdate,
+            EventKind::Error,
+        ] {
+            assert_eq!(EventKind::parse(kind.as_str()), Ok(kind));
+            assert_eq!(kind.to_string(), kind.as_str());
+            assert_eq!(serde_json::to_value(kind).unwrap(), json!(kind.as_str()));
+        }
+        assert_eq!(
+            EventKind::parse("x"),
+            Err(EventDataError::UnknownKind("x".into()))
+        );
+    }
+
+    #[test]
+    fn publish_body_is_validated() {
+        let plan = PlanId::new("p").unwrap();
+        let ok = br#"{"kind":"artifact-update","timestamp":"2026-01-01T00:00:00Z","data":{"taskId":"p","contextId":"c","artifact":{"artifactId":"a","parts":[{"text":"x"}]},"lastChunk":true}}"#;
+        let event = NewEvent::from_publish_body(plan.clone(), ok).unwrap();
+        assert_eq!(event.payload.kind(), EventKind::ArtifactUpdate);
+        assert_eq!(
+            event.timestamp.unwrap().to_string(),
+            "2026-01-01T00:00:00.000Z"
+        );
+        let cases: [(&[u8], &str); 4] = [
+            (b"not json", "invalid event JSON"),
+            (br#"{"kind":"status-update"}"#, "invalid event JSON"),
+            (br#"{"kind":"nope","data":{}}"#, "unknown event kind"),
+            (
+                br#"{"kind":"error","data":{"code":"x","message":"m"}}"#,
+                "invalid error data",
+            ),
+        ];
+        for (body, expected) in cases {
+            let err = NewEvent::from_publish_body(plan.clone(), body).unwrap_err();
+            assert!(err.to_string().contains(expected), "{err}");
+        }
+        let extra = br#"{"kind":"error","data":{"code":1,"message":"m"},"x":1}"#;
+        assert!(NewEvent::from_publish_body(plan, extra).is_err());
+    }
+
+    #[test]
+    fn stored_event_serializes_once_and_caches_one_encoding() {
+        let payload = EventPayload::StatusUpdate(TaskStatusUpdateEvent {
+            task_id: "t".into(),
+            context_id: "c".into(),
+            status: TaskStatus::from(TaskState::Failed),
+            metadata: None,
+        });
+        assert_eq!(payload.terminal_state(), Some(TaskState::Failed));
+        let event = A2aEvent {
+            id: EventId::new(1),
+            plan_id: PlanId::new("p").unwrap(),
+            timestamp: Timestamp::now(),
+            payload,
+        };
+        let stored = StoredEvent::new(&event).unwrap();
+        assert!(stored.is_terminal());
+        assert_eq!(stored.kind(), EventKind::StatusUpdate);
+        assert_eq!(stored.plan_id().as_str(), "p");
+        assert_eq!(stored.id(), EventId::new(1));
+        assert_eq!(stored.to_event().unwrap(), event);
+        let mut calls = 0;
+        let first = stored.encoded(|s| {
+            calls += 1;
+            s.json().clone()
+        });
+        let second = stored.encoded(|_| unreachable!("encoded twice"));
+        assert_eq!(calls, 1);
+        assert_eq!(first.as_ptr(), second.as_ptr());
+        assert!(format!("{stored:?}").contains("json_len"));
+        let error = EventPayload::Error(ErrorPayload {
+            code: 1,
+            message: "m".into(),
+            data: None,
+        });
+        assert_eq!(error.terminal_state(), None);
+    }
+}

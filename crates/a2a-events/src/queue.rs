@@ -1,0 +1,545 @@
+//! [`A2aEventQueue`]: the in-memory publish/subscribe queue.
+
+use std::collections::{HashMap, VecDeque};
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::task::Waker;
+
+use parking_lot::Mutex;
+use slab::Slab;
+
+use crate::error::{ConfigError, PublishError, SubscribeError};
+use crate::event::{A2aEvent, NewEvent, SharedEvent, StoredEvent, Timestamp};
+use crate::ids::{EventId, PlanId};
+use crate::subscription::{ResetNotice, Subscription, SubscriptionItem};
+
+/// Bound on what one subscriber may have waiting, undelivered.
+///
+/// When a new event would exceed either bound, that subscription ends with a
+/// [`lagged`](SubscriptionItem::Lagged) notice. A single event larger than `bytes` is still
+/// accepted into an empty buffer, so an oversized event cannot make a subscriber lag forever.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BufferLimits {
+    /// Most events waiting.
+    pub events: usize,
+    /// Most JSON bytes waiting.
+    pub bytes: usize,
+}
+
+impl BufferLimits {
+    /// 256 events or 1 MiB, whichever is reached first.
+    pub const DEFAULT: Self = Self {
+        events: 256,
+        bytes: 1 << 20,
+    };
+}
+
+impl Default for BufferLimits {
+    fn default() -> Self {
+        Self::DEFAULT
+    }
+}
+
+/// Sizes of an [`A2aEventQueue`]. The defaults suit a single server with a few thousand
+/// subscribers; every field can be changed before [`A2aEventQueue::with_config`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueConfig {
+    /// Most events kept for resume (default 1024). `0` keeps none.
+    pub history_events: usize,
+    /// Most JSON bytes kept for resume (default 8 MiB).
+    pub history_bytes: usize,
+    /// Per-subscriber buffer used when a subscription asks for none of its own.
+    pub buffer: BufferLimits,
+    /// How many finished plans the queue remembers, to refuse late publishes and answer
+    /// resumes past their end (default 10,000; the oldest is forgotten first).
+    pub finished_plans: usize,
+}
+
+impl Default for QueueConfig {
+    fn default() -> Self {
+        Self {
+            history_events: 1024,
+            history_bytes: 8 << 20,
+            buffer: BufferLimits::DEFAULT,
+            finished_plans: 10_000,
+        }
+    }
+}
+
+/// What to subscribe to.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SubscribeRequest {
+    /// Only this plan's events; `None` for every plan.
+    pub plan: Option<PlanId>,
+    /// Replay retained events after this id first (a client's `Last-Event-ID`); `None` to
+    /// start with the next event published.
+    pub after: Option<EventId>,
+    /// This subscriber's buffer; `None` for the queue's default.
+    pub buffer: Option<BufferLimits>,
+}
+
+impl SubscribeRequest {
+    /// Every plan's events, from now on.
+    #[must_use]
+    pub fn all() -> Self {
+        Self::default()
+    }
+
+    /// Only `plan`'s events, from now on.
+    #[must_use]
+    pub fn plan(plan: PlanId) -> Self {
+        Self {
+            plan: Some(plan),
+            ..Self::default()
+        }
+    }
+
+    /// Replays retained events after `id` before going live.
+    #[must_use]
+    pub const fn after(mut self, id: EventId) -> Self {
+        self.after = Some(id);
+        self
+    }
+
+    /// Uses `limits` for this subscriber's buffer.
+    #[must_use]
+    pub const fn buffer(mut self, limits: BufferLimits) -> Self {
+        self.buffer = Some(limits);
+        self
+    }
+}
+
+/// An in-memory, multi-producer, multi-consumer event queue with bounded history.
+///
+/// Cloning gives another handle to the same queue. When the last handle is dropped the
+/// queue closes, as if [`close`](Self::close) had been called. See the [crate docs](crate)
+/// for ordering, lag, reset and closing.
+pub struct A2aEventQueue {
+    shared: Arc<Shared>,
+}
+
+pub(crate) struct Shared {
+    state: Mutex<State>,
+    config: QueueConfig,
+    subscribers: AtomicUsize,
+    handles: AtomicUsize,
+    closed: AtomicBool,
+}
+
+struct State {
+    next_id: u64,
+    history: VecDeque<SharedEvent>,
+    history_bytes: usize,
+    unfiltered: Slab<Arc<Slot>>,
+    by_plan: HashMap<PlanId, Slab<Arc<Slot>>>,
+    finished: HashMap<PlanId, EventId>,
+    finished_order: VecDeque<PlanId>,
+}
+
+/// One subscriber's mailbox, shared between the queue (which fills it) and the
+/// [`Subscription`] (which drains it).
+pub(crate) struct Slot {
+    pub(crate) inbox: Mutex<Inbox>,
+    limits: BufferLimits,
+}
+
+pub(crate) struct Inbox {
+    pub(crate) events: VecDeque<SharedEvent>,
+    pub(crate) bytes: usize,
+    pub(crate) waker: Option<Waker>,
+    pub(crate) end: Option<SlotEnd>,
+}
+
+/// Why the queue stopped filling a slot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SlotEnd {
+    Lagged,
+    Closed,
+}
+
+/// Where a slot is registered, so that dropping its subscription removes exactly it.
+pub(crate) struct SlotKey {
+    plan: Option<PlanId>,
+    index: usize,
+}
+
+impl Slot {
+    /// Offers an event; `false` when the buffer overflowed and the slot is now lagged.
+    fn offer(&self, event: &SharedEvent, wakers: &mut Vec<Waker>) -> bool {
+        let len = event.json().len();
+        let mut inbox = self.inbox.lock();
+        let full = inbox.events.len() >= self.limits.events
+            || (inbox.bytes + len > self.limits.bytes && !inbox.events.is_empty());
+        if full {
+            inbox.end = Some(SlotEnd::Lagged);
+            inbox.events = VecDeque::new();
+            inbox.bytes = 0;
+        } else {
+            inbox.events.push_back(Arc::clone(event));
+            inbox.bytes += len;
+        }
+        wakers.extend(inbox.waker.take());
+        !full
+    }
+
+    fn end(&self, why: SlotEnd) -> Option<Waker> {
+        let mut inbox = self.inbox.lock();
+        inbox.end = Some(why);
+        inbox.events = VecDeque::new();
+        inbox.bytes = 0;
+        inbox.waker.take()
+    }
+}
+
+impl Shared {
+    pub(crate) fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
+    }
+
+    /// Removes a slot, unless it was removed already (lag, close) and its index reused.
+    pub(crate) fn unregister(&self, key: &SlotKey, slot: &Arc<Slot>) {
+        let mut state = self.state.lock();
+        let State {
+            unfiltered,
+            by_plan,
+            ..
+        } = &mut *state;
+        let slab = match &key.plan {
+            None => Some(unfiltered),
+            Some(plan) => by_plan.get_mut(plan),
+        };
+        if let Some(slab) = slab {
+            if slab.get(key.index).is_some_and(|s| Arc::ptr_eq(s, slot)) {
+                slab.remove(key.index);
+                self.subscribers.fetch_sub(1, Ordering::Relaxed);
+            }
+            if let Some(plan) = &key.plan {
+                if by_plan.get(plan).is_some_and(Slab::is_empty) {
+                    by_plan.remove(plan);
+                }
+            }
+        }
+    }
+}
+
+impl A2aEventQueue {
+    /// A queue with the default [`QueueConfig`].
+    #[must_use]
+    pub fn new() -> Self {
+        Self::build(QueueConfig::default())
+    }
+
+    /// A queue with `config`.
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError::EmptyBuffer`] when the default buffer allows no event or no byte.
+    pub fn with_config(config: QueueConfig) -> Result<Self, ConfigError> {
+        if config.buffer.events == 0 || config.buffer.bytes == 0 {
+            return Err(ConfigError::EmptyBuffer);
+        }
+        Ok(Self::build(config))
+    }
+
+    fn build(config: QueueConfig) -> Self {
+        let state = State {
+            next_id: 1,
+            history: VecDeque::new(),
+            history_bytes: 0,
+            unfiltered: Slab::new(),
+            by_plan: HashMap::new(),
+            finished: HashMap::new(),
+            finished_order: VecDeque::new(),
+        };
+        Self {
+            shared: Arc::new(Shared {
+                state: Mutex::new(state),
+                config,
+                subscribers: AtomicUsize::new(0),
+                handles: AtomicUsize::new(1),
+                closed: AtomicBool::new(false),
+            }),
+        }
+    }
+
+    /// The queue's configuration.
+    #[must_use]
+    pub fn config(&self) -> &QueueConfig {
+        &self.shared.config
+    }
+
+    /// Publishes `event` and returns the id it was given.
+    ///
+    /// The event is serialized once, stored in history, and handed to every matching
+    /// subscriber as a shared reference. This never waits for a subscriber: one whose
+    /// buffer is full is ended with a `lagged` notice instead. Subscribers are woken after
+    /// the queue's lock is released.
+    ///
+    /// # Errors
+    ///
+    /// [`PublishError::Closed`] after [`close`](Self::close);
+    /// [`PublishError::PlanFinished`] when the plan already reached a terminal state.
+    pub fn publish(&self, event: NewEvent) -> Result<EventId, PublishError> {
+        let mut wakers = Vec::new();
+        let id = {
+            let mut state = self.shared.state.lock();
+            if self.shared.is_closed() {
+                return Err(PublishError::Closed);
+            }
+            if let Some(&terminal) = state.finished.get(&event.plan_id) {
+                return Err(PublishError::PlanFinished {
+                    plan: event.plan_id,
+                    terminal,
+                });
+            }
+            let id = EventId::new(state.next_id);
+            let event = A2aEvent {
+                id,
+                plan_id: event.plan_id,
+                timestamp: event.timestamp.unwrap_or_else(Timestamp::now),
+                payload: event.payload,
+            };
+            let stored = Arc::new(StoredEvent::new(&event).map_err(PublishError::Serialize)?);
+            state.next_id += 1;
+            state.remember(&stored, &self.shared.config);
+            let dropped = state.fan_out(&stored, &mut wakers);
+            self.shared
+                .subscribers
+                .fetch_sub(dropped, Ordering::Relaxed);
+            id
+        };
+        for waker in wakers {
+            waker.wake();
+        }
+        Ok(id)
+    }
+
+    /// Subscribes to the queue.
+    ///
+    /// With `request.after`, retained events after that id are replayed first, then live
+    /// events follow with no gap and no duplicate at the seam. When events after `after`
+    /// are no longer retained (or `after` is ahead of the queue, as after a restart), a
+    /// [`reset`](SubscriptionItem::Reset) notice comes first and the replay starts at the
+    /// oldest retained event.
+    ///
+    /// # Errors
+    ///
+    /// [`SubscribeError::Closed`] after [`close`](Self::close);
+    /// [`SubscribeError::PlanFinished`] when `request.plan` already finished and `after`
+    /// is absent or at or past its terminal event: such a subscription could never
+    /// receive anything.
+    pub fn subscribe(&self, request: SubscribeRequest) -> Result<Subscription, SubscribeError> {
+        let limits = request.buffer.unwrap_or(self.shared.config.buffer);
+        let mut state = self.shared.state.lock();
+        if self.shared.is_closed() {
+            return Err(SubscribeError::Closed);
+        }
+        let finished = request
+            .plan
+            .as_ref()
+            .and_then(|plan| state.finished.get(plan).copied());
+        if let Some(terminal) = finished {
+            if request.after.is_none_or(|after| after >= terminal) {
+                return Err(SubscribeError::PlanFinished { terminal });
+            }
+        }
+        let replay = request
+            .after
+            .map(|after| state.replay(after, request.plan.as_ref()))
+            .unwrap_or_default();
+        // A finished plan gets its replay and nothing live: no slot is registered.
+        let slot = finished.is_none().then(|| {
+            let slot = Arc::new(Slot {
+                inbox: Mutex::new(Inbox {
+                    events: VecDeque::new(),
+                    bytes: 0,
+                    waker: None,
+                    end: None,
+                }),
+                limits,
+            });
+            let index = match &request.plan {
+                None => state.unfiltered.insert(Arc::clone(&slot)),
+                Some(plan) => state
+                    .by_plan
+                    .entry(plan.clone())
+                    .or_default()
+                    .insert(Arc::clone(&slot)),
+            };
+            self.shared.subscribers.fetch_add(1, Ordering::Relaxed);
+            let key = SlotKey {
+                plan: request.plan.clone(),
+                index,
+            };
+            (key, slot)
+        });
+        drop(state);
+        Ok(Subscription::new(
+            Arc::clone(&self.shared),
+            slot,
+            request.plan,
+            request.after,
+            replay,
+        ))
+    }
+
+    /// How many subscriptions currently receive live events. A subscription stops counting
+    /// as soon as it is dropped, lags, ends after its plan finished, or the queue closes.
+    #[must_use]
+    pub fn subscriber_count(&self) -> usize {
+        self.shared.subscribers.load(Ordering::Relaxed)
+    }
+
+    /// The id of the event that finished `plan`, if it finished and is still remembered.
+    #[must_use]
+    pub fn terminal_event(&self, plan: &PlanId) -> Option<EventId> {
+        self.shared.state.lock().finished.get(plan).copied()
+    }
+
+    /// The id of the newest event, or `None` before the first publish.
+    #[must_use]
+    pub fn last_event_id(&self) -> Option<EventId> {
+        let next = self.shared.state.lock().next_id;
+        (next > 1).then(|| EventId::new(next - 1))
+    }
+
+    /// Closes the queue: publishing and subscribing fail from now on, and every
+    /// subscription ends at its next poll (events still buffered for it are dropped, so a
+    /// slow client cannot hold a shutdown open). Calling it again does nothing.
+    pub fn close(&self) {
+        let wakers: Vec<Waker> = {
+            let mut state = self.shared.state.lock();
+            self.shared.closed.store(true, Ordering::Release);
+            let unfiltered = std::mem::take(&mut state.unfiltered);
+            let by_plan = std::mem::take(&mut state.by_plan);
+            let slots = unfiltered
+                .into_iter()
+                .chain(by_plan.into_values().flatten())
+                .map(|(_, slot)| slot);
+            let wakers = slots.filter_map(|slot| slot.end(SlotEnd::Closed)).collect();
+            self.shared.subscribers.store(0, Ordering::Relaxed);
+            wakers
+        };
+        for waker in wakers {
+            waker.wake();
+        }
+    }
+
+    /// Whether [`close`](Self::close) was called.
+    #[must_use]
+    pub fn is_closed(&self) -> bool {
+        self.shared.is_closed()
+    }
+}
+
+impl State {
+    /// Adds an event to history (evicting the oldest beyond the bounds) and records the end
+    /// of its plan when it is terminal.
+    fn remember(&mut self, event: &SharedEvent, config: &QueueConfig) {
+        if config.history_events > 0 {
+            self.history.push_back(Arc::clone(event));
+            self.history_bytes += event.json().len();
+            while self.history.len() > config.history_events
+                || (self.history_bytes > config.history_bytes && self.history.len() > 1)
+            {
+                if let Some(old) = self.history.pop_front() {
+                    self.history_bytes -= old.json().len();
+                }
+            }
+        }
+        if event.is_terminal() && config.finished_plans > 0 {
+            self.finished.insert(event.plan_id().clone(), event.id());
+            self.finished_order.push_back(event.plan_id().clone());
+            if self.finished_order.len() > config.finished_plans {
+                if let Some(old) = self.finished_order.pop_front() {
+                    self.finished.remove(&old);
+                }
+            }
+        }
+    }
+
+    /// Hands `event` to every matching slot; returns how many slots lagged and were removed.
+    fn fan_out(&mut self, event: &SharedEvent, wakers: &mut Vec<Waker>) -> usize {
+        let mut dropped = offer_all(&mut self.unfiltered, event, wakers);
+        if let Some(slab) = self.by_plan.get_mut(event.plan_id()) {
+            dropped += offer_all(slab, event, wakers);
+            if slab.is_empty() {
+                self.by_plan.remove(event.plan_id());
+            }
+        }
+        dropped
+    }
+
+    /// What a subscription resuming after `after` must see first.
+    fn replay(&self, after: EventId, plan: Option<&PlanId>) -> VecDeque<SubscriptionItem> {
+        let last = self.next_id - 1;
+        let oldest = self.history.front().map(|e| e.id());
+        let ahead = after.get() > last;
+        let lost = ahead
+            || match oldest {
+                Some(oldest) => after.get() + 1 < oldest.get(),
+                None => after.get() < last,
+            };
+        let mut items = VecDeque::new();
+        if lost {
+            items.push_back(SubscriptionItem::Reset(ResetNotice {
+                requested: after,
+                oldest_retained: oldest,
+            }));
+        }
+        // History holds consecutive ids, so the start is found by binary search.
+        let from = if ahead { 0 } else { after.get() };
+        let start = self.history.partition_point(|e| e.id().get() <= from);
+        items.extend(
+            self.history
+                .range(start..)
+                .filter(|e| plan.is_none_or(|plan| e.plan_id() == plan))
+                .map(|e| SubscriptionItem::Event(Arc::clone(e))),
+        );
+        items
+    }
+}
+
+fn offer_all(slab: &mut Slab<Arc<Slot>>, event: &SharedEvent, wakers: &mut Vec<Waker>) -> usize {
+    let before = slab.len();
+    slab.retain(|_, slot| slot.offer(event, wakers));
+    before - slab.len()
+}
+
+impl Default for A2aEventQueue {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Clone for A2aEventQueue {
+    fn clone(&self) -> Self {
+        self.shared.handles.fetch_add(1, Ordering::Relaxed);
+        Self {
+            shared: Arc::clone(&self.shared),
+        }
+    }
+}
+
+impl Drop for A2aEventQueue {
+    fn drop(&mut self) {
+        if self.shared.handles.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.close();
+        }
+    }
+}
+
+impl fmt::Debug for A2aEventQueue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("A2aEventQueue")
+            .field("subscribers", &self.subscriber_count())
+            .field("closed", &self.is_closed())
+            .field("config", &self.shared.config)
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+#[path = "queue_tests.rs"]
+mod tests;

@@ -1,0 +1,503 @@
+use std::task::Poll;
+
+use futures_core::{FusedStream, Stream};
+use futures_util::{FutureExt, StreamExt, future::poll_fn};
+
+use super::*;
+use crate::backend::EventBackend;
+use crate::event::EventPayload;
+use crate::model::{ErrorPayload, TaskState, TaskStatusUpdateEvent};
+use crate::subscription::LagNotice;
+
+fn plan(name: &str) -> PlanId {
+    PlanId::new(name).unwrap()
+}
+
+fn status(p: &str, state: TaskState) -> NewEvent {
+    NewEvent::new(
+        plan(p),
+        EventPayload::StatusUpdate(TaskStatusUpdateEvent {
+            task_id: p.into(),
+            context_id: "ctx".into(),
+            status: state.into(),
+            metadata: None,
+        }),
+    )
+}
+
+fn working(p: &str) -> NewEvent {
+    status(p, TaskState::Working)
+}
+
+fn error_with(p: &str, message: &str) -> NewEvent {
+    NewEvent::new(
+        plan(p),
+        EventPayload::Error(ErrorPayload {
+            code: 1,
+            message: message.into(),
+            data: None,
+        }),
+    )
+}
+
+/// Everything the subscription has ready now, without waiting.
+fn drain(sub: &mut Subscription) -> Vec<SubscriptionItem> {
+    let mut out = Vec::new();
+    while let Some(Some(item)) = sub.next().now_or_never() {
+        out.push(item);
+    }
+    out
+}
+
+fn ids(items: &[SubscriptionItem]) -> Vec<u64> {
+    items
+        .iter()
+        .filter_map(|i| match i {
+            SubscriptionItem::Event(e) => Some(e.id().get()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn small(history: usize) -> A2aEventQueue {
+    A2aEventQueue::with_config(QueueConfig {
+        history_events: history,
+        ..QueueConfig::default()
+    })
+    .unwrap()
+}
+
+#[test]
+fn ids_increase_in_publish_order() {
+    let queue = A2aEventQueue::new();
+    assert_eq!(queue.last_event_id(), None);
+    let a = queue.publish(working("a")).unwrap();
+    let b = queue.publish(working("b")).unwrap();
+    assert_eq!((a.get(), b.get()), (1, 2));
+    assert_eq!(queue.last_event_id(), Some(b));
+}
+
+#[test]
+fn filtered_subscribers_only_see_their_plan_and_all_see_everything() {
+    let queue = A2aEventQueue::new();
+    let mut a1 = queue.subscribe(SubscribeRequest::plan(plan("a"))).unwrap();
+    let mut a2 = queue.subscribe(SubscribeRequest::plan(plan("a"))).unwrap();
+    let mut all = queue.subscribe(SubscribeRequest::all()).unwrap();
+    assert_eq!(queue.subscriber_count(), 3);
+    for p in ["a", "b", "a", "c"] {
+        queue.publish(working(p)).unwrap();
+    }
+    assert_eq!(ids(&drain(&mut a1)), [1, 3]);
+    assert_eq!(ids(&drain(&mut a2)), [1, 3]);
+    assert_eq!(ids(&drain(&mut all)), [1, 2, 3, 4]);
+    assert_eq!(a1.plan(), Some(&plan("a")));
+    assert_eq!(a1.last_delivered(), Some(EventId::new(3)));
+}
+
+#[test]
+fn every_subscriber_shares_one_serialization() {
+    let queue = A2aEventQueue::new();
+    let mut subs: Vec<_> = (0..5)
+        .map(|_| queue.subscribe(SubscribeRequest::all()).unwrap())
+        .collect();
+    queue.publish(working("a")).unwrap();
+    let events: Vec<_> = subs
+        .iter_mut()
+        .map(|s| match drain(s).pop() {
+            Some(SubscriptionItem::Event(e)) => e,
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    for e in &events[1..] {
+        assert!(Arc::ptr_eq(e, &events[0]));
+    }
+}
+
+#[test]
+fn resume_replays_then_goes_live_without_gap_or_duplicate() {
+    let queue = A2aEventQueue::new();
+    for _ in 0..5 {
+        queue.publish(working("a")).unwrap();
+    }
+    let mut sub = queue
+        .subscribe(SubscribeRequest::all().after(EventId::new(2)))
+        .unwrap();
+    assert_eq!(sub.size_hint(), (3, None));
+    queue.publish(working("a")).unwrap();
+    assert_eq!(ids(&drain(&mut sub)), [3, 4, 5, 6]);
+    let mut at_end = queue
+        .subscribe(SubscribeRequest::all().after(EventId::new(6)))
+        .unwrap();
+    assert!(drain(&mut at_end).is_empty());
+}
+
+#[test]
+fn resume_filtered_replays_only_the_plan() {
+    let queue = A2aEventQueue::new();
+    for p in ["a", "b", "a", "b"] {
+        queue.publish(working(p)).unwrap();
+    }
+    let mut sub = queue
+        .subscribe(SubscribeRequest::plan(plan("b")).after(EventId::new(0)))
+        .unwrap();
+    assert_eq!(ids(&drain(&mut sub)), [2, 4]);
+}
+
+#[test]
+fn reset_when_history_no_longer_reaches_back() {
+    let queue = small(3);
+    for _ in 0..6 {
+        queue.publish(working("a")).unwrap();
+    }
+    let mut sub = queue
+        .subscribe(SubscribeRequest::all().after(EventId::new(1)))
+        .unwrap();
+    let items = drain(&mut sub);
+    match &items[0] {
+        SubscriptionItem::Reset(notice) => {
+            assert_eq!(notice.requested, EventId::new(1));
+            assert_eq!(notice.oldest_retained, Some(EventId::new(4)));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(ids(&items), [4, 5, 6]);
+    // Exactly at the edge of history: nothing was lost, no reset.
+    let mut edge = queue
+        .subscribe(SubscribeRequest::all().after(EventId::new(3)))
+        .unwrap();
+    assert_eq!(ids(&drain(&mut edge)), [4, 5, 6]);
+}
+
+#[test]
+fn reset_for_an_id_ahead_of_the_queue_replays_everything() {
+    let queue = A2aEventQueue::new();
+    queue.publish(working("a")).unwrap();
+    let mut sub = queue
+        .subscribe(SubscribeRequest::all().after(EventId::new(99)))
+        .unwrap();
+    let items = drain(&mut sub);
+    assert!(matches!(
+        items[0],
+        SubscriptionItem::Reset(ResetNotice { requested, oldest_retained: Some(o) })
+            if requested.get() == 99 && o.get() == 1
+    ));
+    assert_eq!(ids(&items), [1]);
+}
+
+#[test]
+fn reset_with_empty_history() {
+    let queue = small(0);
+    queue.publish(working("a")).unwrap();
+    let mut lost = queue
+        .subscribe(SubscribeRequest::all().after(EventId::new(0)))
+        .unwrap();
+    assert!(matches!(
+        drain(&mut lost)[..],
+        [SubscriptionItem::Reset(ResetNotice {
+            oldest_retained: None,
+            ..
+        })]
+    ));
+    let mut current = queue
+        .subscribe(SubscribeRequest::all().after(EventId::new(1)))
+        .unwrap();
+    assert!(drain(&mut current).is_empty());
+}
+
+#[test]
+fn history_is_bounded_by_bytes_too() {
+    let queue = A2aEventQueue::with_config(QueueConfig {
+        history_bytes: 1,
+        ..QueueConfig::default()
+    })
+    .unwrap();
+    for _ in 0..3 {
+        queue.publish(working("a")).unwrap();
+    }
+    // One event always stays, even above the byte bound.
+    let mut sub = queue
+        .subscribe(SubscribeRequest::all().after(EventId::new(2)))
+        .unwrap();
+    assert_eq!(ids(&drain(&mut sub)), [3]);
+}
+
+#[test]
+fn a_slow_subscriber_lags_alone() {
+    let queue = A2aEventQueue::new();
+    let tiny = BufferLimits {
+        events: 2,
+        bytes: 1 << 20,
+    };
+    let mut slow = queue
+        .subscribe(SubscribeRequest::all().buffer(tiny))
+        .unwrap();
+    let mut fast = queue.subscribe(SubscribeRequest::all()).unwrap();
+    queue.publish(working("a")).unwrap();
+    assert_eq!(ids(&drain(&mut slow)), [1]);
+    for _ in 0..3 {
+        queue.publish(working("a")).unwrap();
+    }
+    assert_eq!(
+        queue.subscriber_count(),
+        1,
+        "the lagged one is unregistered"
+    );
+    let items = drain(&mut slow);
+    assert!(matches!(
+        items[..],
+        [SubscriptionItem::Lagged(LagNotice {
+            last_delivered: Some(id)
+        })] if id.get() == 1
+    ));
+    assert!(slow.is_terminated());
+    assert_eq!(slow.size_hint(), (0, Some(0)));
+    assert_eq!(ids(&drain(&mut fast)), [1, 2, 3, 4]);
+}
+
+#[test]
+fn byte_bound_lags_but_admits_one_oversized_event() {
+    let queue = A2aEventQueue::new();
+    let limits = BufferLimits {
+        events: 100,
+        bytes: 10,
+    };
+    let mut sub = queue
+        .subscribe(SubscribeRequest::all().buffer(limits))
+        .unwrap();
+    queue.publish(working("a")).unwrap();
+    assert_eq!(ids(&drain(&mut sub)), [1], "oversized but buffer was empty");
+    queue.publish(working("a")).unwrap();
+    queue.publish(working("a")).unwrap();
+    let items = drain(&mut sub);
+    // The buffer is dropped on lag; the notice names the last event delivered.
+    assert!(matches!(
+        items[..],
+        [SubscriptionItem::Lagged(LagNotice { last_delivered: Some(id) })] if id.get() == 1
+    ));
+}
+
+#[test]
+fn a_filtered_subscription_ends_after_its_terminal_event() {
+    let queue = A2aEventQueue::new();
+    let mut sub = queue.subscribe(SubscribeRequest::plan(plan("a"))).unwrap();
+    let mut all = queue.subscribe(SubscribeRequest::all()).unwrap();
+    queue.publish(working("a")).unwrap();
+    let done = queue.publish(status("a", TaskState::Completed)).unwrap();
+    assert_eq!(ids(&drain(&mut sub)), [1, 2]);
+    assert!(sub.is_terminated());
+    assert_eq!(queue.subscriber_count(), 1);
+    assert_eq!(queue.terminal_event(&plan("a")), Some(done));
+    assert_eq!(
+        queue.publish(working("a")),
+        Err(PublishError::PlanFinished {
+            plan: plan("a"),
+            terminal: done
+        })
+    );
+    // The unfiltered subscription goes on.
+    queue.publish(working("b")).unwrap();
+    assert_eq!(ids(&drain(&mut all)), [1, 2, 3]);
+}
+
+#[test]
+fn subscribing_to_a_finished_plan() {
+    let queue = A2aEventQueue::new();
+    queue.publish(working("a")).unwrap();
+    queue.publish(status("a", TaskState::Failed)).unwrap();
+    let refused = |after: Option<u64>| {
+        let mut request = SubscribeRequest::plan(plan("a"));
+        request.after = after.map(EventId::new);
+        queue.subscribe(request).unwrap_err()
+    };
+    let finished = SubscribeError::PlanFinished {
+        terminal: EventId::new(2),
+    };
+    assert_eq!(refused(None), finished);
+    assert_eq!(refused(Some(2)), finished);
+    assert_eq!(refused(Some(7)), finished);
+    let mut tail = queue
+        .subscribe(SubscribeRequest::plan(plan("a")).after(EventId::new(1)))
+        .unwrap();
+    assert_eq!(queue.subscriber_count(), 0, "nothing live to wait for");
+    assert_eq!(ids(&drain(&mut tail)), [2]);
+    assert!(tail.next().now_or_never().unwrap().is_none());
+}
+
+#[test]
+fn a_finished_plan_whose_end_left_history_still_ends() {
+    let queue = small(1);
+    queue.publish(working("a")).unwrap();
+    queue.publish(status("a", TaskState::Canceled)).unwrap();
+    queue.publish(working("b")).unwrap();
+    let mut sub = queue
+        .subscribe(SubscribeRequest::plan(plan("a")).after(EventId::new(0)))
+        .unwrap();
+    let items = drain(&mut sub);
+    assert!(matches!(items[..], [SubscriptionItem::Reset(_)]));
+    assert!(sub.is_terminated());
+}
+
+#[test]
+fn finished_plans_are_forgotten_oldest_first() {
+    let queue = A2aEventQueue::with_config(QueueConfig {
+        finished_plans: 1,
+        ..QueueConfig::default()
+    })
+    .unwrap();
+    queue.publish(status("a", TaskState::Rejected)).unwrap();
+    queue.publish(status("b", TaskState::Completed)).unwrap();
+    assert_eq!(queue.terminal_event(&plan("a")), None);
+    assert_eq!(queue.terminal_event(&plan("b")), Some(EventId::new(2)));
+    queue.publish(working("a")).unwrap();
+}
+
+#[test]
+fn dropping_a_subscription_unregisters_it_at_once() {
+    let queue = A2aEventQueue::new();
+    let a = queue.subscribe(SubscribeRequest::plan(plan("a"))).unwrap();
+    let b = queue.subscribe(SubscribeRequest::all()).unwrap();
+    assert_eq!(queue.subscriber_count(), 2);
+    drop(a);
+    assert_eq!(queue.subscriber_count(), 1);
+    drop(b);
+    assert_eq!(queue.subscriber_count(), 0);
+}
+
+#[test]
+fn a_lagged_subscription_dropped_late_does_not_remove_its_successor() {
+    let queue = A2aEventQueue::new();
+    let one = BufferLimits {
+        events: 1,
+        bytes: 1 << 20,
+    };
+    let old = queue
+        .subscribe(SubscribeRequest::plan(plan("a")).buffer(one))
+        .unwrap();
+    queue.publish(working("a")).unwrap();
+    queue.publish(working("a")).unwrap(); // `old` lags and leaves the index
+    let mut new = queue.subscribe(SubscribeRequest::plan(plan("a"))).unwrap();
+    drop(old);
+    assert_eq!(queue.subscriber_count(), 1);
+    queue.publish(working("a")).unwrap();
+    assert_eq!(ids(&drain(&mut new)), [3]);
+}
+
+#[tokio::test]
+async fn a_waiting_subscriber_is_woken_by_publish() {
+    let queue = A2aEventQueue::new();
+    let mut sub = queue.subscribe(SubscribeRequest::all()).unwrap();
+    let publisher = queue.clone();
+    let task = tokio::spawn(async move { sub.next().await });
+    tokio::task::yield_now().await;
+    publisher.publish(working("a")).unwrap();
+    let item = task.await.unwrap();
+    assert!(matches!(item, Some(SubscriptionItem::Event(e)) if e.id().get() == 1));
+}
+
+#[test]
+fn the_same_waker_is_not_cloned_twice() {
+    let queue = A2aEventQueue::new();
+    let mut sub = queue.subscribe(SubscribeRequest::all()).unwrap();
+    let polls = poll_fn(|cx| {
+        assert!(sub.poll_next_unpin(cx).is_pending());
+        assert!(sub.poll_next_unpin(cx).is_pending());
+        Poll::Ready(())
+    });
+    polls.now_or_never().unwrap();
+}
+
+#[tokio::test]
+async fn close_ends_every_subscription_promptly() {
+    let queue = A2aEventQueue::new();
+    let mut waiting = queue.subscribe(SubscribeRequest::plan(plan("a"))).unwrap();
+    let mut backlog = queue.subscribe(SubscribeRequest::all()).unwrap();
+    queue.publish(working("b")).unwrap();
+    let task = tokio::spawn(async move { waiting.next().await });
+    tokio::task::yield_now().await;
+    queue.close();
+    queue.close();
+    assert!(task.await.unwrap().is_none());
+    assert!(
+        backlog.next().await.is_none(),
+        "buffered events are dropped"
+    );
+    assert_eq!(queue.subscriber_count(), 0);
+    assert!(queue.is_closed());
+    assert_eq!(queue.publish(working("a")), Err(PublishError::Closed));
+    assert_eq!(
+        queue.subscribe(SubscribeRequest::all()).unwrap_err(),
+        SubscribeError::Closed
+    );
+}
+
+#[test]
+fn close_also_ends_a_replay_in_progress() {
+    let queue = A2aEventQueue::new();
+    queue.publish(working("a")).unwrap();
+    queue.publish(working("a")).unwrap();
+    let mut sub = queue
+        .subscribe(SubscribeRequest::all().after(EventId::new(0)))
+        .unwrap();
+    assert_eq!(ids(&drain_one(&mut sub)), [1]);
+    queue.close();
+    assert!(sub.next().now_or_never().unwrap().is_none());
+}
+
+fn drain_one(sub: &mut Subscription) -> Vec<SubscriptionItem> {
+    sub.next().now_or_never().flatten().into_iter().collect()
+}
+
+#[test]
+fn dropping_the_last_handle_closes_the_queue() {
+    let queue = A2aEventQueue::new();
+    let mut sub = queue.subscribe(SubscribeRequest::all()).unwrap();
+    let other = queue.clone();
+    drop(queue);
+    assert!(!other.is_closed());
+    drop(other);
+    assert!(sub.next().now_or_never().unwrap().is_none());
+}
+
+#[test]
+fn config_is_validated_and_visible() {
+    let empty = QueueConfig {
+        buffer: BufferLimits {
+            events: 0,
+            bytes: 1,
+        },
+        ..QueueConfig::default()
+    };
+    assert_eq!(
+        A2aEventQueue::with_config(empty).unwrap_err(),
+        crate::ConfigError::EmptyBuffer
+    );
+    let queue = A2aEventQueue::default();
+    assert_eq!(queue.config().buffer, BufferLimits::default());
+    let text = format!("{queue:?}");
+    assert!(text.contains("subscribers: 0"), "{text}");
+    let sub = queue.subscribe(SubscribeRequest::all()).unwrap();
+    assert!(format!("{sub:?}").contains("replay_pending"));
+}
+
+#[test]
+fn error_payloads_are_not_terminal() {
+    let queue = A2aEventQueue::new();
+    let mut sub = queue.subscribe(SubscribeRequest::plan(plan("a"))).unwrap();
+    queue.publish(error_with("a", "boom")).unwrap();
+    queue.publish(working("a")).unwrap();
+    assert_eq!(ids(&drain(&mut sub)), [1, 2]);
+    assert!(!sub.is_terminated());
+}
+
+#[tokio::test]
+async fn the_backend_trait_forwards_to_the_queue() {
+    let queue = A2aEventQueue::new();
+    let backend: &dyn EventBackend = &queue;
+    let mut stream = backend.subscribe(SubscribeRequest::all()).await.unwrap();
+    assert_eq!(backend.subscriber_count(), 1);
+    let id = backend.publish(working("a")).await.unwrap();
+    assert!(matches!(stream.next().await, Some(SubscriptionItem::Event(e)) if e.id() == id));
+    backend.close();
+    assert!(stream.next().await.is_none());
+    assert!(backend.subscribe(SubscribeRequest::all()).await.is_err());
+}

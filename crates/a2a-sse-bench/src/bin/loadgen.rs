@@ -1,0 +1,172 @@
+//! Load generator: runs the fan-out scenarios against every server kind, each started as
+//! its own process, and prints Markdown tables with ratios ours/baseline.
+//!
+//! ```text
+//! loadgen --scenario a,b              # both named scenarios, all servers
+//! loadgen --scenario smoke --skip-ours
+//! loadgen --scenario custom -n 500 -p 5 -m 300 -r 100 --repeat 3
+//! ```
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use a2a_sse_bench::report::{ratio_table, server_table};
+use a2a_sse_bench::scenario::LoadConfig;
+use a2a_sse_bench::servers::ServerKind;
+use a2a_sse_bench::servers::support::raise_nofile_limit;
+use a2a_sse_bench::session::run_scenario;
+use clap::Parser;
+
+#[derive(Debug, Parser)]
+#[command(about = "SSE fan-out load benchmark: ours vs hand-written baselines")]
+struct Cli {
+    /// Scenarios to run, comma-separated: a, b, smoke, custom.
+    #[arg(long, value_delimiter = ',', default_value = "a")]
+    scenario: Vec<String>,
+    /// Servers to run, comma-separated (default: all): ours-axum, ours-actix, baseline-axum,
+    /// baseline-actix, bare, floor-axum, floor-actix.
+    #[arg(long, value_delimiter = ',')]
+    servers: Vec<String>,
+    /// Leave out the library's demos (ours-axum, ours-actix).
+    #[arg(long)]
+    skip_ours: bool,
+    /// Directory holding the server binaries (default: the load generator's own directory);
+    /// the demos are looked up as `bench-bins/demo-axum` and `bench-bins/demo-actix` in it.
+    #[arg(long)]
+    bin_dir: Option<PathBuf>,
+    /// Repetitions per server (performance figures are medians over them).
+    #[arg(long, default_value_t = 1)]
+    repeat: usize,
+    /// Override N, the number of SSE connections.
+    #[arg(short = 'n', long)]
+    connections: Option<usize>,
+    /// Override M, the number of events.
+    #[arg(short = 'm', long)]
+    events: Option<u64>,
+    /// Override R, events per second.
+    #[arg(short = 'r', long)]
+    rate: Option<f64>,
+    /// Override P, the number of plans (0 = unfiltered connections).
+    #[arg(short = 'p', long)]
+    plans: Option<u32>,
+    /// Unfiltered connections (same as `-p 0`).
+    #[arg(long)]
+    no_filter: bool,
+    /// Keep-alive POST connections.
+    #[arg(long)]
+    publishers: Option<usize>,
+    /// Connects in flight at once.
+    #[arg(long)]
+    connect_concurrency: Option<usize>,
+    /// Pause before the idle RSS is read, milliseconds.
+    #[arg(long)]
+    settle_ms: Option<u64>,
+    /// Load generator worker threads: 1 = current-thread runtime (leaves a core to the server).
+    #[arg(long, default_value_t = 1)]
+    client_threads: usize,
+}
+
+impl Cli {
+    fn configs(&self) -> Result<Vec<LoadConfig>, String> {
+        let mut configs = Vec::new();
+        for name in &self.scenario {
+            let mut config = match name.to_ascii_lowercase().as_str() {
+                "a" => LoadConfig::scenario_a(),
+                "b" => LoadConfig::scenario_b(),
+                "smoke" => LoadConfig::smoke(),
+                "custom" => LoadConfig::custom(100, 0, 100, 100.0),
+                other => return Err(format!("unknown scenario {other:?} (a, b, smoke, custom)")),
+            };
+            config.connections = self.connections.unwrap_or(config.connections);
+            config.events = self.events.unwrap_or(config.events);
+            config.rate = self.rate.unwrap_or(config.rate);
+            config.plans = if self.no_filter {
+                0
+            } else {
+                self.plans.unwrap_or(config.plans)
+            };
+            config.publishers = self.publishers.unwrap_or(config.publishers);
+            config.connect_concurrency = self
+                .connect_concurrency
+                .unwrap_or(config.connect_concurrency);
+            config.settle = self.settle_ms.map_or(config.settle, Duration::from_millis);
+            configs.push(config);
+        }
+        Ok(configs)
+    }
+
+    fn kinds(&self) -> Result<Vec<ServerKind>, String> {
+        let mut kinds = if self.servers.is_empty() {
+            ServerKind::ALL.to_vec()
+        } else {
+            let parse = |n: &String| {
+                ServerKind::from_name(n).ok_or_else(|| format!("unknown server {n:?}"))
+            };
+            self.servers.iter().map(parse).collect::<Result<_, _>>()?
+        };
+        if self.skip_ours {
+            kinds.retain(|k| !k.is_ours());
+        }
+        Ok(kinds)
+    }
+}
+
+fn main() -> Result<(), String> {
+    let cli = Cli::parse();
+    let configs = cli.configs()?;
+    let kinds = cli.kinds()?;
+    let bin_dir = match &cli.bin_dir {
+        Some(dir) => dir.clone(),
+        None => std::env::current_exe()
+            .map_err(|e| e.to_string())?
+            .parent()
+            .map(PathBuf::from)
+            .ok_or("no binary directory")?,
+    };
+    // Server processes inherit the raised limit.
+    let limit = raise_nofile_limit().map_err(|e| format!("raising RLIMIT_NOFILE: {e}"))?;
+    let largest = configs.iter().map(|c| c.connections).max().unwrap_or(0) as u64;
+    if limit < largest + 256 {
+        eprintln!(
+            "warning: open-files limit {limit} is below {} connections + headroom",
+            largest
+        );
+    }
+    let runtime = if cli.client_threads <= 1 {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(cli.client_threads)
+            .enable_all()
+            .build()
+    }
+    .map_err(|e| e.to_string())?;
+    runtime.block_on(async {
+        for config in &configs {
+            eprintln!(
+                "scenario {}: N={} P={} M={} R={}/s, {} round(s), servers from {}",
+                config.name,
+                config.connections,
+                config.plans,
+                config.events,
+                config.rate,
+                cli.repeat,
+                bin_dir.display()
+            );
+            let rows = run_scenario(config, &kinds, &bin_dir, cli.repeat).await;
+            let title = format!(
+                "{} (N={}, P={}, M={}, R={}/s, medians of {})",
+                config.name,
+                config.connections,
+                config.plans,
+                config.events,
+                config.rate,
+                cli.repeat
+            );
+            println!("{}{}", server_table(&title, &rows), ratio_table(&rows));
+        }
+    });
+    Ok(())
+}

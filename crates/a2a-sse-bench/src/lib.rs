@@ -1,0 +1,24 @@
+//! Fan-out load benchmark for the a2a-sse adapters.
+//!
+//! A load generator holds `N` concurrent SSE connections on loopback, publishes `M` events at
+//! rate `R` over `P` plans through the demo's `POST /a2a/plans/{plan_id}/events` route, checks
+//! every stream (missing, duplicated, out-of-order, misrouted events) and measures delivery
+//! rate, publish→receive latency, server RSS per idle connection and server CPU per delivery.
+//! It compares the library's axum and actix demos with hand-written baselines
+//! (`baseline-axum`, `baseline-actix`), a bare tokio server (`bare`) and framework floors
+//! (`floor-axum`, `floor-actix`), each run as its own release-built process.
+//!
+//! The modules are used by the `loadgen` binary and by the smoke test; see
+//! `docs/benchmarks.md` for the method and results.
+
+pub mod client;
+pub mod decoder;
+pub mod http1;
+pub mod procfs;
+pub mod publisher;
+pub mod report;
+pub mod run;
+pub mod scenario;
+pub mod servers;
+pub mod session;
+pub mod tracker;

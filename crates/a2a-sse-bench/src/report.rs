@@ -1,0 +1,241 @@
+//! Summaries across repetitions and the printed (Markdown) tables.
+//!
+//! Correctness counts are summed over repetitions; performance figures are medians.
+
+use std::fmt::Write as _;
+
+use crate::run::RunResult;
+use crate::servers::ServerKind;
+
+/// What happened to one server in one scenario.
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    /// Every repetition ran.
+    Ran(Vec<RunResult>),
+    /// The binary does not exist (yet).
+    Pending(String),
+    /// Starting or driving the server failed.
+    Failed(String),
+}
+
+/// One server's row.
+#[derive(Debug, Clone)]
+pub struct ServerRow {
+    /// Which server.
+    pub kind: ServerKind,
+    /// Its outcome.
+    pub outcome: Outcome,
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.retain(|v| v.is_finite());
+    if values.is_empty() {
+        return f64::NAN;
+    }
+    values.sort_by(f64::total_cmp);
+    let mid = values.len() / 2;
+    if values.len() % 2 == 1 {
+        values[mid]
+    } else {
+        (values[mid - 1] + values[mid]) / 2.0
+    }
+}
+
+/// Medians of the performance figures of one server.
+#[derive(Debug, Clone, Copy)]
+pub struct Medians {
+    /// Deliveries per second.
+    pub deliveries_per_sec: f64,
+    /// Latency percentiles, milliseconds.
+    pub p50_ms: f64,
+    /// See `p50_ms`.
+    pub p99_ms: f64,
+    /// See `p50_ms`.
+    pub max_ms: f64,
+    /// Server RSS growth per idle connection, KiB.
+    pub rss_kib_per_conn: f64,
+    /// Server CPU per delivery, microseconds.
+    pub cpu_us_per_delivery: f64,
+}
+
+impl Medians {
+    /// Medians over `runs`.
+    pub fn of(runs: &[RunResult]) -> Self {
+        let m = |f: &dyn Fn(&RunResult) -> f64| median(runs.iter().map(f).collect());
+        Self {
+            deliveries_per_sec: m(&|r| r.deliveries_per_sec()),
+            p50_ms: m(&|r| r.latency_p50_us as f64 / 1000.0),
+            p99_ms: m(&|r| r.latency_p99_us as f64 / 1000.0),
+            max_ms: m(&|r| r.latency_max_us as f64 / 1000.0),
+            rss_kib_per_conn: m(&|r| r.rss_per_conn_bytes() / 1024.0),
+            cpu_us_per_delivery: m(&|r| r.cpu_us_per_delivery()),
+        }
+    }
+}
+
+fn fmt(value: f64, decimals: usize) -> String {
+    if value.is_finite() {
+        format!("{value:.decimals$}")
+    } else {
+        "–".to_owned()
+    }
+}
+
+fn medians_of(rows: &[ServerRow], kind: ServerKind) -> Option<Medians> {
+    rows.iter()
+        .find(|r| r.kind == kind)
+        .and_then(|r| match &r.outcome {
+            Outcome::Ran(runs) => Some(Medians::of(runs)),
+            _ => None,
+        })
+}
+
+/// RSS per idle connection above the framework's floor, KiB (adapters and baselines).
+fn own_state_kib(rows: &[ServerRow], kind: ServerKind) -> f64 {
+    let (Some(floor), false) = (kind.floor(), kind.is_floor()) else {
+        return f64::NAN;
+    };
+    match (medians_of(rows, kind), medians_of(rows, floor)) {
+        (Some(m), Some(f)) => m.rss_kib_per_conn - f.rss_kib_per_conn,
+        _ => f64::NAN,
+    }
+}
+
+/// The per-server table.
+pub fn server_table(scenario: &str, rows: &[ServerRow]) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "\n### Scenario {scenario}\n");
+    let _ = writeln!(
+        out,
+        "| server | runs | conns | delivered/expected | missing | dup | out-of-order | misrouted | other faults \
+         | deliveries/s | p50 ms | p99 ms | max ms | RSS KiB/conn | own KiB/conn | CPU µs/delivery |"
+    );
+    let _ = writeln!(out, "|{}", "---|".repeat(16));
+    for row in rows {
+        let name = row.kind.name();
+        let runs = match &row.outcome {
+            Outcome::Ran(runs) => runs,
+            Outcome::Pending(why) => {
+                let _ = writeln!(out, "| {name} | pending: {why} |{}", " |".repeat(14));
+                continue;
+            }
+            Outcome::Failed(why) => {
+                let _ = writeln!(out, "| {name} | FAILED: {why} |{}", " |".repeat(14));
+                continue;
+            }
+        };
+        let sum = |f: &dyn Fn(&RunResult) -> u64| runs.iter().map(f).sum::<u64>();
+        let m = Medians::of(runs);
+        let conns = runs.iter().map(|r| r.connected).min().unwrap_or(0);
+        let faults = sum(&|r| {
+            r.protocol_errors + r.ended_early + r.publish_errors + r.connect_errors as u64
+        });
+        let publishing = !row.kind.is_floor();
+        let dash = |s: String| if publishing { s } else { "–".to_owned() };
+        let _ = writeln!(
+            out,
+            "| {name} | {} | {conns} | {} | {} | {} | {} | {} | {faults} | {} | {} | {} | {} | {} | {} | {} |",
+            runs.len(),
+            dash(format!(
+                "{}/{}",
+                sum(&|r| r.delivered),
+                sum(&|r| r.expected)
+            )),
+            dash(sum(&|r| r.missing).to_string()),
+            dash(sum(&|r| r.duplicated).to_string()),
+            dash(sum(&|r| r.out_of_order).to_string()),
+            dash(sum(&|r| r.misrouted).to_string()),
+            dash(fmt(m.deliveries_per_sec, 0)),
+            dash(fmt(m.p50_ms, 2)),
+            dash(fmt(m.p99_ms, 2)),
+            dash(fmt(m.max_ms, 1)),
+            fmt(m.rss_kib_per_conn, 2),
+            fmt(own_state_kib(rows, row.kind), 2),
+            dash(fmt(m.cpu_us_per_delivery, 2)),
+        );
+    }
+    out
+}
+
+/// Ratios `left / right` for the pairs the comparison is about.
+pub fn ratio_table(rows: &[ServerRow]) -> String {
+    use ServerKind::*;
+    let pairs = [
+        (AxumDemo, BaselineAxum),
+        (ActixDemo, BaselineActix),
+        (AxumDemo, Bare),
+        (ActixDemo, Bare),
+        (BaselineAxum, Bare),
+        (BaselineActix, Bare),
+    ];
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "\nRatios (medians; deliveries/s: higher is better, the rest: lower is better)\n"
+    );
+    let _ = writeln!(
+        out,
+        "| ratio | deliveries/s | p50 | p99 | RSS/conn | own state/conn | CPU/delivery |\n|---|---|---|---|---|---|---|"
+    );
+    for (left, right) in pairs {
+        let label = format!("{} / {}", left.name(), right.name());
+        let (Some(l), Some(r)) = (medians_of(rows, left), medians_of(rows, right)) else {
+            let _ = writeln!(out, "| {label} | pending | | | | | |");
+            continue;
+        };
+        let ratio = |a: f64, b: f64| fmt(a / b, 2);
+        let _ = writeln!(
+            out,
+            "| {label} | {} | {} | {} | {} | {} | {} |",
+            ratio(l.deliveries_per_sec, r.deliveries_per_sec),
+            ratio(l.p50_ms, r.p50_ms),
+            ratio(l.p99_ms, r.p99_ms),
+            ratio(l.rss_kib_per_conn, r.rss_kib_per_conn),
+            ratio(own_state_kib(rows, left), own_state_kib(rows, right)),
+            ratio(l.cpu_us_per_delivery, r.cpu_us_per_delivery),
+        );
+    }
+    out
+}
+
+/// One line per run, for progress output.
+pub fn run_line(kind: ServerKind, run: &RunResult) -> String {
+    let mut line = format!(
+        "{:<15} conns {:>5}  delivered {}/{}  missing {} dup {} ooo {} misrouted {} faults {}  \
+         {:.0}/s  p50 {:.2} ms  p99 {:.2} ms  max {:.1} ms  rss {:.2} KiB/conn  cpu {:.2} µs/delivery",
+        kind.name(),
+        run.connected,
+        run.delivered,
+        run.expected,
+        run.missing,
+        run.duplicated,
+        run.out_of_order,
+        run.misrouted,
+        run.protocol_errors + run.ended_early + run.publish_errors + run.connect_errors as u64,
+        run.deliveries_per_sec(),
+        run.latency_p50_us as f64 / 1000.0,
+        run.latency_p99_us as f64 / 1000.0,
+        run.latency_max_us as f64 / 1000.0,
+        run.rss_per_conn_bytes() / 1024.0,
+        run.cpu_us_per_delivery(),
+    );
+    for err in [&run.first_connect_error, &run.first_publish_error]
+        .into_iter()
+        .flatten()
+    {
+        let _ = write!(line, "  [{err}]");
+    }
+    line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn medians_skip_nan_and_average_the_middle_pair() {
+        assert_eq!(median(vec![3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median(vec![4.0, 1.0, f64::NAN, 2.0, 3.0]), 2.5);
+        assert!(median(vec![]).is_nan());
+    }
+}

@@ -1,0 +1,281 @@
+//! One measured run against one server: open `N` streams, read idle RSS, publish `M` events,
+//! wait for delivery, check every stream, and summarise.
+
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use tokio::sync::{Notify, Semaphore, watch};
+
+use crate::client::{open_stream_retrying, read_stream, stream_path};
+use crate::procfs;
+use crate::publisher::{PublishPlan, publish_all};
+use crate::scenario::LoadConfig;
+use crate::tracker::{ConnTracker, plan_name};
+
+/// Everything measured in one run.
+#[derive(Debug, Clone, Default)]
+pub struct RunResult {
+    /// Streams that got a `200 text/event-stream` head.
+    pub connected: usize,
+    /// Streams that could not be opened; the first error is kept.
+    pub connect_errors: usize,
+    /// First connect error.
+    pub first_connect_error: Option<String>,
+    /// Server RSS before / after opening the streams, KiB.
+    pub rss_before_kib: u64,
+    /// See `rss_before_kib`.
+    pub rss_after_kib: u64,
+    /// Events accepted by the server (`202`).
+    pub published: u64,
+    /// POSTs that failed.
+    pub publish_errors: u64,
+    /// First publish error.
+    pub first_publish_error: Option<String>,
+    /// Sum over streams of the events each should have received.
+    pub expected: u64,
+    /// First receptions of expected events.
+    pub delivered: u64,
+    /// Expected events never received.
+    pub missing: u64,
+    /// Events received twice on one stream.
+    pub duplicated: u64,
+    /// Events whose id did not increase.
+    pub out_of_order: u64,
+    /// Events delivered to a stream filtered to another plan.
+    pub misrouted: u64,
+    /// Unparseable data events and other protocol faults.
+    pub protocol_errors: u64,
+    /// `lagged`/`reset`/other non-data events.
+    pub control_events: u64,
+    /// Streams the server ended before the run did.
+    pub ended_early: u64,
+    /// From the first POST to the last reception, seconds.
+    pub delivery_secs: f64,
+    /// Server CPU time over the publish phase (first POST to end of draining), seconds.
+    pub server_cpu_secs: f64,
+    /// Latency percentiles, microseconds.
+    pub latency_p50_us: u64,
+    /// See `latency_p50_us`.
+    pub latency_p99_us: u64,
+    /// See `latency_p50_us`.
+    pub latency_max_us: u64,
+}
+
+impl RunResult {
+    /// Server RSS growth per connected stream, bytes.
+    pub fn rss_per_conn_bytes(&self) -> f64 {
+        if self.connected == 0 {
+            return f64::NAN;
+        }
+        (self.rss_after_kib as f64 - self.rss_before_kib as f64) * 1024.0 / self.connected as f64
+    }
+
+    /// Deliveries per second over the delivery window.
+    pub fn deliveries_per_sec(&self) -> f64 {
+        if self.delivery_secs <= 0.0 {
+            f64::NAN
+        } else {
+            self.delivered as f64 / self.delivery_secs
+        }
+    }
+
+    /// Server CPU microseconds per delivery.
+    pub fn cpu_us_per_delivery(&self) -> f64 {
+        if self.delivered == 0 {
+            f64::NAN
+        } else {
+            self.server_cpu_secs * 1e6 / self.delivered as f64
+        }
+    }
+
+    /// True when every expected event arrived exactly once, in order, on the right streams.
+    pub fn is_clean(&self) -> bool {
+        self.connect_errors == 0
+            && self.delivered == self.expected
+            && self.missing == 0
+            && self.duplicated == 0
+            && self.out_of_order == 0
+            && self.misrouted == 0
+            && self.protocol_errors == 0
+    }
+}
+
+/// Runs `config` against the server at `addr`; `pid` (when known) is read for RSS and CPU.
+pub async fn run_load(
+    addr: SocketAddr,
+    pid: Option<u32>,
+    config: &LoadConfig,
+) -> io::Result<RunResult> {
+    let mut result = RunResult::default();
+    let read_rss = |pid: Option<u32>| pid.map_or(Ok(0), procfs::rss_kib);
+    result.rss_before_kib = read_rss(pid)?;
+
+    let delivered = Arc::new(AtomicU64::new(0));
+    let opened = Arc::new(AtomicUsize::new(0));
+    let all_opened = Arc::new(Notify::new());
+    let permits = Arc::new(Semaphore::new(config.connect_concurrency.max(1)));
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let mut tasks = Vec::with_capacity(config.connections);
+    for index in 0..config.connections {
+        let filter = config.filter_for(index);
+        let tracker = ConnTracker::new(
+            filter,
+            config.plans.max(1),
+            config.events,
+            delivered.clone(),
+        );
+        let path = stream_path(filter.map(plan_name).as_deref());
+        let (permits, opened, all_opened, stop, total) = (
+            permits.clone(),
+            opened.clone(),
+            all_opened.clone(),
+            stop_rx.clone(),
+            config.connections,
+        );
+        tasks.push(tokio::spawn(async move {
+            let mut tracker = tracker;
+            let stream = {
+                let _permit = permits.acquire().await;
+                open_stream_retrying(addr, &path, 3).await
+            };
+            if opened.fetch_add(1, Ordering::AcqRel) + 1 == total {
+                all_opened.notify_one();
+            }
+            let outcome = match stream {
+                Ok(stream) => {
+                    read_stream(stream, &mut tracker, stop).await;
+                    Ok(())
+                }
+                Err(err) => Err(err.to_string()),
+            };
+            (tracker, outcome)
+        }));
+    }
+    let connect_budget = Duration::from_secs(30 + config.connections as u64 / 100);
+    if config.connections > 0
+        && tokio::time::timeout(connect_budget, all_opened.notified())
+            .await
+            .is_err()
+    {
+        result.first_connect_error = Some("connect phase timed out".into());
+    }
+    tokio::time::sleep(config.settle).await;
+    result.rss_after_kib = read_rss(pid)?;
+
+    let mut accepted = vec![false; config.events as usize];
+    if config.publish {
+        let cpu_before = pid.map_or(Ok(0), procfs::cpu_ticks)?;
+        let plan = PublishPlan {
+            addr,
+            events: config.events,
+            rate: config.rate,
+            plans: config.plans.max(1),
+            connections: config.publishers,
+        };
+        let outcome = publish_all(&plan).await;
+        accepted = outcome.accepted;
+        result.published = accepted.iter().filter(|&&ok| ok).count() as u64;
+        result.publish_errors = outcome.errors;
+        result.first_publish_error = outcome.first_error;
+        let expected = expected_total(config, &accepted);
+        wait_for_deliveries(&delivered, expected, config.drain_idle, config.drain_max).await;
+        let cpu_after = pid.map_or(Ok(0), procfs::cpu_ticks)?;
+        result.server_cpu_secs =
+            cpu_after.saturating_sub(cpu_before) as f64 / procfs::USER_HZ as f64;
+        result.delivery_secs = f64::NAN;
+        let stats = collect(tasks, stop_tx, &accepted, &mut result).await;
+        if let Some(last) = stats {
+            result.delivery_secs = last.duration_since(outcome.started).as_secs_f64();
+        }
+    } else {
+        collect(tasks, stop_tx, &accepted, &mut result).await;
+    }
+    Ok(result)
+}
+
+fn expected_total(config: &LoadConfig, accepted: &[bool]) -> u64 {
+    let per_plan = |plan: Option<u32>| {
+        accepted
+            .iter()
+            .enumerate()
+            .filter(|&(seq, &ok)| {
+                ok && plan
+                    .is_none_or(|p| seq as u64 % u64::from(config.plans.max(1)) == u64::from(p))
+            })
+            .count() as u64
+    };
+    (0..config.connections)
+        .map(|i| per_plan(config.filter_for(i)))
+        .sum()
+}
+
+/// Waits until `expected` first receptions were counted, progress stalls for `idle`, or
+/// `max` has passed.
+async fn wait_for_deliveries(delivered: &AtomicU64, expected: u64, idle: Duration, max: Duration) {
+    let deadline = Instant::now() + max;
+    let mut last = delivered.load(Ordering::Relaxed);
+    let mut last_progress = Instant::now();
+    while last < expected && Instant::now() < deadline && last_progress.elapsed() < idle {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        let now = delivered.load(Ordering::Relaxed);
+        if now != last {
+            last = now;
+            last_progress = Instant::now();
+        }
+    }
+}
+
+type Task = tokio::task::JoinHandle<(ConnTracker, Result<(), String>)>;
+
+/// Stops every stream, merges their stats into `result`; returns the last reception time.
+async fn collect(
+    tasks: Vec<Task>,
+    stop: watch::Sender<bool>,
+    accepted: &[bool],
+    result: &mut RunResult,
+) -> Option<Instant> {
+    let _ = stop.send(true);
+    let mut latencies = Vec::new();
+    let mut last_receive: Option<Instant> = None;
+    for task in tasks {
+        let Ok((mut tracker, outcome)) = task.await else {
+            result.connect_errors += 1;
+            continue;
+        };
+        match outcome {
+            Ok(()) => result.connected += 1,
+            Err(err) => {
+                result.connect_errors += 1;
+                result.first_connect_error.get_or_insert(err);
+            }
+        }
+        let (expected, missing) = tracker.finish(accepted);
+        let s = tracker.stats;
+        result.expected += expected;
+        result.missing += missing;
+        result.delivered += s.delivered;
+        result.duplicated += s.duplicated;
+        result.out_of_order += s.out_of_order;
+        result.misrouted += s.misrouted;
+        result.protocol_errors += s.protocol_errors;
+        result.control_events += s.control_events;
+        result.ended_early += u64::from(s.ended_early);
+        latencies.extend_from_slice(&s.latencies_us);
+        last_receive = last_receive.max(s.last_receive);
+    }
+    latencies.sort_unstable();
+    let pick = |q: f64| -> u64 {
+        if latencies.is_empty() {
+            return 0;
+        }
+        let rank = ((latencies.len() as f64 * q).ceil() as usize).clamp(1, latencies.len());
+        u64::from(latencies[rank - 1])
+    };
+    result.latency_p50_us = pick(0.50);
+    result.latency_p99_us = pick(0.99);
+    result.latency_max_us = latencies.last().copied().map_or(0, u64::from);
+    last_receive
+}

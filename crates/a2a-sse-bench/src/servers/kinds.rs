@@ -1,0 +1,134 @@
+//! The server kinds a benchmark run compares.
+
+use std::path::{Path, PathBuf};
+
+use crate::scenario::LoadConfig;
+
+/// The web framework a server is built on (used to pair adapters with their floor).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Framework {
+    /// axum 0.8 on hyper 1.
+    Axum,
+    /// actix-web 4.
+    Actix,
+    /// Hand-written HTTP on tokio.
+    None,
+}
+
+/// One server binary under test.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServerKind {
+    /// The library's axum demo (`a2a-sse-axum` example `demo`).
+    AxumDemo,
+    /// The library's actix demo (`a2a-sse-actix` example `demo`).
+    ActixDemo,
+    /// axum `Sse` + broadcast, serialising per subscriber.
+    BaselineAxum,
+    /// actix-web-lab `sse` + broadcast, serialising per subscriber.
+    BaselineActix,
+    /// Bare tokio: hand-written HTTP, frames encoded once.
+    Bare,
+    /// axum holding a pending SSE body and nothing else.
+    FloorAxum,
+    /// actix-web holding a pending SSE body and nothing else.
+    FloorActix,
+}
+
+impl ServerKind {
+    /// Every kind, in report order.
+    pub const ALL: [ServerKind; 7] = [
+        ServerKind::AxumDemo,
+        ServerKind::ActixDemo,
+        ServerKind::BaselineAxum,
+        ServerKind::BaselineActix,
+        ServerKind::Bare,
+        ServerKind::FloorAxum,
+        ServerKind::FloorActix,
+    ];
+
+    /// The name used on the command line and in the report.
+    pub fn name(self) -> &'static str {
+        match self {
+            ServerKind::AxumDemo => "ours-axum",
+            ServerKind::ActixDemo => "ours-actix",
+            ServerKind::BaselineAxum => "baseline-axum",
+            ServerKind::BaselineActix => "baseline-actix",
+            ServerKind::Bare => "bare",
+            ServerKind::FloorAxum => "floor-axum",
+            ServerKind::FloorActix => "floor-actix",
+        }
+    }
+
+    /// Parses [`ServerKind::name`].
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.name() == name)
+    }
+
+    /// The library's own adapters (built from the demo examples).
+    pub fn is_ours(self) -> bool {
+        matches!(self, ServerKind::AxumDemo | ServerKind::ActixDemo)
+    }
+
+    /// Floors hold idle connections only; nothing is published to them.
+    pub fn is_floor(self) -> bool {
+        matches!(self, ServerKind::FloorAxum | ServerKind::FloorActix)
+    }
+
+    /// The framework underneath.
+    pub fn framework(self) -> Framework {
+        match self {
+            ServerKind::AxumDemo | ServerKind::BaselineAxum | ServerKind::FloorAxum => {
+                Framework::Axum
+            }
+            ServerKind::ActixDemo | ServerKind::BaselineActix | ServerKind::FloorActix => {
+                Framework::Actix
+            }
+            ServerKind::Bare => Framework::None,
+        }
+    }
+
+    /// The floor of this kind's framework.
+    pub fn floor(self) -> Option<ServerKind> {
+        match self.framework() {
+            Framework::Axum => Some(ServerKind::FloorAxum),
+            Framework::Actix => Some(ServerKind::FloorActix),
+            Framework::None => None,
+        }
+    }
+
+    /// The hand-written baseline an adapter is compared with.
+    pub fn baseline(self) -> Option<ServerKind> {
+        match self {
+            ServerKind::AxumDemo => Some(ServerKind::BaselineAxum),
+            ServerKind::ActixDemo => Some(ServerKind::BaselineActix),
+            _ => None,
+        }
+    }
+
+    /// Where the binary lives: own binaries next to the load generator in `bin_dir`, the
+    /// demos copied to `bin_dir/bench-bins/demo-{axum,actix}`.
+    pub fn binary(self, bin_dir: &Path) -> PathBuf {
+        match self {
+            ServerKind::AxumDemo => bin_dir.join("bench-bins").join("demo-axum"),
+            ServerKind::ActixDemo => bin_dir.join("bench-bins").join("demo-actix"),
+            other => bin_dir.join(other.name()),
+        }
+    }
+
+    /// Arguments besides `--addr`: every server gets the same buffer, history and
+    /// keep-alive settings; the demos also get `--no-simulate`.
+    pub fn args(self, config: &LoadConfig) -> Vec<String> {
+        let size = config.server_buffer().to_string();
+        let mut args = vec![
+            "--buffer".to_owned(),
+            size.clone(),
+            "--history".to_owned(),
+            size,
+        ];
+        args.extend(["--keep-alive-ms".to_owned(), "15000".to_owned()]);
+        if self.is_ours() {
+            args.push("--no-simulate".to_owned());
+        }
+        args
+    }
+}

@@ -1,0 +1,83 @@
+//! Starting a server binary as a child process and making sure it dies with the run.
+
+use std::io;
+use std::net::{SocketAddr, TcpListener};
+use std::path::Path;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use tokio::net::TcpStream;
+use tokio::process::{Child, Command};
+
+/// A running server; killed (SIGKILL) when dropped or on [`ServerProcess::stop`].
+#[derive(Debug)]
+pub struct ServerProcess {
+    child: Child,
+    pid: u32,
+    addr: SocketAddr,
+}
+
+/// A loopback port that was free a moment ago.
+pub fn free_port() -> io::Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+impl ServerProcess {
+    /// Starts `binary --addr <addr> <args…>` and waits (up to `ready_within`) until it
+    /// accepts TCP connections. Its stdout is discarded; stderr is inherited.
+    pub async fn start(
+        binary: &Path,
+        addr: SocketAddr,
+        args: &[String],
+        ready_within: Duration,
+    ) -> io::Result<Self> {
+        let child = Command::new(binary)
+            .arg("--addr")
+            .arg(addr.to_string())
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true)
+            .spawn()
+            .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", binary.display())))?;
+        let pid = child
+            .id()
+            .ok_or_else(|| io::Error::other("child has no pid"))?;
+        let mut server = Self { child, pid, addr };
+        let deadline = Instant::now() + ready_within;
+        loop {
+            if let Some(status) = server.child.try_wait()? {
+                return Err(io::Error::other(format!(
+                    "{} exited early: {status}",
+                    binary.display()
+                )));
+            }
+            if TcpStream::connect(addr).await.is_ok() {
+                return Ok(server);
+            }
+            if Instant::now() >= deadline {
+                return Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    format!("{} never listened", binary.display()),
+                ));
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.pid
+    }
+
+    /// The address it listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Kills the server and reaps it.
+    pub async fn stop(mut self) -> io::Result<()> {
+        self.child.kill().await
+    }
+}

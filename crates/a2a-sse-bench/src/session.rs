@@ -1,0 +1,82 @@
+//! Driving whole scenarios: start each server as its own process, measure, stop it.
+
+use std::io;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::Path;
+use std::time::Duration;
+
+use crate::report::{Outcome, ServerRow, run_line};
+use crate::run::{RunResult, run_load};
+use crate::scenario::LoadConfig;
+use crate::servers::{ServerKind, ServerProcess, free_port};
+
+/// Starts `binary` as a `kind` server on a free loopback port, runs `config` against it
+/// (floors get no events) and kills it.
+pub async fn measure_server(
+    binary: &Path,
+    kind: ServerKind,
+    config: &LoadConfig,
+) -> io::Result<RunResult> {
+    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, free_port()?));
+    let server =
+        ServerProcess::start(binary, addr, &kind.args(config), Duration::from_secs(20)).await?;
+    let mut config = config.clone();
+    config.publish &= !kind.is_floor();
+    let result = run_load(addr, Some(server.pid()), &config).await;
+    server.stop().await?;
+    result
+}
+
+/// Runs `config` against every server in `kinds`, `repeat` times, interleaved (one run of
+/// each server per round) so slow drifts of a noisy machine spread over all of them.
+/// Progress goes to stderr.
+pub async fn run_scenario(
+    config: &LoadConfig,
+    kinds: &[ServerKind],
+    bin_dir: &Path,
+    repeat: usize,
+) -> Vec<ServerRow> {
+    let mut rows: Vec<ServerRow> = kinds
+        .iter()
+        .map(|&kind| {
+            let binary = kind.binary(bin_dir);
+            let outcome = if binary.is_file() {
+                Outcome::Ran(Vec::new())
+            } else {
+                Outcome::Pending(format!("{} not built", binary.display()))
+            };
+            ServerRow { kind, outcome }
+        })
+        .collect();
+    for round in 0..repeat.max(1) {
+        for row in &mut rows {
+            let Outcome::Ran(runs) = &mut row.outcome else {
+                continue;
+            };
+            let binary = row.kind.binary(bin_dir);
+            match measure_server(&binary, row.kind, config).await {
+                Ok(run) => {
+                    eprintln!(
+                        "[{} round {}] {}",
+                        config.name,
+                        round + 1,
+                        run_line(row.kind, &run)
+                    );
+                    runs.push(run);
+                }
+                Err(err) => {
+                    eprintln!(
+                        "[{} round {}] {}: FAILED {err}",
+                        config.name,
+                        round + 1,
+                        row.kind.name()
+                    );
+                    row.outcome = Outcome::Failed(err.to_string());
+                }
+            }
+            // Let sockets of the killed server drain out of the kernel before the next one.
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+    }
+    rows
+}

@@ -1,0 +1,229 @@
+//! Per-connection delivery checks: duplicates, order, routing, latency.
+//!
+//! Every published event carries `metadata.seq` (its publish sequence number, `0..M`) and
+//! `metadata.sentUs` (unix microseconds when the POST was sent). Sequence `s` is published to
+//! plan `s % plans`. A connection filtered to plan `p` must receive exactly the accepted
+//! sequences with `s % plans == p`, each once, with strictly increasing ids.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use serde::Deserialize;
+
+use crate::decoder::SseEvent;
+
+/// The plan id used for plan index `index`.
+pub fn plan_name(index: u32) -> String {
+    format!("plan-{index}")
+}
+
+fn plan_index(name: &str) -> Option<u32> {
+    name.strip_prefix("plan-")?.parse().ok()
+}
+
+/// Unix time in microseconds.
+pub fn unix_micros() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros() as u64)
+}
+
+#[derive(Deserialize)]
+struct Frame<'a> {
+    #[serde(borrow)]
+    id: Cow<'a, str>,
+    #[serde(rename = "planId", borrow)]
+    plan_id: Cow<'a, str>,
+    data: FrameData,
+}
+
+#[derive(Deserialize)]
+struct FrameData {
+    metadata: Option<Metadata>,
+}
+
+#[derive(Deserialize)]
+struct Metadata {
+    seq: u64,
+    #[serde(rename = "sentUs")]
+    sent_us: u64,
+}
+
+/// What one connection saw; merged into the run's totals at the end.
+#[derive(Debug, Default, Clone)]
+pub struct ConnStats {
+    /// First receptions of a correctly routed, known sequence number.
+    pub delivered: u64,
+    /// Receptions of a sequence number already received on this connection.
+    pub duplicated: u64,
+    /// Receptions whose id was not greater than the previous one.
+    pub out_of_order: u64,
+    /// Receptions of another plan's event on a plan-filtered connection (or whose `planId`
+    /// disagrees with the plan the sequence number was published to).
+    pub misrouted: u64,
+    /// Data events that could not be understood (bad JSON, id mismatch, unknown sequence).
+    pub protocol_errors: u64,
+    /// `lagged` / `reset` control events and any other unexpected event type.
+    pub control_events: u64,
+    /// Publish→receive latencies in microseconds, one per first reception.
+    pub latencies_us: Vec<u32>,
+    /// When the last data event arrived.
+    pub last_receive: Option<Instant>,
+    /// The stream ended (EOF or error) before the run stopped it.
+    pub ended_early: bool,
+}
+
+/// Checks the events of one connection.
+#[derive(Debug)]
+pub struct ConnTracker {
+    filter: Option<u32>,
+    plans: u32,
+    seen: Vec<u64>,
+    last_id: Option<u64>,
+    delivered_counter: Arc<AtomicU64>,
+    /// The running counts.
+    pub stats: ConnStats,
+}
+
+impl ConnTracker {
+    /// A tracker for a connection filtered to `filter` (or unfiltered), for `events`
+    /// sequence numbers spread over `plans` publish plans; `delivered_counter` counts first
+    /// receptions across all connections (the run watches it to know when to stop).
+    pub fn new(
+        filter: Option<u32>,
+        plans: u32,
+        events: u64,
+        delivered_counter: Arc<AtomicU64>,
+    ) -> Self {
+        Self {
+            filter,
+            plans: plans.max(1),
+            seen: vec![0; events.div_ceil(64) as usize],
+            last_id: None,
+            delivered_counter,
+            stats: ConnStats::default(),
+        }
+    }
+
+    /// The plan this connection is filtered to.
+    pub fn filter(&self) -> Option<u32> {
+        self.filter
+    }
+
+    /// Handles one dispatched SSE event.
+    pub fn on_event(&mut self, event: SseEvent<'_>) {
+        if event.event != "status-update" {
+            self.stats.control_events += 1;
+            return;
+        }
+        let received_us = unix_micros();
+        let Ok(frame) = serde_json::from_str::<Frame<'_>>(event.data) else {
+            self.stats.protocol_errors += 1;
+            return;
+        };
+        let Some(meta) = frame.data.metadata else {
+            self.stats.protocol_errors += 1;
+            return;
+        };
+        let Ok(id) = event.id.parse::<u64>() else {
+            self.stats.protocol_errors += 1;
+            return;
+        };
+        if frame.id != event.id || meta.seq >= self.seen.len() as u64 * 64 {
+            self.stats.protocol_errors += 1;
+            return;
+        }
+        let published_plan = (meta.seq % u64::from(self.plans)) as u32;
+        let frame_plan = plan_index(&frame.plan_id);
+        if frame_plan != Some(published_plan) || self.filter.is_some_and(|p| p != published_plan) {
+            self.stats.misrouted += 1;
+            return;
+        }
+        let (word, bit) = ((meta.seq / 64) as usize, 1u64 << (meta.seq % 64));
+        if self.seen[word] & bit != 0 {
+            self.stats.duplicated += 1;
+            return;
+        }
+        if self.last_id.is_some_and(|last| id <= last) {
+            self.stats.out_of_order += 1;
+        }
+        self.last_id = Some(self.last_id.map_or(id, |last| last.max(id)));
+        self.seen[word] |= bit;
+        self.stats.delivered += 1;
+        self.stats.last_receive = Some(Instant::now());
+        let latency = received_us.saturating_sub(meta.sent_us);
+        self.stats
+            .latencies_us
+            .push(u32::try_from(latency).unwrap_or(u32::MAX));
+        self.delivered_counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts the accepted sequence numbers this connection should have received but did not,
+    /// and the ones it received although they were never accepted (both counted as missing /
+    /// protocol errors respectively). Returns `(expected, missing)`.
+    pub fn finish(&mut self, accepted: &[bool]) -> (u64, u64) {
+        let mut expected = 0;
+        let mut missing = 0;
+        for (seq, &ok) in accepted.iter().enumerate() {
+            let seen = self
+                .seen
+                .get(seq / 64)
+                .is_some_and(|w| w & (1 << (seq % 64)) != 0);
+            let wanted = self
+                .filter
+                .is_none_or(|p| seq as u64 % u64::from(self.plans) == u64::from(p));
+            if ok && wanted {
+                expected += 1;
+                missing += u64::from(!seen);
+            } else if seen {
+                // Delivered although the publisher saw the POST fail.
+                self.stats.delivered -= 1;
+                self.stats.protocol_errors += 1;
+            }
+        }
+        (expected, missing)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(id: u64, plan: u32, seq: u64) -> String {
+        format!(
+            r#"{{"id":"{id}","planId":"plan-{plan}","kind":"status-update","timestamp":"t","data":{{"taskId":"x","contextId":"c","status":{{"state":"TASK_STATE_WORKING"}},"metadata":{{"seq":{seq},"sentUs":1}}}}}}"#
+        )
+    }
+
+    fn feed(tracker: &mut ConnTracker, id: u64, plan: u32, seq: u64) {
+        let data = frame(id, plan, seq);
+        let id = id.to_string();
+        tracker.on_event(SseEvent {
+            event: "status-update",
+            id: &id,
+            data: &data,
+        });
+    }
+
+    #[test]
+    fn counts_every_kind_of_fault() {
+        let counter = Arc::new(AtomicU64::new(0));
+        let mut t = ConnTracker::new(Some(1), 2, 10, counter.clone());
+        feed(&mut t, 2, 1, 1);
+        feed(&mut t, 4, 1, 3);
+        feed(&mut t, 4, 1, 3); // duplicate
+        feed(&mut t, 3, 0, 2); // other plan
+        feed(&mut t, 5, 0, 5); // planId disagrees with seq 5's plan
+        feed(&mut t, 3, 1, 5); // id goes backwards
+        let (expected, missing) = t.finish(&[true; 10]);
+        assert_eq!((expected, missing), (5, 2));
+        let s = &t.stats;
+        assert_eq!(
+            (s.delivered, s.duplicated, s.out_of_order, s.misrouted),
+            (3, 1, 1, 2)
+        );
+        assert_eq!(counter.load(Ordering::Relaxed), 3);
+    }
+}

@@ -1,0 +1,89 @@
+//! CI smoke run: the load generator in smoke size (20 connections, 20 events) against the
+//! crate's own baseline and bare servers, plan-filtered and unfiltered. Only correctness is
+//! asserted (every expected event exactly once, in order, on the right streams), never
+//! timing.
+
+use std::path::Path;
+
+use a2a_sse_bench::scenario::LoadConfig;
+use a2a_sse_bench::servers::ServerKind;
+use a2a_sse_bench::session::measure_server;
+
+fn check(binary: &str, kind: ServerKind) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let filtered = LoadConfig::smoke();
+    let unfiltered = LoadConfig {
+        plans: 0,
+        name: "smoke-unfiltered".into(),
+        ..LoadConfig::smoke()
+    };
+    for config in [filtered, unfiltered] {
+        let run = runtime
+            .block_on(measure_server(Path::new(binary), kind, &config))
+            .unwrap();
+        let context = format!("{} / {}: {run:?}", kind.name(), config.name);
+        assert_eq!(run.connected, config.connections, "{context}");
+        assert_eq!(run.publish_errors, 0, "{context}");
+        assert_eq!(run.published, config.events, "{context}");
+        assert!(run.expected > 0, "{context}");
+        assert_eq!(run.delivered, run.expected, "{context}");
+        assert_eq!(run.missing, 0, "{context}");
+        assert_eq!(run.duplicated, 0, "{context}");
+        assert_eq!(run.out_of_order, 0, "{context}");
+        assert_eq!(run.misrouted, 0, "{context}");
+        assert_eq!(run.protocol_errors, 0, "{context}");
+        assert_eq!(run.ended_early, 0, "{context}");
+        assert!(run.is_clean(), "{context}");
+    }
+}
+
+#[test]
+fn smoke_baseline_axum() {
+    check(
+        env!("CARGO_BIN_EXE_baseline-axum"),
+        ServerKind::BaselineAxum,
+    );
+}
+
+#[test]
+fn smoke_baseline_actix() {
+    check(
+        env!("CARGO_BIN_EXE_baseline-actix"),
+        ServerKind::BaselineActix,
+    );
+}
+
+#[test]
+fn smoke_bare() {
+    check(env!("CARGO_BIN_EXE_bare"), ServerKind::Bare);
+}
+
+#[test]
+fn smoke_floors_hold_idle_streams() {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    for (binary, kind) in [
+        (env!("CARGO_BIN_EXE_floor-axum"), ServerKind::FloorAxum),
+        (env!("CARGO_BIN_EXE_floor-actix"), ServerKind::FloorActix),
+    ] {
+        let run = runtime
+            .block_on(measure_server(
+                Path::new(binary),
+                kind,
+                &LoadConfig::smoke(),
+            ))
+            .unwrap();
+        assert_eq!(run.connected, 20, "{}: {run:?}", kind.name());
+        assert_eq!(
+            run.ended_early + run.protocol_errors,
+            0,
+            "{}: {run:?}",
+            kind.name()
+        );
+    }
+}

@@ -1,0 +1,235 @@
+//! Connection hooks: who connected, and why and how a stream ended.
+//!
+//! The [`ConnectionGuard`] inside each [`SseStream`](crate::SseStream) calls the disconnect
+//! hook exactly once: when the stream ends by itself (finished plan, lag, queue closed) or,
+//! failing that, when the transport drops it (the client went away).
+
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use a2a_events::{EventId, PlanId};
+
+/// Why a stream ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DisconnectReason {
+    /// The transport dropped the stream before it ended: the client went away.
+    ClientGone,
+    /// The filtered plan reached a terminal state; the stream ended after that event.
+    Finished,
+    /// The client fell behind its buffer; a `lagged` event was sent, then the stream ended.
+    Lagged,
+    /// The queue closed (the server is shutting down).
+    Shutdown,
+}
+
+impl DisconnectReason {
+    /// A short snake-case name, as logged.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::ClientGone => "client_gone",
+            Self::Finished => "finished",
+            Self::Lagged => "lagged",
+            Self::Shutdown => "shutdown",
+        }
+    }
+}
+
+impl fmt::Display for DisconnectReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A stream that just started.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectInfo {
+    /// Process-unique number of the connection, shared with its [`DisconnectInfo`].
+    pub connection: u64,
+    /// The plan filter, if any.
+    pub plan: Option<PlanId>,
+    /// Where the client resumes, if it does.
+    pub last_event_id: Option<EventId>,
+}
+
+/// A stream that ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DisconnectInfo {
+    /// Process-unique number of the connection.
+    pub connection: u64,
+    /// The plan filter, if any.
+    pub plan: Option<PlanId>,
+    /// Why it ended.
+    pub reason: DisconnectReason,
+    /// Queue events sent (control events and comments not counted).
+    pub events: u64,
+    /// Bytes handed to the transport, everything included.
+    pub bytes: u64,
+    /// How long the stream lived.
+    pub duration: Duration,
+}
+
+/// Callback run when a stream starts.
+pub type ConnectHook = Arc<dyn Fn(&ConnectInfo) + Send + Sync>;
+/// Callback run exactly once when a stream ends.
+pub type DisconnectHook = Arc<dyn Fn(&DisconnectInfo) + Send + Sync>;
+
+/// A place among a limited number of concurrent streams; freed on drop.
+#[derive(Debug)]
+pub(crate) struct Permit(Arc<AtomicUsize>);
+
+impl Permit {
+    /// Takes a place if fewer than `limit` are taken.
+    pub(crate) fn acquire(active: &Arc<AtomicUsize>, limit: Option<usize>) -> Option<Self> {
+        let taken = active.fetch_add(1, Ordering::AcqRel);
+        if limit.is_some_and(|limit| taken >= limit) {
+            active.fetch_sub(1, Ordering::AcqRel);
+            return None;
+        }
+        Some(Self(Arc::clone(active)))
+    }
+}
+
+impl Drop for Permit {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// Counts what a stream sent and reports its end exactly once.
+pub(crate) struct ConnectionGuard {
+    info: Option<DisconnectInfo>,
+    started: Instant,
+    hook: Option<DisconnectHook>,
+    _permit: Option<Permit>,
+}
+
+impl ConnectionGuard {
+    pub(crate) fn new(
+        connection: u64,
+        plan: Option<PlanId>,
+        hook: Option<DisconnectHook>,
+        permit: Option<Permit>,
+    ) -> Self {
+        Self {
+            info: Some(DisconnectInfo {
+                connection,
+                plan,
+                reason: DisconnectReason::ClientGone,
+                events: 0,
+                bytes: 0,
+                duration: Duration::ZERO,
+            }),
+            started: Instant::now(),
+            hook,
+            _permit: permit,
+        }
+    }
+
+    /// Records one chunk handed to the transport.
+    pub(crate) fn sent(&mut self, events: u64, bytes: usize) {
+        if let Some(info) = &mut self.info {
+            info.events += events;
+            info.bytes += bytes as u64;
+        }
+    }
+
+    /// Reports the end, unless it was reported already.
+    pub(crate) fn finish(&mut self, reason: DisconnectReason) {
+        let Some(mut info) = self.info.take() else {
+            return;
+        };
+        info.reason = reason;
+        info.duration = self.started.elapsed();
+        tracing::info!(
+            connection = info.connection,
+            plan = info.plan.as_ref().map(PlanId::as_str),
+            reason = %info.reason,
+            events = info.events,
+            bytes = info.bytes,
+            duration_ms = u64::try_from(info.duration.as_millis()).unwrap_or(u64::MAX),
+            "sse stream closed"
+        );
+        if let Some(hook) = &self.hook {
+            hook(&info);
+        }
+    }
+}
+
+impl Drop for ConnectionGuard {
+    fn drop(&mut self) {
+        self.finish(DisconnectReason::ClientGone);
+    }
+}
+
+impl fmt::Debug for ConnectionGuard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionGuard")
+            .field("info", &self.info)
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+
+    fn recorder() -> (DisconnectHook, Arc<Mutex<Vec<DisconnectInfo>>>) {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let sink = Arc::clone(&seen);
+        let hook: DisconnectHook = Arc::new(move |info| sink.lock().unwrap().push(info.clone()));
+        (hook, seen)
+    }
+
+    #[test]
+    fn fires_once_on_finish_and_not_again_on_drop() {
+        let (hook, seen) = recorder();
+        let mut guard = ConnectionGuard::new(7, None, Some(hook), None);
+        guard.sent(2, 100);
+        guard.finish(DisconnectReason::Lagged);
+        guard.finish(DisconnectReason::Finished);
+        drop(guard);
+        let seen = seen.lock().unwrap();
+        assert_eq!(seen.len(), 1);
+        assert_eq!(seen[0].reason, DisconnectReason::Lagged);
+        assert_eq!(
+            (seen[0].events, seen[0].bytes, seen[0].connection),
+            (2, 100, 7)
+        );
+    }
+
+    #[test]
+    fn fires_client_gone_on_drop() {
+        let (hook, seen) = recorder();
+        let guard = ConnectionGuard::new(1, PlanId::new("p").ok(), Some(hook), None);
+        assert!(format!("{guard:?}").contains("ClientGone"));
+        drop(guard);
+        assert_eq!(seen.lock().unwrap()[0].reason, DisconnectReason::ClientGone);
+    }
+
+    #[test]
+    fn permits_bound_concurrency() {
+        let active = Arc::new(AtomicUsize::new(0));
+        let first = Permit::acquire(&active, Some(1)).unwrap();
+        assert!(Permit::acquire(&active, Some(1)).is_none());
+        drop(first);
+        assert!(Permit::acquire(&active, Some(1)).is_some());
+        assert!(Permit::acquire(&active, None).is_some());
+        assert_eq!(active.load(Ordering::Relaxed), 0);
+    }
+
+    #[test]
+    fn reasons_have_names() {
+        for (reason, name) in [
+            (DisconnectReason::ClientGone, "client_gone"),
+            (DisconnectReason::Finished, "finished"),
+            (DisconnectReason::Lagged, "lagged"),
+            (DisconnectReason::Shutdown, "shutdown"),
+        ] {
+            assert_eq!(reason.to_string(), name);
+        }
+    }
+}

@@ -1,0 +1,305 @@
+//! The request side every adapter shares: reading `plan_id` and the resume point, and the
+//! errors answered before a stream starts, with their status codes and JSON bodies.
+
+use a2a_events::{EventId, EventIdError, PlanId, PlanIdError};
+use bytes::Bytes;
+use serde::Serialize;
+
+/// Query parameter holding the plan filter.
+pub const PLAN_ID_PARAM: &str = "plan_id";
+/// Query parameter holding the resume point, for clients that cannot set headers.
+pub const LAST_EVENT_ID_PARAM: &str = "last_event_id";
+/// Header holding the resume point; a browser's `EventSource` sets it when reconnecting.
+pub const LAST_EVENT_ID_HEADER: &str = "last-event-id";
+
+/// A validated stream request.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SseRequest {
+    /// Only this plan's events; `None` for all.
+    pub plan: Option<PlanId>,
+    /// Resume after this event.
+    pub last_event_id: Option<EventId>,
+}
+
+impl SseRequest {
+    /// Reads the query string (without `?`) and the raw `Last-Event-ID` header value.
+    ///
+    /// - `plan_id` and `last_event_id` may each appear once; other parameters are ignored.
+    /// - An empty value counts as absent (an HTML form sends `plan_id=` for an empty
+    ///   field, and an empty `Last-Event-ID` means "no event seen yet").
+    /// - When both the header and `last_event_id` are present the header wins, and the
+    ///   parameter is not looked at.
+    ///
+    /// ```
+    /// use a2a_sse_core::SseRequest;
+    ///
+    /// let request = SseRequest::parse(Some("plan_id=plan-7&last_event_id=3"), Some(b"5"))?;
+    /// assert_eq!(request.plan.unwrap().as_str(), "plan-7");
+    /// assert_eq!(request.last_event_id.unwrap().get(), 5);
+    /// # Ok::<(), a2a_sse_core::RequestError>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`RequestError::InvalidPlanId`], [`RequestError::InvalidLastEventId`] or
+    /// [`RequestError::RepeatedParameter`].
+    pub fn parse(query: Option<&str>, last_event_id: Option<&[u8]>) -> Result<Self, RequestError> {
+        let mut plan = None;
+        let mut from_query = None;
+        for (name, value) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
+            let slot = match &*name {
+                PLAN_ID_PARAM => &mut plan,
+                LAST_EVENT_ID_PARAM => &mut from_query,
+                _ => continue,
+            };
+            if slot.replace(value).is_some() {
+                return Err(RequestError::RepeatedParameter(if name == PLAN_ID_PARAM {
+                    PLAN_ID_PARAM
+                } else {
+                    LAST_EVENT_ID_PARAM
+                }));
+            }
+        }
+        let plan = plan
+            .filter(|p| !p.is_empty())
+            .map(PlanId::new)
+            .transpose()
+            .map_err(RequestError::InvalidPlanId)?;
+        let last_event_id = match last_event_id {
+            Some(header) if !header.is_empty() => Some(
+                std::str::from_utf8(header)
+                    .map_err(|_| RequestError::InvalidLastEventId(EventIdError::NotDecimal))?
+                    .parse()
+                    .map_err(RequestError::InvalidLastEventId)?,
+            ),
+            _ => from_query
+                .filter(|id| !id.is_empty())
+                .map(|id| id.parse())
+                .transpose()
+                .map_err(RequestError::InvalidLastEventId)?,
+        };
+        Ok(Self {
+            plan,
+            last_event_id,
+        })
+    }
+}
+
+/// Why a request got no stream. Each maps to an HTTP status, a stable `code` and the JSON
+/// body `{"error": {"code": "...", "message": "..."}}`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RequestError {
+    /// `plan_id` is not a valid plan id (400 `invalid_plan_id`).
+    #[error("invalid plan_id: {0}")]
+    InvalidPlanId(PlanIdError),
+    /// The resume point is not a valid event id (400 `invalid_last_event_id`).
+    #[error("invalid Last-Event-ID: {0}")]
+    InvalidLastEventId(EventIdError),
+    /// A parameter appears more than once (400 `repeated_parameter`).
+    #[error("query parameter {0} is given more than once")]
+    RepeatedParameter(&'static str),
+    /// The method is not GET (405 `method_not_allowed`, with `Allow: GET`).
+    #[error("only GET is allowed here")]
+    MethodNotAllowed,
+    /// The authorization hook wants credentials (401 `unauthorized`).
+    #[error("{0}")]
+    Unauthorized(String),
+    /// The authorization hook refused these credentials (403 `forbidden`).
+    #[error("{0}")]
+    Forbidden(String),
+    /// The connection limit is reached (503 `too_many_connections`, with `Retry-After`).
+    #[error("too many open streams, retry later")]
+    TooManyConnections,
+    /// The event queue is closed, the server is going away (503 `shutting_down`).
+    #[error("the server is shutting down")]
+    ShuttingDown,
+    /// The event backend failed (503 `backend_unavailable`).
+    #[error("the event backend is unavailable: {0}")]
+    Backend(String),
+}
+
+/// Seconds a client is asked to wait after a 503.
+pub const RETRY_AFTER_SECS: u32 = 1;
+
+impl RequestError {
+    /// The HTTP status code.
+    #[must_use]
+    pub const fn status(&self) -> u16 {
+        match self {
+            Self::InvalidPlanId(_) | Self::InvalidLastEventId(_) | Self::RepeatedParameter(_) => {
+                400
+            }
+            Self::Unauthorized(_) => 401,
+            Self::Forbidden(_) => 403,
+            Self::MethodNotAllowed => 405,
+            Self::TooManyConnections | Self::ShuttingDown | Self::Backend(_) => 503,
+        }
+    }
+
+    /// The stable machine-readable code of the JSON body.
+    #[must_use]
+    pub const fn code(&self) -> &'static str {
+        match self {
+            Self::InvalidPlanId(_) => "invalid_plan_id",
+            Self::InvalidLastEventId(_) => "invalid_last_event_id",
+            Self::RepeatedParameter(_) => "repeated_parameter",
+            Self::MethodNotAllowed => "method_not_allowed",
+            Self::Unauthorized(_) => "unauthorized",
+            Self::Forbidden(_) => "forbidden",
+            Self::TooManyConnections => "too_many_connections",
+            Self::ShuttingDown => "shutting_down",
+            Self::Backend(_) => "backend_unavailable",
+        }
+    }
+
+    /// The response headers, `Content-Type` first.
+    #[must_use]
+    pub fn headers(&self) -> Vec<(&'static str, String)> {
+        let mut headers = vec![("content-type", "application/json".to_owned())];
+        match self.status() {
+            405 => headers.push(("allow", "GET".to_owned())),
+            503 => headers.push(("retry-after", RETRY_AFTER_SECS.to_string())),
+            _ => {}
+        }
+        headers
+    }
+
+    /// The JSON body.
+    #[must_use]
+    pub fn body(&self) -> Bytes {
+        error_body(self.code(), &self.to_string())
+    }
+}
+
+/// The JSON error body of every 4xx/5xx answer: `{"error": {"code": ..., "message": ...}}`.
+///
+/// ```
+/// let body = a2a_sse_core::error_body("invalid_body", "kind is missing");
+/// assert_eq!(&body[..], br#"{"error":{"code":"invalid_body","message":"kind is missing"}}"#);
+/// ```
+#[must_use]
+pub fn error_body(code: &str, message: &str) -> Bytes {
+    #[derive(Serialize)]
+    struct Inner<'a> {
+        code: &'a str,
+        message: &'a str,
+    }
+    #[derive(Serialize)]
+    struct Body<'a> {
+        error: Inner<'a>,
+    }
+    let body = Body {
+        error: Inner { code, message },
+    };
+    // Two string fields always serialize.
+    Bytes::from(serde_json::to_vec(&body).unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(query: &str, header: Option<&str>) -> Result<SseRequest, RequestError> {
+        SseRequest::parse(Some(query), header.map(str::as_bytes))
+    }
+
+    #[test]
+    fn reads_plan_and_resume_point() {
+        let request = parse("plan_id=plan%2D7&other=1", None).unwrap();
+        assert_eq!(request.plan.unwrap().as_str(), "plan-7");
+        assert_eq!(request.last_event_id, None);
+        let request = parse("last_event_id=12", None).unwrap();
+        assert_eq!(request.last_event_id, Some(EventId::new(12)));
+        assert_eq!(
+            SseRequest::parse(None, None).unwrap(),
+            SseRequest::default()
+        );
+    }
+
+    #[test]
+    fn the_header_wins_over_the_parameter() {
+        let request = parse("last_event_id=nonsense", Some("9")).unwrap();
+        assert_eq!(request.last_event_id, Some(EventId::new(9)));
+        let request = parse("last_event_id=3", Some("")).unwrap();
+        assert_eq!(request.last_event_id, Some(EventId::new(3)));
+    }
+
+    #[test]
+    fn empty_values_count_as_absent() {
+        assert_eq!(
+            parse("plan_id=&last_event_id=", None).unwrap(),
+            SseRequest::default()
+        );
+    }
+
+    #[test]
+    fn bad_values_are_400s() {
+        let cases = [
+            (parse("plan_id=a%20b", None), "invalid_plan_id"),
+            (parse("plan_id=%FF", None), "invalid_plan_id"),
+            (parse("last_event_id=-1", None), "invalid_last_event_id"),
+            (parse("", Some("x")), "invalid_last_event_id"),
+            (parse("plan_id=a&plan_id=b", None), "repeated_parameter"),
+            (
+                parse("last_event_id=1&last_event_id=1", None),
+                "repeated_parameter",
+            ),
+        ];
+        for (result, code) in cases {
+            let err = result.unwrap_err();
+            assert_eq!((err.status(), err.code()), (400, code), "{err}");
+            let body: serde_json::Value = serde_json::from_slice(&err.body()).unwrap();
+            assert_eq!(body["error"]["code"], code);
+            assert_eq!(body["error"]["message"], err.to_string());
+        }
+        let err = SseRequest::parse(None, Some(&[0xff])).unwrap_err();
+        assert_eq!(err.code(), "invalid_last_event_id");
+    }
+
+    #[test]
+    fn statuses_codes_and_headers() {
+        let cases = [
+            (
+                RequestError::MethodNotAllowed,
+                405,
+                "method_not_allowed",
+                Some("allow"),
+            ),
+            (
+                RequestError::Unauthorized("who?".into()),
+                401,
+                "unauthorized",
+                None,
+            ),
+            (RequestError::Forbidden("no".into()), 403, "forbidden", None),
+            (
+                RequestError::TooManyConnections,
+                503,
+                "too_many_connections",
+                Some("retry-after"),
+            ),
+            (
+                RequestError::ShuttingDown,
+                503,
+                "shutting_down",
+                Some("retry-after"),
+            ),
+            (
+                RequestError::Backend("down".into()),
+                503,
+                "backend_unavailable",
+                Some("retry-after"),
+            ),
+        ];
+        for (err, status, code, extra) in cases {
+            assert_eq!((err.status(), err.code()), (status, code));
+            let headers = err.headers();
+            assert_eq!(headers[0], ("content-type", "application/json".to_owned()));
+            assert_eq!(headers.get(1).map(|h| h.0), extra);
+        }
+        assert_eq!(
+            RequestError::Unauthorized("who?".into()).to_string(),
+            "who?"
+        );
+    }
+}

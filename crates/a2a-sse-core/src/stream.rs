@@ -1,0 +1,251 @@
+//! [`SseStream`]: a subscription turned into event-stream bytes.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use a2a_events::{EventStream, LagNotice, ResetNotice, StoredEvent, SubscriptionItem};
+use bytes::{Bytes, BytesMut};
+use futures_core::{FusedStream, Stream};
+use pin_project_lite::pin_project;
+use serde_json::json;
+
+use crate::frame::Frame;
+use crate::hook::{ConnectionGuard, DisconnectReason};
+use crate::timer::Timer;
+
+/// Most frames coalesced into one chunk when several are ready at once.
+const MAX_BATCH_FRAMES: usize = 64;
+/// Most bytes coalesced into one chunk.
+const MAX_BATCH_BYTES: usize = 64 * 1024;
+
+/// The SSE frame of a queue event: `id`, `event` (its kind) and its JSON as `data`.
+///
+/// Computed once per event and cached in the event, so every subscriber shares it.
+#[must_use]
+pub fn event_frame(event: &StoredEvent) -> Bytes {
+    event.encoded(|event| {
+        let id = event.id().to_string();
+        // The JSON comes from serde_json, so it is valid UTF-8 without raw line breaks;
+        // the id is decimal and the kind a fixed name, so the fields are valid.
+        let json = std::str::from_utf8(event.json()).unwrap_or_default();
+        let frame = Frame::with_capacity(json.len() + id.len() + 40);
+        match frame.id(&id).and_then(|f| f.event(event.kind().as_str())) {
+            Ok(frame) => frame.data(json).build(),
+            Err(_) => Bytes::new(),
+        }
+    })
+}
+
+/// The `reset` control frame: history no longer reaches the requested id.
+#[must_use]
+pub fn reset_frame(notice: &ResetNotice) -> Bytes {
+    let data = json!({
+        "requestedId": notice.requested.to_string(),
+        "oldestRetainedId": notice.oldest_retained.map(|id| id.to_string()),
+    });
+    control_frame("reset", &data)
+}
+
+/// The `lagged` control frame: the client fell behind and the server closes.
+#[must_use]
+pub fn lagged_frame(notice: &LagNotice) -> Bytes {
+    let data = json!({ "lastEventId": notice.last_delivered.map(|id| id.to_string()) });
+    control_frame("lagged", &data)
+}
+
+fn control_frame(name: &'static str, data: &serde_json::Value) -> Bytes {
+    // A fixed event name without line breaks always encodes.
+    Frame::new()
+        .event(name)
+        .map(|f| f.data(&data.to_string()).build())
+        .unwrap_or_default()
+}
+
+/// The first chunk of every stream: the reconnection delay and a comment, so the response
+/// headers and the first body bytes reach the client at once.
+#[must_use]
+pub fn preamble(retry: Duration) -> Bytes {
+    Frame::new()
+        .retry(retry)
+        .comment("a2a-sse stream open")
+        .map(Frame::build)
+        .unwrap_or_default()
+}
+
+/// The keep-alive chunk.
+pub const PING: &[u8] = b": ping\n\n";
+
+pin_project! {
+    /// A `Stream<Item = Bytes>` of SSE frames over one subscription.
+    ///
+    /// - It opens with [`preamble`].
+    /// - Each queue event becomes its shared [`event_frame`]; when several are ready at
+    ///   once they are coalesced into one chunk (whole frames only), so one write carries
+    ///   them.
+    /// - `reset` and `lagged` notices become control frames; after `lagged` it ends.
+    /// - After `keep_alive` without sending anything, it sends [`PING`]. The timer is
+    ///   re-armed when the stream goes idle after sending, and polled only while idle.
+    /// - It ends when the subscription ends (finished plan, lag, queue closed). The
+    ///   disconnect hook fires then, or when the stream is dropped, whichever is first.
+    #[must_use = "streams do nothing unless polled"]
+    pub struct SseStream<T: Timer> {
+        inner: EventStream,
+        #[pin]
+        sleep: T::Sleep,
+        timer: T,
+        keep_alive: Duration,
+        preamble: Option<Bytes>,
+        rearm: bool,
+        filtered: bool,
+        saw_terminal: bool,
+        ending: Option<DisconnectReason>,
+        done: bool,
+        guard: ConnectionGuard,
+    }
+}
+
+impl<T: Timer> SseStream<T> {
+    pub(crate) fn new(
+        inner: EventStream,
+        timer: T,
+        keep_alive: Duration,
+        retry: Duration,
+        filtered: bool,
+        guard: ConnectionGuard,
+    ) -> Self {
+        Self {
+            inner,
+            sleep: timer.sleep(keep_alive),
+            timer,
+            keep_alive,
+            preamble: Some(preamble(retry)),
+            rearm: false,
+            filtered,
+            saw_terminal: false,
+            ending: None,
+            done: false,
+            guard,
+        }
+    }
+}
+
+/// Frames gathered in one poll.
+#[derive(Default)]
+struct Batch {
+    first: Option<Bytes>,
+    rest: Option<BytesMut>,
+    frames: usize,
+    bytes: usize,
+}
+
+impl Batch {
+    fn push(&mut self, frame: Bytes) {
+        self.frames += 1;
+        self.bytes += frame.len();
+        match (&self.first, &mut self.rest) {
+            (None, _) => self.first = Some(frame),
+            (Some(first), None) => {
+                let mut joined = BytesMut::with_capacity(first.len() + frame.len() * 4);
+                joined.extend_from_slice(first);
+                joined.extend_from_slice(&frame);
+                self.rest = Some(joined);
+            }
+            (Some(_), Some(joined)) => joined.extend_from_slice(&frame),
+        }
+    }
+
+    fn is_full(&self) -> bool {
+        self.frames >= MAX_BATCH_FRAMES || self.bytes >= MAX_BATCH_BYTES
+    }
+
+    fn into_bytes(self) -> Option<Bytes> {
+        match self.rest {
+            Some(joined) => Some(joined.freeze()),
+            None => self.first,
+        }
+    }
+}
+
+impl<T: Timer> Stream for SseStream<T> {
+    type Item = Bytes;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Bytes>> {
+        let mut this = self.project();
+        if *this.done {
+            return Poll::Ready(None);
+        }
+        if let Some(preamble) = this.preamble.take() {
+            this.guard.sent(0, preamble.len());
+            *this.rearm = true;
+            return Poll::Ready(Some(preamble));
+        }
+        let mut batch = Batch::default();
+        let mut events = 0;
+        while this.ending.is_none() && !batch.is_full() {
+            match this.inner.as_mut().poll_next(cx) {
+                Poll::Ready(Some(SubscriptionItem::Event(event))) => {
+                    *this.saw_terminal |= *this.filtered && event.is_terminal();
+                    events += 1;
+                    batch.push(event_frame(&event));
+                }
+                Poll::Ready(Some(SubscriptionItem::Reset(notice))) => {
+                    batch.push(reset_frame(&notice));
+                }
+                Poll::Ready(Some(SubscriptionItem::Lagged(notice))) => {
+                    batch.push(lagged_frame(&notice));
+                    *this.ending = Some(DisconnectReason::Lagged);
+                }
+                Poll::Ready(None) => {
+                    *this.ending = Some(if *this.saw_terminal {
+                        DisconnectReason::Finished
+                    } else {
+                        DisconnectReason::Shutdown
+                    });
+                }
+                Poll::Pending => break,
+            }
+        }
+        if let Some(chunk) = batch.into_bytes() {
+            this.guard.sent(events, chunk.len());
+            *this.rearm = true;
+            return Poll::Ready(Some(chunk));
+        }
+        if let Some(reason) = *this.ending {
+            *this.done = true;
+            this.guard.finish(reason);
+            return Poll::Ready(None);
+        }
+        // Idle: only now does the keep-alive clock matter.
+        if std::mem::take(this.rearm) {
+            this.timer.reset(this.sleep.as_mut(), *this.keep_alive);
+        }
+        match this.sleep.as_mut().poll(cx) {
+            Poll::Ready(()) => {
+                this.guard.sent(0, PING.len());
+                *this.rearm = true;
+                Poll::Ready(Some(Bytes::from_static(PING)))
+            }
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+impl<T: Timer> FusedStream for SseStream<T> {
+    fn is_terminated(&self) -> bool {
+        self.done
+    }
+}
+
+impl<T: Timer> fmt::Debug for SseStream<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SseStream")
+            .field("keep_alive", &self.keep_alive)
+            .field("filtered", &self.filtered)
+            .field("done", &self.done)
+            .field("guard", &self.guard)
+            .finish_non_exhaustive()
+    }
+}

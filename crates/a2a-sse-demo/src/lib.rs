@@ -1,0 +1,158 @@
+//! What the axum and actix-web `demo` examples share, so both serve the same contract
+//! (DESIGN.md, "Examples") with framework code only in the examples themselves:
+//! [`DemoArgs`] (the flags), [`INDEX_HTML`] (the page at `/`), [`publish`] (the
+//! `POST /a2a/plans/{plan_id}/events` logic), [`simulate`] (the built-in plan simulator)
+//! and [`listener`] (a socket with a backlog large enough for thousands of clients).
+
+mod simulator;
+
+use std::net::{SocketAddr, TcpListener};
+use std::time::Duration;
+
+use a2a_events::{A2aEventQueue, BufferLimits, NewEvent, PlanId, PublishError, QueueConfig};
+use a2a_sse_core::{DEFAULT_KEEP_ALIVE, SseService, SseServiceBuilder, TokioTimer, error_body};
+use bytes::Bytes;
+use clap::Parser;
+
+pub use simulator::simulate;
+
+/// The page served at `/`: a live `EventSource` view with a plan filter, no external assets.
+pub const INDEX_HTML: &str = include_str!("index.html");
+
+/// Route of the publish endpoint, in the `{plan_id}` syntax both frameworks accept.
+pub const PUBLISH_ROUTE: &str = "/a2a/plans/{plan_id}/events";
+
+/// Listen backlog of the demo servers (the OS default of 128 overflows when thousands of
+/// clients connect at once).
+pub const BACKLOG: i32 = 4096;
+
+/// The demo servers' command line.
+#[derive(Debug, Clone, Parser)]
+#[command(about = "a2a-sse demo server: A2A plan events over Server-Sent Events")]
+pub struct DemoArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:3000")]
+    pub addr: SocketAddr,
+    /// Idle time before a keep-alive comment, in milliseconds.
+    #[arg(long, default_value_t = default_keep_alive_ms())]
+    pub keep_alive_ms: u64,
+    /// Do not run the built-in plan simulator.
+    #[arg(long)]
+    pub no_simulate: bool,
+    /// Events retained for resume (default: the library's).
+    #[arg(long)]
+    pub history: Option<usize>,
+    /// Per-subscriber buffer, in events (default: the library's).
+    #[arg(long)]
+    pub buffer: Option<usize>,
+}
+
+fn default_keep_alive_ms() -> u64 {
+    u64::try_from(DEFAULT_KEEP_ALIVE.as_millis()).unwrap_or(u64::MAX)
+}
+
+impl DemoArgs {
+    /// The queue the flags describe.
+    ///
+    /// # Errors
+    ///
+    /// A message when `--buffer 0` is given.
+    pub fn queue(&self) -> Result<A2aEventQueue, String> {
+        let mut config = QueueConfig::default();
+        if let Some(history) = self.history {
+            config.history_events = history;
+        }
+        if let Some(events) = self.buffer {
+            config.buffer = BufferLimits {
+                events,
+                ..config.buffer
+            };
+        }
+        A2aEventQueue::with_config(config).map_err(|e| e.to_string())
+    }
+
+    /// The SSE service builder the flags describe, logging connects and disconnects.
+    pub fn service(&self, queue: &A2aEventQueue) -> SseServiceBuilder<TokioTimer> {
+        SseService::builder(queue.clone()).keep_alive(Duration::from_millis(self.keep_alive_ms))
+    }
+}
+
+/// The answer to a publish request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublishOutcome {
+    /// HTTP status: 202, or 400/409/503 with the JSON error body.
+    pub status: u16,
+    /// JSON body.
+    pub body: Bytes,
+}
+
+/// Publishes the body of `POST /a2a/plans/{plan_id}/events` to `queue`.
+///
+/// `202 {"id": "..."}` on success; `400 invalid_plan_id` or `400 invalid_body` for bad
+/// input; `409 plan_finished` when the plan already ended; `503 shutting_down` after close.
+#[must_use]
+pub fn publish(queue: &A2aEventQueue, plan_id: &str, body: &[u8]) -> PublishOutcome {
+    let error = |status, code, message: &dyn std::fmt::Display| PublishOutcome {
+        status,
+        body: error_body(code, &message.to_string()),
+    };
+    let plan = match PlanId::new(plan_id) {
+        Ok(plan) => plan,
+        Err(e) => return error(400, "invalid_plan_id", &e),
+    };
+    let event = match NewEvent::from_publish_body(plan, body) {
+        Ok(event) => event,
+        Err(e) => return error(400, "invalid_body", &e),
+    };
+    match queue.publish(event) {
+        Ok(id) => PublishOutcome {
+            status: 202,
+            body: Bytes::from(serde_json::json!({ "id": id.to_string() }).to_string()),
+        },
+        Err(e @ PublishError::PlanFinished { .. }) => error(409, "plan_finished", &e),
+        Err(e) => error(503, "shutting_down", &e),
+    }
+}
+
+/// A listening socket on `addr` with [`BACKLOG`], non-blocking, ready for tokio or actix.
+///
+/// # Errors
+///
+/// The OS error when the address cannot be bound.
+pub fn listener(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = socket2::Socket::new(
+        socket2::Domain::for_address(addr),
+        socket2::Type::STREAM,
+        Some(socket2::Protocol::TCP),
+    )?;
+    socket.set_reuse_address(true)?;
+    socket.set_nonblocking(true)?;
+    socket.bind(&addr.into())?;
+    socket.listen(BACKLOG)?;
+    Ok(socket.into())
+}
+
+/// Logs to stderr, `info` unless `RUST_LOG` says otherwise.
+pub fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// Tells the user where to look.
+pub fn print_banner(framework: &str, addr: SocketAddr) {
+    println!("a2a-sse {framework} demo listening on http://{addr}");
+    println!("  open      http://{addr}/ in a browser");
+    println!("  stream    curl -N http://{addr}/a2a/events");
+    println!(
+        "  publish   curl -X POST http://{addr}/a2a/plans/plan-x/events -H 'content-type: application/json' \\\n            -d '{{\"kind\":\"status-update\",\"data\":{{\"taskId\":\"plan-x\",\"contextId\":\"ctx\",\"status\":{{\"state\":\"TASK_STATE_WORKING\"}}}}}}'"
+    );
+}
+
+/// Resolves on Ctrl-C (or at once if the signal cannot be watched).
+pub async fn shutdown_signal() {
+    let _ = tokio::signal::ctrl_c().await;
+}

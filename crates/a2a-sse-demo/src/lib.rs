@@ -52,6 +52,12 @@ fn default_keep_alive_ms() -> u64 {
 }
 
 impl DemoArgs {
+    /// Reads the process arguments (exits with usage on bad flags, as CLIs do).
+    #[must_use]
+    pub fn from_env() -> Self {
+        Self::parse()
+    }
+
     /// The queue the flags describe.
     ///
     /// # Errors

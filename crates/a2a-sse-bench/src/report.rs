@@ -202,7 +202,7 @@ pub fn ratio_table(rows: &[ServerRow]) -> String {
 pub fn run_line(kind: ServerKind, run: &RunResult) -> String {
     let mut line = format!(
         "{:<15} conns {:>5}  delivered {}/{}  missing {} dup {} ooo {} misrouted {} faults {}  \
-         {:.0}/s  p50 {:.2} ms  p99 {:.2} ms  max {:.1} ms  rss {:.2} KiB/conn  cpu {:.2} µs/delivery",
+         published {} in {:.2} s  {:.0}/s  p50 {:.2} ms  p99 {:.2} ms  max {:.1} ms  rss {:.2} KiB/conn  cpu {:.2} µs/delivery",
         kind.name(),
         run.connected,
         run.delivered,
@@ -212,6 +212,8 @@ pub fn run_line(kind: ServerKind, run: &RunResult) -> String {
         run.out_of_order,
         run.misrouted,
         run.protocol_errors + run.ended_early + run.publish_errors + run.connect_errors as u64,
+        run.published,
+        run.publish_secs,
         run.deliveries_per_sec(),
         run.latency_p50_us as f64 / 1000.0,
         run.latency_p99_us as f64 / 1000.0,

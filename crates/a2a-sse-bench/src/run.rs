@@ -52,6 +52,8 @@ pub struct RunResult {
     pub control_events: u64,
     /// Streams the server ended before the run did.
     pub ended_early: u64,
+    /// From the first POST to the last `202`, seconds.
+    pub publish_secs: f64,
     /// From the first POST to the last reception, seconds.
     pub delivery_secs: f64,
     /// Server CPU time over the publish phase (first POST to end of draining), seconds.
@@ -110,6 +112,7 @@ pub async fn run_load(
     config: &LoadConfig,
 ) -> io::Result<RunResult> {
     let mut result = RunResult::default();
+    warm_up(addr, config.connections.min(WARM_UP_STREAMS)).await;
     let read_rss = |pid: Option<u32>| pid.map_or(Ok(0), procfs::rss_kib);
     result.rss_before_kib = read_rss(pid)?;
 
@@ -180,6 +183,10 @@ pub async fn run_load(
         result.published = accepted.iter().filter(|&&ok| ok).count() as u64;
         result.publish_errors = outcome.errors;
         result.first_publish_error = outcome.first_error;
+        result.publish_secs = outcome
+            .finished
+            .duration_since(outcome.started)
+            .as_secs_f64();
         let expected = expected_total(config, &accepted);
         wait_for_deliveries(&delivered, expected, config.drain_idle, config.drain_max).await;
         let cpu_after = pid.map_or(Ok(0), procfs::cpu_ticks)?;
@@ -194,6 +201,21 @@ pub async fn run_load(
         collect(tasks, stop_tx, &accepted, &mut result).await;
     }
     Ok(result)
+}
+
+/// Streams opened and closed before the idle RSS baseline is read, so that per-thread
+/// allocator arenas and lazily built router state do not count as per-connection cost.
+const WARM_UP_STREAMS: usize = 64;
+
+async fn warm_up(addr: SocketAddr, streams: usize) {
+    let mut open = Vec::with_capacity(streams);
+    for _ in 0..streams {
+        if let Ok(stream) = open_stream_retrying(addr, &stream_path(None), 2).await {
+            open.push(stream);
+        }
+    }
+    drop(open);
+    tokio::time::sleep(Duration::from_millis(200)).await;
 }
 
 fn expected_total(config: &LoadConfig, accepted: &[bool]) -> u64 {

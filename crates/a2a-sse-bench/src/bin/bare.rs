@@ -20,6 +20,8 @@ const STREAM_HEAD: &[u8] =
     b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n\
 X-Accel-Buffering: no\r\nConnection: close\r\n\r\nretry: 3000\n: connected\n\n";
 const MAX_HEAD: usize = 16 * 1024;
+/// Frames written together at most when a subscriber has several waiting.
+const MAX_BATCH: usize = 64;
 
 /// An encoded frame and the plan it belongs to.
 struct Frame {
@@ -190,8 +192,34 @@ async fn stream(mut socket: TcpStream, hub: &Hub, plan: Option<String>) -> std::
         match tokio::time::timeout(hub.keep_alive, rx.recv()).await {
             Err(_) => socket.write_all(b": ping\n\n").await?,
             Ok(Ok(frame)) => {
-                if plan.as_ref().is_none_or(|p| *p == frame.plan) {
-                    socket.write_all(&frame.bytes).await?;
+                // Coalesce frames that are already waiting into one write, as a buffered
+                // HTTP server would; the common single-frame case writes the shared bytes.
+                let wanted = |f: &Frame| plan.as_ref().is_none_or(|p| *p == f.plan);
+                let mut batch: Vec<Arc<Frame>> = Vec::new();
+                if wanted(&frame) {
+                    batch.push(frame);
+                }
+                while batch.len() < MAX_BATCH {
+                    match rx.try_recv() {
+                        Ok(next) if wanted(&next) => batch.push(next),
+                        Ok(_) => {}
+                        Err(broadcast::error::TryRecvError::Empty) => break,
+                        Err(_) => return Ok(()),
+                    }
+                }
+                match batch.as_slice() {
+                    [] => {}
+                    [one] => socket.write_all(&one.bytes).await?,
+                    many => {
+                        socket
+                            .write_all(
+                                &many
+                                    .iter()
+                                    .flat_map(|f| f.bytes.iter().copied())
+                                    .collect::<Vec<u8>>(),
+                            )
+                            .await?
+                    }
                 }
             }
             // Fell behind the channel, or the server is shutting down: close.

@@ -56,6 +56,8 @@ pub struct Medians {
     pub rss_kib_per_conn: f64,
     /// Server CPU per delivery, microseconds.
     pub cpu_us_per_delivery: f64,
+    /// Time to publish all events (M/R when the publisher kept pace), seconds.
+    pub publish_secs: f64,
 }
 
 impl Medians {
@@ -69,6 +71,7 @@ impl Medians {
             max_ms: m(&|r| r.latency_max_us as f64 / 1000.0),
             rss_kib_per_conn: m(&|r| r.rss_per_conn_bytes() / 1024.0),
             cpu_us_per_delivery: m(&|r| r.cpu_us_per_delivery()),
+            publish_secs: m(&|r| r.publish_secs),
         }
     }
 }
@@ -108,19 +111,19 @@ pub fn server_table(scenario: &str, rows: &[ServerRow]) -> String {
     let _ = writeln!(
         out,
         "| server | runs | conns | delivered/expected | missing | dup | out-of-order | misrouted | other faults \
-         | deliveries/s | p50 ms | p99 ms | max ms | RSS KiB/conn | own KiB/conn | CPU µs/delivery |"
+         | publish s | deliveries/s | p50 ms | p99 ms | max ms | RSS KiB/conn | own KiB/conn | CPU µs/delivery |"
     );
-    let _ = writeln!(out, "|{}", "---|".repeat(16));
+    let _ = writeln!(out, "|{}", "---|".repeat(17));
     for row in rows {
         let name = row.kind.name();
         let runs = match &row.outcome {
             Outcome::Ran(runs) => runs,
             Outcome::Pending(why) => {
-                let _ = writeln!(out, "| {name} | pending: {why} |{}", " |".repeat(14));
+                let _ = writeln!(out, "| {name} | pending: {why} |{}", " |".repeat(15));
                 continue;
             }
             Outcome::Failed(why) => {
-                let _ = writeln!(out, "| {name} | FAILED: {why} |{}", " |".repeat(14));
+                let _ = writeln!(out, "| {name} | FAILED: {why} |{}", " |".repeat(15));
                 continue;
             }
         };
@@ -134,7 +137,7 @@ pub fn server_table(scenario: &str, rows: &[ServerRow]) -> String {
         let dash = |s: String| if publishing { s } else { "–".to_owned() };
         let _ = writeln!(
             out,
-            "| {name} | {} | {conns} | {} | {} | {} | {} | {} | {faults} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {name} | {} | {conns} | {} | {} | {} | {} | {} | {faults} | {} | {} | {} | {} | {} | {} | {} | {} |",
             runs.len(),
             dash(format!(
                 "{}/{}",
@@ -145,6 +148,7 @@ pub fn server_table(scenario: &str, rows: &[ServerRow]) -> String {
             dash(sum(&|r| r.duplicated).to_string()),
             dash(sum(&|r| r.out_of_order).to_string()),
             dash(sum(&|r| r.misrouted).to_string()),
+            dash(fmt(m.publish_secs, 2)),
             dash(fmt(m.deliveries_per_sec, 0)),
             dash(fmt(m.p50_ms, 2)),
             dash(fmt(m.p99_ms, 2)),

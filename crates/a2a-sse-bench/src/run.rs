@@ -11,7 +11,7 @@ use tokio::sync::{Notify, Semaphore, watch};
 
 use crate::client::{open_stream_retrying, read_stream, stream_path};
 use crate::procfs;
-use crate::publisher::{PublishPlan, publish_all};
+use crate::publisher::{PublishOutcome, PublishPlan, publish_all};
 use crate::scenario::LoadConfig;
 use crate::tracker::{ConnTracker, plan_name};
 
@@ -178,7 +178,7 @@ pub async fn run_load(
             plans: config.plans.max(1),
             connections: config.publishers,
         };
-        let outcome = publish_all(&plan).await;
+        let outcome = publish_on_own_thread(plan).await?;
         accepted = outcome.accepted;
         result.published = accepted.iter().filter(|&&ok| ok).count() as u64;
         result.publish_errors = outcome.errors;
@@ -201,6 +201,23 @@ pub async fn run_load(
         collect(tasks, stop_tx, &accepted, &mut result).await;
     }
     Ok(result)
+}
+
+/// Publishes from a dedicated thread with its own runtime, so that pacing and POST round
+/// trips do not queue behind thousands of busy stream readers (a fast server would
+/// otherwise slow its own publisher down).
+async fn publish_on_own_thread(plan: PublishPlan) -> io::Result<PublishOutcome> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    std::thread::Builder::new()
+        .name("publisher".into())
+        .spawn(move || {
+            let _ = tx.send(runtime.block_on(publish_all(&plan)));
+        })?;
+    rx.await
+        .map_err(|_| io::Error::other("publisher thread panicked"))
 }
 
 /// Streams opened and closed before the idle RSS baseline is read, so that per-thread

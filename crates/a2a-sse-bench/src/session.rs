@@ -17,9 +17,18 @@ pub async fn measure_server(
     kind: ServerKind,
     config: &LoadConfig,
 ) -> io::Result<RunResult> {
-    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, free_port()?));
-    let server =
-        ServerProcess::start(binary, addr, &kind.args(config), Duration::from_secs(20)).await?;
+    // A port can be taken between the probe and the server's bind: try a few.
+    let mut attempt = 0;
+    let server = loop {
+        let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, free_port()?));
+        match ServerProcess::start(binary, addr, &kind.args(config), Duration::from_secs(20)).await
+        {
+            Ok(server) => break server,
+            Err(err) if attempt >= 2 => return Err(err),
+            Err(_) => attempt += 1,
+        }
+    };
+    let addr = server.addr();
     let mut config = config.clone();
     config.publish &= !kind.is_floor();
     let result = run_load(addr, Some(server.pid()), &config).await;

@@ -155,18 +155,29 @@ fn main() -> Result<(), String> {
                 cli.repeat,
                 bin_dir.display()
             );
+            let load_before = load_average();
             let rows = run_scenario(config, &kinds, &bin_dir, cli.repeat).await;
             let title = format!(
-                "{} (N={}, P={}, M={}, R={}/s, medians of {})",
+                "{} (N={}, P={}, M={}, R={}/s, medians of {}; load average before: {}, after: {})",
                 config.name,
                 config.connections,
                 config.plans,
                 config.events,
                 config.rate,
-                cli.repeat
+                cli.repeat,
+                load_before,
+                load_average()
             );
             println!("{}{}", server_table(&title, &rows), ratio_table(&rows));
         }
     });
     Ok(())
+}
+
+/// The 1-minute load average, to show how busy the shared machine was.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|s| s.split_whitespace().next().map(str::to_owned))
+        .unwrap_or_else(|| "?".to_owned())
 }

@@ -4,7 +4,7 @@ use std::io;
 use std::net::{SocketAddr, TcpListener};
 use std::path::Path;
 use std::process::Stdio;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use tokio::net::TcpStream;
 use tokio::process::{Child, Command};
@@ -17,8 +17,19 @@ pub struct ServerProcess {
     addr: SocketAddr,
 }
 
-/// A loopback port that was free a moment ago.
+/// A loopback port that was free a moment ago, taken below the usual ephemeral range
+/// (32768–60999) so that the load generator's own client sockets cannot hold it.
 pub fn free_port() -> io::Result<u16> {
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let seed = nanos ^ std::process::id().wrapping_mul(2_654_435_761);
+    for i in 0..64u32 {
+        let port = 20_000 + (seed.wrapping_add(i.wrapping_mul(7919)) % 12_000) as u16;
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return Ok(port);
+        }
+    }
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 

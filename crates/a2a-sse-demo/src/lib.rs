@@ -77,7 +77,7 @@ impl DemoArgs {
         A2aEventQueue::with_config(config).map_err(|e| e.to_string())
     }
 
-    /// The SSE service builder the flags describe, logging connects and disconnects.
+    /// The SSE service builder the flags describe (the core logs connects and disconnects).
     pub fn service(&self, queue: &A2aEventQueue) -> SseServiceBuilder<TokioTimer> {
         SseService::builder(queue.clone()).keep_alive(Duration::from_millis(self.keep_alive_ms))
     }

@@ -29,9 +29,11 @@
 //!
 //! # #[tokio::main(flavor = "current_thread")] async fn main() {
 //! let service = SseService::builder(A2aEventQueue::new()).build();
-//! let SseResponse::Stream(mut body) = service.respond(&Get("plan_id=plan-7")).await else {
+//! let SseResponse::Stream(body) = service.respond(&Get("plan_id=plan-7")).await else {
 //!     panic!("expected a stream");
 //! };
+//! // The stream holds the keep-alive sleep, so it is `!Unpin`: pin it to poll it.
+//! let mut body = std::pin::pin!(body);
 //! let first = body.next().await.unwrap();
 //! assert_eq!(&first[..], b"retry: 3000\n: a2a-sse stream open\n\n");
 //!
@@ -60,6 +62,8 @@ mod hook;
 mod request;
 mod service;
 mod stream;
+#[cfg(test)]
+mod test_support;
 mod timer;
 
 pub use frame::{Frame, FrameError};

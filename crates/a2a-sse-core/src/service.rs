@@ -4,6 +4,7 @@
 //! [`SseService::respond`], and turns the [`SseResponse`] into its framework's response.
 
 use std::fmt;
+use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
@@ -204,18 +205,33 @@ impl<T: Timer> SseService<T> {
     }
 
     /// Answers one request: a stream, a `204`, or a typed error. Never panics.
-    pub async fn respond(&self, head: &dyn RequestHead) -> SseResponse<T> {
-        match self.open(head).await {
-            Ok(Some(stream)) => SseResponse::Stream(stream),
-            Ok(None) => SseResponse::NoContent,
-            Err(err) => {
-                tracing::debug!(code = err.code(), %err, "sse request refused");
-                SseResponse::Error(err)
+    ///
+    /// Everything that reads `head` (method, parameters, authorization, connection limit)
+    /// runs before this returns; the future only subscribes. It does not borrow `head`,
+    /// so it is `Send` even when the framework's request type is not `Sync`, as a
+    /// spawned connection task or an axum handler needs.
+    pub fn respond<'a>(
+        &'a self,
+        head: &dyn RequestHead,
+    ) -> impl Future<Output = SseResponse<T>> + Send + use<'a, T> {
+        let admitted = self.admit(head);
+        async move {
+            let opened = match admitted {
+                Ok((request, permit)) => self.open(request, permit).await,
+                Err(err) => Err(err),
+            };
+            match opened {
+                Ok(Some(stream)) => SseResponse::Stream(stream),
+                Ok(None) => SseResponse::NoContent,
+                Err(err) => {
+                    tracing::debug!(code = err.code(), %err, "sse request refused");
+                    SseResponse::Error(err)
+                }
             }
         }
     }
 
-    async fn open(&self, head: &dyn RequestHead) -> Result<Option<SseStream<T>>, RequestError> {
+    fn admit(&self, head: &dyn RequestHead) -> Result<(SseRequest, Permit), RequestError> {
         let inner = &*self.inner;
         if head.method() != "GET" {
             return Err(RequestError::MethodNotAllowed);
@@ -233,6 +249,15 @@ impl<T: Timer> SseService<T> {
         }
         let permit = Permit::acquire(&inner.active, inner.config.max_connections)
             .ok_or(RequestError::TooManyConnections)?;
+        Ok((request, permit))
+    }
+
+    async fn open(
+        &self,
+        request: SseRequest,
+        permit: Permit,
+    ) -> Result<Option<SseStream<T>>, RequestError> {
+        let inner = &*self.inner;
         let subscribe = SubscribeRequest {
             plan: request.plan.clone(),
             after: request.last_event_id,
@@ -388,3 +413,11 @@ impl<T: Timer> fmt::Debug for SseServiceBuilder<T> {
             .finish_non_exhaustive()
     }
 }
+
+#[cfg(test)]
+#[path = "service_tests.rs"]
+mod tests;
+
+#[cfg(test)]
+#[path = "service_options_tests.rs"]
+mod options_tests;

@@ -249,3 +249,11 @@ impl<T: Timer> fmt::Debug for SseStream<T> {
             .finish_non_exhaustive()
     }
 }
+
+#[cfg(test)]
+#[path = "stream_tests.rs"]
+mod tests;
+
+#[cfg(test)]
+#[path = "keep_alive_tests.rs"]
+mod keep_alive_tests;

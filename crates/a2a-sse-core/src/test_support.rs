@@ -1,0 +1,190 @@
+//! Helpers shared by the unit tests: events, a request head, a hook recorder, and a
+//! stream tap that remembers what it yielded.
+
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use a2a_events::{
+    A2aEventQueue, ErrorPayload, EventId, EventPayload, NewEvent, PlanId, SubscribeRequest,
+    Subscription, TaskState, TaskStatusUpdateEvent,
+};
+use a2a_sse_testkit::{Decoder, Event};
+use bytes::Bytes;
+use futures_util::StreamExt;
+
+use crate::hook::{ConnectInfo, ConnectionGuard, DisconnectInfo};
+use crate::request::RequestError;
+use crate::service::{DEFAULT_RETRY, RequestHead, SseResponse};
+use crate::stream::SseStream;
+use crate::timer::{Timer, TokioTimer};
+
+pub(crate) fn plan(name: &str) -> PlanId {
+    PlanId::new(name).unwrap()
+}
+
+pub(crate) fn status(plan: &PlanId, state: TaskState) -> NewEvent {
+    let update = TaskStatusUpdateEvent {
+        task_id: plan.to_string(),
+        context_id: "ctx-1".into(),
+        status: state.into(),
+        metadata: None,
+    };
+    NewEvent::new(plan.clone(), EventPayload::StatusUpdate(update))
+}
+
+/// An `error` event whose JSON is a little more than `size` bytes.
+pub(crate) fn sized(plan: &PlanId, size: usize) -> NewEvent {
+    let payload = ErrorPayload {
+        code: 1,
+        message: "x".repeat(size),
+        data: None,
+    };
+    NewEvent::new(plan.clone(), EventPayload::Error(payload))
+}
+
+pub(crate) fn publish(queue: &A2aEventQueue, plan: &PlanId, state: TaskState) -> EventId {
+    queue.publish(status(plan, state)).unwrap()
+}
+
+/// Decodes whole frames with the reference decoder.
+pub(crate) fn decode(bytes: &[u8]) -> Vec<Event> {
+    Decoder::new().feed(bytes)
+}
+
+/// Records every call of a hook.
+pub(crate) struct Recorder<T>(Arc<Mutex<Vec<T>>>);
+
+impl<T: Clone + Send + 'static> Recorder<T> {
+    pub(crate) fn new() -> Self {
+        Self(Arc::new(Mutex::new(Vec::new())))
+    }
+
+    pub(crate) fn hook(&self) -> impl Fn(&T) + Send + Sync + 'static {
+        let sink = Arc::clone(&self.0);
+        move |info: &T| sink.lock().unwrap().push(info.clone())
+    }
+
+    pub(crate) fn calls(&self) -> Vec<T> {
+        self.0.lock().unwrap().clone()
+    }
+
+    /// The single call so far; fails unless there was exactly one.
+    #[track_caller]
+    pub(crate) fn only(&self) -> T {
+        let calls = self.calls();
+        assert_eq!(calls.len(), 1, "expected exactly one hook call");
+        calls.into_iter().next().unwrap()
+    }
+}
+
+pub(crate) type Disconnects = Recorder<DisconnectInfo>;
+pub(crate) type Connects = Recorder<ConnectInfo>;
+
+/// A request as an adapter would see it.
+#[derive(Debug, Clone)]
+pub(crate) struct Head {
+    pub(crate) method: &'static str,
+    pub(crate) query: Option<&'static str>,
+    pub(crate) headers: Vec<(&'static str, &'static [u8])>,
+}
+
+impl Head {
+    pub(crate) fn get(query: &'static str) -> Self {
+        Self {
+            method: "GET",
+            query: Some(query).filter(|q| !q.is_empty()),
+            headers: Vec::new(),
+        }
+    }
+
+    pub(crate) fn header(mut self, name: &'static str, value: &'static str) -> Self {
+        self.headers.push((name, value.as_bytes()));
+        self
+    }
+}
+
+impl RequestHead for Head {
+    fn method(&self) -> &str {
+        self.method
+    }
+
+    fn query(&self) -> Option<&str> {
+        self.query
+    }
+
+    fn header(&self, name: &str) -> Option<&[u8]> {
+        self.headers.iter().find(|h| h.0 == name).map(|h| h.1)
+    }
+}
+
+/// A stream plus every chunk it yielded, to compare byte counts with the hook's.
+pub(crate) struct Tap<T: Timer> {
+    pub(crate) stream: Pin<Box<SseStream<T>>>,
+    pub(crate) chunks: Vec<Bytes>,
+}
+
+impl<T: Timer> Tap<T> {
+    pub(crate) fn new(stream: SseStream<T>) -> Self {
+        Self {
+            stream: Box::pin(stream),
+            chunks: Vec::new(),
+        }
+    }
+
+    pub(crate) async fn next(&mut self) -> Option<Bytes> {
+        let chunk = self.stream.next().await?;
+        self.chunks.push(chunk.clone());
+        Some(chunk)
+    }
+
+    pub(crate) fn bytes(&self) -> u64 {
+        self.chunks.iter().map(|c| c.len() as u64).sum()
+    }
+}
+
+#[track_caller]
+pub(crate) fn stream<T: Timer>(response: SseResponse<T>) -> Tap<T> {
+    match response {
+        SseResponse::Stream(stream) => Tap::new(stream),
+        other => panic!("expected a stream, got {other:?}"),
+    }
+}
+
+#[track_caller]
+pub(crate) fn error<T: Timer>(response: SseResponse<T>) -> RequestError {
+    match response {
+        SseResponse::Error(err) => err,
+        other => panic!("expected an error, got {other:?}"),
+    }
+}
+
+/// The ids of the events in the next chunk.
+pub(crate) async fn next_ids<T: Timer>(tap: &mut Tap<T>) -> Vec<String> {
+    let chunk = tap.next().await.unwrap();
+    decode(&chunk).into_iter().map(|e| e.id).collect()
+}
+
+/// A stream over `sub`, reporting to `hook`, as the service would open it.
+pub(crate) fn open(
+    sub: Subscription,
+    filtered: bool,
+    keep_alive: Duration,
+    hook: &Disconnects,
+) -> Tap<TokioTimer> {
+    let guard = ConnectionGuard::new(1, sub.plan().cloned(), Some(Arc::new(hook.hook())), None);
+    let stream = SseStream::new(
+        Box::pin(sub),
+        TokioTimer,
+        keep_alive,
+        DEFAULT_RETRY,
+        filtered,
+        guard,
+    );
+    Tap::new(stream)
+}
+
+pub(crate) fn open_all(queue: &A2aEventQueue, hook: &Disconnects) -> Tap<TokioTimer> {
+    let sub = queue.subscribe(SubscribeRequest::all()).unwrap();
+    open(sub, false, Duration::from_secs(15), hook)
+}

@@ -90,8 +90,9 @@
 //! finishes its plan. A plan-filtered subscription ends right after yielding it; the queue
 //! remembers the id ([`A2aEventQueue::terminal_event`]), refuses later publishes to the plan
 //! ([`PublishError::PlanFinished`]), and refuses a filtered subscription that could receive
-//! nothing more ([`SubscribeError::PlanFinished`]), which the SSE layer answers with
-//! `204 No Content`.
+//! nothing more of the plan ([`SubscribeError::PlanFinished`]: no resume point, one at or
+//! past the terminal event, or one so old that the terminal event already left history),
+//! which the SSE layer answers with `204 No Content`.
 //!
 //! # Closing
 //!

@@ -327,8 +327,8 @@ impl A2aEventQueue {
     ///
     /// [`SubscribeError::Closed`] after [`close`](Self::close);
     /// [`SubscribeError::PlanFinished`] when `request.plan` already finished and `after`
-    /// is absent or at or past its terminal event: such a subscription could never
-    /// receive anything.
+    /// is absent, at or past its terminal event, or so old that the terminal event left
+    /// history: such a subscription could never receive anything of the plan.
     pub fn subscribe(&self, request: SubscribeRequest) -> Result<Subscription, SubscribeError> {
         let limits = request.buffer.unwrap_or(self.shared.config.buffer);
         let mut state = self.shared.state.lock();
@@ -340,7 +340,14 @@ impl A2aEventQueue {
             .as_ref()
             .and_then(|plan| state.finished.get(plan).copied());
         if let Some(terminal) = finished {
-            if request.after.is_none_or(|after| after >= terminal) {
+            // Once the terminal event left history, so did the rest of the plan: there is
+            // nothing left to replay, and a `reset` without it would have the client
+            // reconnect with the same id forever.
+            let evicted = state
+                .history
+                .front()
+                .is_none_or(|oldest| terminal < oldest.id());
+            if evicted || request.after.is_none_or(|after| after >= terminal) {
                 return Err(SubscribeError::PlanFinished { terminal });
             }
         }

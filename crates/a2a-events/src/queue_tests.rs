@@ -324,17 +324,20 @@ fn subscribing_to_a_finished_plan() {
 }
 
 #[test]
-fn a_finished_plan_whose_end_left_history_still_ends() {
+fn a_finished_plan_whose_end_left_history_is_refused() {
     let queue = small(1);
     queue.publish(working("a")).unwrap();
     queue.publish(status("a", TaskState::Canceled)).unwrap();
     queue.publish(working("b")).unwrap();
-    let mut sub = queue
+    let err = queue
         .subscribe(SubscribeRequest::plan(plan("a")).after(EventId::new(0)))
-        .unwrap();
-    let items = drain(&mut sub);
-    assert!(matches!(items[..], [SubscriptionItem::Reset(_)]));
-    assert!(sub.is_terminated());
+        .unwrap_err();
+    assert_eq!(
+        err,
+        SubscribeError::PlanFinished {
+            terminal: EventId::new(2)
+        }
+    );
 }
 
 #[test]

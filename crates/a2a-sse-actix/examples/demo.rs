@@ -1,0 +1,75 @@
+//! The actix-web demo server (DESIGN.md, "Examples"): the page at `/`, the stream at
+//! `/a2a/events`, a publish route and a plan simulator.
+//!
+//! ```text
+//! cargo run -p a2a-sse-actix --example demo -- --addr 127.0.0.1:3000 --keep-alive-ms 5000
+//! ```
+
+use std::time::Duration;
+
+use a2a_sse_actix::{A2aEventQueue, SseService, TokioTimer};
+use a2a_sse_demo::{DemoArgs, INDEX_HTML, PUBLISH_ROUTE};
+use actix_web::http::StatusCode;
+use actix_web::{App, HttpResponse, HttpServer, web};
+
+/// The demo's routes: the page, the publish endpoint and the stream.
+pub(crate) fn app_config(
+    queue: A2aEventQueue,
+    service: SseService<TokioTimer>,
+) -> impl Fn(&mut web::ServiceConfig) + Clone + Send + 'static {
+    let events = a2a_sse_actix::configure(service);
+    move |config| {
+        let queue = queue.clone();
+        config.route("/", web::get().to(page)).route(
+            PUBLISH_ROUTE,
+            web::post().to(move |plan_id: web::Path<String>, body: web::Bytes| {
+                let outcome = a2a_sse_demo::publish(&queue, &plan_id, &body);
+                let status = StatusCode::from_u16(outcome.status)
+                    .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+                async move {
+                    HttpResponse::build(status)
+                        .content_type("application/json")
+                        .body(outcome.body)
+                }
+            }),
+        );
+        events(config);
+    }
+}
+
+async fn page() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(INDEX_HTML)
+}
+
+#[actix_web::main]
+async fn main() -> std::io::Result<()> {
+    let args = DemoArgs::from_env();
+    a2a_sse_demo::init_tracing();
+    let queue = args.queue().map_err(std::io::Error::other)?;
+    let service = args.service(&queue).build();
+    if !args.no_simulate {
+        let simulator = a2a_sse_demo::simulate(queue.clone(), Duration::from_millis(700));
+        actix_web::rt::spawn(simulator);
+    }
+
+    let listener = a2a_sse_demo::listener(args.addr)?;
+    let addr = listener.local_addr()?;
+    let app = app_config(queue.clone(), service);
+    let server = HttpServer::new(move || App::new().configure(app.clone()))
+        .on_connect(a2a_sse_actix::watch_disconnects)
+        // Ctrl-C is ours: close the queue first so open streams end, then stop.
+        .disable_signals()
+        .listen(listener)?
+        .run();
+    a2a_sse_demo::print_banner("actix-web", addr);
+
+    let handle = server.handle();
+    actix_web::rt::spawn(async move {
+        a2a_sse_demo::shutdown_signal().await;
+        queue.close();
+        handle.stop(true).await;
+    });
+    server.await
+}

@@ -1,0 +1,71 @@
+//! Runs every scenario of the workspace's `features/` once per adapter, with one set of
+//! step definitions, and fails (exit code 1) when any step failed, was skipped or matched
+//! no definition, or a feature did not parse, under any adapter.
+//!
+//! `cargo test -p a2a-sse-bdd --test features -- --name "keep-alive"` runs the scenarios
+//! whose name matches; `-- --help` lists cucumber's options.
+
+mod client;
+mod expect;
+mod params;
+mod publish;
+mod steps;
+mod world;
+
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use a2a_sse_bdd::{Actix, Axum, Server};
+use cucumber::World as _;
+use cucumber::writer::Stats as _;
+
+use crate::world::BddWorld;
+
+fn main() -> ExitCode {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
+    let adapters: [Arc<dyn Server>; 3] = [
+        Arc::new(Axum),
+        Arc::new(Actix::PLAIN),
+        Arc::new(Actix::WATCHED),
+    ];
+    let mut failed = Vec::new();
+    for adapter in adapters {
+        let name = adapter.name();
+        println!("\n=== features against {name} ===");
+        if !runtime.block_on(run(adapter)) {
+            failed.push(name);
+        }
+    }
+    if failed.is_empty() {
+        println!("\nfeatures passed against every adapter");
+        ExitCode::SUCCESS
+    } else {
+        println!("\nfeatures FAILED against {}", failed.join(" and "));
+        ExitCode::FAILURE
+    }
+}
+
+/// Runs every feature against `adapter`; `true` when all passed.
+async fn run(adapter: Arc<dyn Server>) -> bool {
+    let features = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../features");
+    let writer = BddWorld::cucumber()
+        .fail_on_skipped()
+        .before(move |_, _, _, world| {
+            world.use_server(Arc::clone(&adapter));
+            Box::pin(async {})
+        })
+        .after(|_, _, scenario, _, world| {
+            Box::pin(async move {
+                if let Some(world) = world {
+                    world.tear_down(&scenario.name).await;
+                }
+            })
+        })
+        .run(features)
+        .await;
+    !writer.execution_has_failed()
+}

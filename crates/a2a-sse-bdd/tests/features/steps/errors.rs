@@ -1,0 +1,33 @@
+//! Requests refused before any stream starts.
+
+use cucumber::{then, when};
+
+use crate::world::BddWorld;
+
+#[when(expr = "a client opens the stream with the query {string}")]
+async fn bad_query(world: &mut BddWorld, query: String) {
+    world.ask("GET", &query, &[]).await;
+}
+
+#[when(expr = "a client opens the stream with the Last-Event-ID {string}")]
+async fn bad_header(world: &mut BddWorld, last_event_id: String) {
+    world
+        .ask("GET", "", &[("last-event-id", &last_event_id)])
+        .await;
+}
+
+#[when(expr = "a client sends a {word} request to the stream")]
+async fn other_method(world: &mut BddWorld, method: String) {
+    world.ask(&method, "", &[]).await;
+}
+
+#[then(expr = "the server answers {int} with the error code {string}")]
+fn error_answer(world: &mut BddWorld, status: u16, code: String) {
+    world.expect_error(status, &code);
+}
+
+#[then(expr = "the answer says that only {word} is allowed")]
+fn allow(world: &mut BddWorld, method: String) {
+    let answer = world.answer.as_ref().expect("an answer");
+    assert_eq!(answer.header("allow"), Some(method.as_str()), "{answer:?}");
+}

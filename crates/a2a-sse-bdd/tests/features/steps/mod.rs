@@ -1,0 +1,13 @@
+//! Step definitions, one file per domain. Each step is a few lines calling
+//! [`BddWorld`](crate::world::BddWorld) methods and knows nothing of the adapter.
+
+mod clients;
+mod disconnect;
+mod errors;
+mod keep_alive;
+mod lag;
+mod publishing;
+mod resume;
+mod server;
+mod shutdown;
+mod streaming;

@@ -1,0 +1,42 @@
+//! Resuming with the last event id: replay, history reset, finished plans.
+
+use cucumber::{then, when};
+
+use crate::world::{BddWorld, ResumeVia};
+
+#[when(expr = "{string} reconnects with the last event id it received")]
+async fn reconnect(world: &mut BddWorld, name: String) {
+    let last = world
+        .client(&name)
+        .last_id()
+        .expect("an event received")
+        .to_owned();
+    world.reconnect(&name, &last, ResumeVia::Header).await;
+}
+
+#[when(expr = "{string} reconnects with the last event id it received in the address")]
+async fn reconnect_in_query(world: &mut BddWorld, name: String) {
+    let last = world
+        .client(&name)
+        .last_id()
+        .expect("an event received")
+        .to_owned();
+    world.reconnect(&name, &last, ResumeVia::Query).await;
+}
+
+#[when(expr = "a client {string} resumes plan {string} after event {int}")]
+async fn resume_after(world: &mut BddWorld, name: String, plan: String, after: u64) {
+    world.connect_after(&name, &plan, &after.to_string()).await;
+}
+
+#[then(
+    expr = "{string} is first told that history was reset: event {int} was asked for and event {int} is the oldest kept"
+)]
+async fn told_reset(world: &mut BddWorld, name: String, requested: u64, oldest: u64) {
+    world.expect_reset(&name, requested, oldest).await;
+}
+
+#[then(expr = "{string} then receives events {int} to {int}")]
+async fn receives_range(world: &mut BddWorld, name: String, from: u64, to: u64) {
+    world.expect_range(&name, from, to).await;
+}

@@ -1,0 +1,253 @@
+//! [`BddWorld`]: one scenario's event queue, server, clients and what they observed.
+//!
+//! The adapter under test is chosen before each scenario ([`BddWorld::use_server`]); from
+//! then on nothing here or in the steps depends on which one it is.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use a2a_events::{A2aEventQueue, BufferLimits, QueueConfig};
+use a2a_sse_bdd::{RunningServer, Server};
+use a2a_sse_core::{DisconnectInfo, DisconnectReason, SseService, TokioTimer};
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+
+use crate::client::{Answer, Client};
+use crate::publish::Published;
+
+/// How long anything expected may take before a step fails: generous, for a loaded machine.
+pub(crate) const PATIENCE: Duration = Duration::from_secs(10);
+
+/// A scenario that takes longer is named on standard error.
+const SLOW: Duration = Duration::from_secs(3);
+
+/// History retained by every scenario's queue, in bytes: large enough that only the number
+/// of events bounds it, so a scenario that sends big events still resumes without loss.
+const HISTORY_BYTES: usize = 512 << 20;
+
+/// How a scenario's server is configured; `None` keeps the library's default.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Settings {
+    pub(crate) keep_alive: Option<Duration>,
+    pub(crate) history_events: Option<usize>,
+    pub(crate) buffer_events: Option<usize>,
+}
+
+/// What one scenario set up and observed.
+#[derive(Debug, Default, cucumber::World)]
+pub(crate) struct BddWorld {
+    adapter: Option<Arc<dyn Server>>,
+    queue: Option<A2aEventQueue>,
+    service: Option<SseService<TokioTimer>>,
+    server: Option<RunningServer>,
+    pub(crate) clients: BTreeMap<String, Client>,
+    pub(crate) published: Published,
+    pub(crate) answer: Option<Answer>,
+    disconnects: Arc<Mutex<Vec<DisconnectInfo>>>,
+    stopping: Option<JoinHandle<Duration>>,
+    began: Option<Instant>,
+}
+
+impl BddWorld {
+    /// Serves this scenario with `adapter`.
+    pub(crate) fn use_server(&mut self, adapter: Arc<dyn Server>) {
+        self.adapter = Some(adapter);
+        self.began = Some(Instant::now());
+    }
+
+    /// Starts a queue and a server configured by `settings`.
+    pub(crate) async fn start(&mut self, settings: Settings) {
+        let adapter = self
+            .adapter
+            .clone()
+            .expect("an adapter chosen before the scenario");
+        let mut config = QueueConfig {
+            history_bytes: HISTORY_BYTES,
+            ..QueueConfig::default()
+        };
+        if let Some(events) = settings.history_events {
+            config.history_events = events;
+        }
+        let queue = A2aEventQueue::with_config(config).expect("queue config");
+        let disconnects = Arc::clone(&self.disconnects);
+        let mut builder = SseService::builder(queue.clone())
+            .on_disconnect(move |info| disconnects.lock().unwrap().push(info.clone()));
+        if let Some(every) = settings.keep_alive {
+            builder = builder.keep_alive(every);
+        }
+        if let Some(events) = settings.buffer_events {
+            builder = builder.buffer(BufferLimits {
+                events,
+                ..BufferLimits::DEFAULT
+            });
+        }
+        let service = builder.build();
+        let server = adapter
+            .start(service.clone())
+            .await
+            .unwrap_or_else(|e| panic!("{} server did not start: {e}", adapter.name()));
+        self.published.attach(queue.clone());
+        self.queue = Some(queue);
+        self.service = Some(service);
+        self.server = Some(server);
+    }
+
+    /// The scenario's queue.
+    pub(crate) fn queue(&self) -> &A2aEventQueue {
+        self.queue.as_ref().expect("a server was started")
+    }
+
+    /// Where the server listens.
+    pub(crate) fn addr(&self) -> SocketAddr {
+        self.server.as_ref().expect("a running server").addr()
+    }
+
+    /// The client called `name`.
+    pub(crate) fn client(&mut self, name: &str) -> &mut Client {
+        self.clients
+            .get_mut(name)
+            .unwrap_or_else(|| panic!("no client {name:?}"))
+    }
+
+    /// Streams open on the server and subscribers of the queue, once both equal `count`
+    /// (or as they are after [`PATIENCE`]).
+    pub(crate) async fn settle_streams(&self, count: usize) -> (usize, usize) {
+        let service = self.service.as_ref().expect("a server was started");
+        let counts = || (service.open_streams(), self.queue().subscriber_count());
+        eventually(|| counts() == (count, count)).await;
+        counts()
+    }
+
+    /// The disconnect hook's reports, once there are at least `count` of them (or as they
+    /// are after [`PATIENCE`]).
+    pub(crate) async fn disconnects(&self, count: usize) -> Vec<DisconnectInfo> {
+        eventually(|| self.disconnects.lock().unwrap().len() >= count).await;
+        self.disconnects.lock().unwrap().clone()
+    }
+
+    /// Reports of streams ended for `reason`, among the first `count` reports.
+    pub(crate) async fn disconnect_reasons(&self, count: usize) -> Vec<DisconnectReason> {
+        self.disconnects(count)
+            .await
+            .iter()
+            .map(|info| info.reason)
+            .collect()
+    }
+
+    /// Closes the queue, then stops the server gracefully in the background, timing it.
+    pub(crate) fn shut_down(&mut self) {
+        self.queue().close();
+        let server = self.server.take().expect("a running server");
+        let started = Instant::now();
+        self.stopping = Some(tokio::spawn(async move {
+            server.stop().await;
+            started.elapsed()
+        }));
+    }
+
+    /// How long the graceful stop begun by [`shut_down`](Self::shut_down) took, if it
+    /// finished within `limit`.
+    pub(crate) async fn stopped_within(&mut self, limit: Duration) -> Option<Duration> {
+        let stopping = self.stopping.as_mut().expect("a shutdown in progress");
+        tokio::time::timeout(limit, stopping)
+            .await
+            .ok()
+            .map(|r| r.expect("stop task"))
+    }
+
+    /// Ends the scenario: closes every client and the queue, then stops the server. Names
+    /// `scenario` on standard error when it was slow, to find what slows the run down.
+    pub(crate) async fn tear_down(&mut self, scenario: &str) {
+        self.clients.clear();
+        self.published.stop().await;
+        if let Some(queue) = &self.queue {
+            queue.close();
+        }
+        if let Some(server) = self.server.take() {
+            if tokio::time::timeout(PATIENCE, server.stop()).await.is_err() {
+                eprintln!("warning: the server did not stop within {PATIENCE:?}");
+            }
+        }
+        if let Some(stopping) = self.stopping.take() {
+            stopping.abort();
+        }
+        let took = self.began.map(|began| began.elapsed()).unwrap_or_default();
+        if took > SLOW {
+            let adapter = self.adapter.as_ref().map_or("?", |a| a.name());
+            eprintln!("note: {scenario:?} took {took:.1?} against {adapter}");
+        }
+    }
+}
+
+/// Polls `condition` every 10 ms until it holds or [`PATIENCE`] runs out.
+pub(crate) async fn eventually(condition: impl Fn() -> bool) -> bool {
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        if condition() {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// How a reconnecting client names the last event it saw.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ResumeVia {
+    /// The `Last-Event-ID` header, as a browser's `EventSource` sends it.
+    Header,
+    /// The `last_event_id` query parameter, for clients that cannot set headers.
+    Query,
+}
+
+impl BddWorld {
+    /// Connects a client `name` watching `plan`, or every plan.
+    pub(crate) async fn connect(&mut self, name: &str, plan: Option<&str>) {
+        let client =
+            Client::open(self.addr(), plan.map(str::to_owned), &plan_query(plan), &[]).await;
+        self.clients.insert(name.to_owned(), client);
+    }
+
+    /// Connects a client `name` watching `plan`, resuming after event `after`.
+    pub(crate) async fn connect_after(&mut self, name: &str, plan: &str, after: &str) {
+        let headers = [("last-event-id", after)];
+        let client = Client::open(
+            self.addr(),
+            Some(plan.to_owned()),
+            &plan_query(Some(plan)),
+            &headers,
+        )
+        .await;
+        self.clients.insert(name.to_owned(), client);
+    }
+
+    /// Reconnects client `name`, resuming after event `after`.
+    pub(crate) async fn reconnect(&mut self, name: &str, after: &str, via: ResumeVia) {
+        let addr = self.addr();
+        let client = self.client(name);
+        let mut query = plan_query(client.plan.as_deref());
+        let mut headers = Vec::new();
+        match via {
+            ResumeVia::Header => headers.push(("last-event-id", after)),
+            ResumeVia::Query if query.is_empty() => query = format!("last_event_id={after}"),
+            ResumeVia::Query => query = format!("{query}&last_event_id={after}"),
+        }
+        client.reopen(addr, &query, &headers).await;
+        client.reads = true;
+    }
+
+    /// Sends a one-off request and keeps the answer.
+    pub(crate) async fn ask(&mut self, method: &str, query: &str, headers: &[(&str, &str)]) {
+        let (answer, _stream) = crate::client::request(self.addr(), method, query, headers).await;
+        self.answer = Some(answer);
+    }
+}
+
+fn plan_query(plan: Option<&str>) -> String {
+    plan.map(|plan| format!("plan_id={plan}"))
+        .unwrap_or_default()
+}

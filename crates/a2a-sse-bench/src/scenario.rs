@@ -29,6 +29,9 @@ pub struct LoadConfig {
     pub drain_max: Duration,
     /// Publish at all (floors only measure idle connections).
     pub publish: bool,
+    /// `--buffer`/`--history` passed to the servers: `None` = `max(M, 1024)`, `Some(0)` =
+    /// pass neither (each server's defaults), `Some(n)` = `n`.
+    pub server_buffer: Option<u64>,
 }
 
 impl LoadConfig {
@@ -85,6 +88,7 @@ impl LoadConfig {
             drain_idle: Duration::from_secs(5),
             drain_max: Duration::from_secs(60),
             publish: true,
+            server_buffer: None,
         }
     }
 
@@ -104,9 +108,13 @@ impl LoadConfig {
         (self.plans > 0).then(|| (index % self.plans as usize) as u32)
     }
 
-    /// Per-subscriber buffer / history sizes asked of the servers: large enough that a
-    /// healthy server never drops an event of this run (lag is not what is measured).
-    pub fn server_buffer(&self) -> u64 {
-        self.events.max(1024)
+    /// Per-subscriber buffer / history sizes asked of the servers; by default large enough
+    /// that a healthy server never drops an event of this run (lag is not what is measured).
+    pub fn server_buffer(&self) -> Option<u64> {
+        match self.server_buffer {
+            None => Some(self.events.max(1024)),
+            Some(0) => None,
+            Some(n) => Some(n),
+        }
     }
 }

@@ -61,6 +61,9 @@ struct Cli {
     /// Pause before the idle RSS is read, milliseconds.
     #[arg(long)]
     settle_ms: Option<u64>,
+    /// `--buffer`/`--history` for the servers (default `max(M, 1024)`; 0 = server defaults).
+    #[arg(long)]
+    server_buffer: Option<u64>,
     /// Load generator worker threads: 1 = current-thread runtime (leaves a core to the server).
     #[arg(long, default_value_t = 1)]
     client_threads: usize,
@@ -90,6 +93,7 @@ impl Cli {
                 .connect_concurrency
                 .unwrap_or(config.connect_concurrency);
             config.settle = self.settle_ms.map_or(config.settle, Duration::from_millis);
+            config.server_buffer = self.server_buffer.or(config.server_buffer);
             configs.push(config);
         }
         Ok(configs)

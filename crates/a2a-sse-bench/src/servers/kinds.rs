@@ -118,13 +118,15 @@ impl ServerKind {
     /// Arguments besides `--addr`: every server gets the same buffer, history and
     /// keep-alive settings; the demos also get `--no-simulate`.
     pub fn args(self, config: &LoadConfig) -> Vec<String> {
-        let size = config.server_buffer().to_string();
-        let mut args = vec![
-            "--buffer".to_owned(),
-            size.clone(),
-            "--history".to_owned(),
-            size,
-        ];
+        let mut args = Vec::new();
+        if let Some(size) = config.server_buffer() {
+            args.extend([
+                "--buffer".to_owned(),
+                size.to_string(),
+                "--history".to_owned(),
+                size.to_string(),
+            ]);
+        }
         args.extend(["--keep-alive-ms".to_owned(), "15000".to_owned()]);
         if self.is_ours() {
             args.push("--no-simulate".to_owned());

@@ -46,6 +46,11 @@ impl ServerProcess {
             .arg("--addr")
             .arg(addr.to_string())
             .args(args)
+            // Per-connection INFO logs would be measured as server work; keep warnings.
+            .env(
+                "RUST_LOG",
+                std::env::var("BENCH_SERVER_RUST_LOG").unwrap_or_else(|_| "warn".into()),
+            )
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())

@@ -32,25 +32,52 @@ fn main() -> ExitCode {
         Arc::new(Actix::PLAIN),
         Arc::new(Actix::WATCHED),
     ];
+    let mut total = Steps::default();
     let mut failed = Vec::new();
     for adapter in adapters {
         let name = adapter.name();
         println!("\n=== features against {name} ===");
-        if !runtime.block_on(run(adapter)) {
+        let steps = runtime.block_on(run(adapter));
+        if steps.failed() {
             failed.push(name);
         }
+        total.add(steps);
     }
     if failed.is_empty() {
         println!("\nfeatures passed against every adapter");
+    } else {
+        println!("\nfeatures FAILED against {}", failed.join(", "));
+    }
+    // A closing line test reports recognise; a parsing or hook error counts as a failure.
+    println!("steps: {} passed, {} failed", total.passed, total.failed);
+    if failed.is_empty() {
         ExitCode::SUCCESS
     } else {
-        println!("\nfeatures FAILED against {}", failed.join(" and "));
         ExitCode::FAILURE
     }
 }
 
-/// Runs every feature against `adapter`; `true` when all passed.
-async fn run(adapter: Arc<dyn Server>) -> bool {
+/// Step counts of one or more runs.
+#[derive(Debug, Default, Clone, Copy)]
+struct Steps {
+    passed: usize,
+    failed: usize,
+}
+
+impl Steps {
+    fn failed(self) -> bool {
+        self.failed > 0
+    }
+
+    fn add(&mut self, other: Self) {
+        self.passed += other.passed;
+        self.failed += other.failed;
+    }
+}
+
+/// Runs every feature against `adapter`. With `fail_on_skipped`, a skipped or undefined
+/// step counts as failed, as `run_and_exit` would judge it.
+async fn run(adapter: Arc<dyn Server>) -> Steps {
     let features = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../features");
     let writer = BddWorld::cucumber()
         .fail_on_skipped()
@@ -67,5 +94,14 @@ async fn run(adapter: Arc<dyn Server>) -> bool {
         })
         .run(features)
         .await;
-    !writer.execution_has_failed()
+    let errors = writer.parsing_errors() + writer.hook_errors();
+    let steps = Steps {
+        passed: writer.passed_steps(),
+        failed: writer.failed_steps() + writer.skipped_steps() + errors,
+    };
+    // The writer's own judgement, in case it counts something the numbers above miss.
+    if writer.execution_has_failed() && !steps.failed() {
+        return Steps { failed: 1, ..steps };
+    }
+    steps
 }

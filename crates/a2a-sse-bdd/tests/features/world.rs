@@ -165,10 +165,12 @@ impl BddWorld {
         if let Some(queue) = &self.queue {
             queue.close();
         }
-        if let Some(server) = self.server.take() {
-            if tokio::time::timeout(PATIENCE, server.stop()).await.is_err() {
-                eprintln!("warning: the server did not stop within {PATIENCE:?}");
-            }
+        let stopped = match self.server.take() {
+            Some(server) => tokio::time::timeout(PATIENCE, server.stop()).await.is_ok(),
+            None => true,
+        };
+        if !stopped {
+            eprintln!("warning: the server did not stop within {PATIENCE:?}");
         }
         if let Some(stopping) = self.stopping.take() {
             stopping.abort();

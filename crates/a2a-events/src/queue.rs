@@ -214,10 +214,10 @@ impl Shared {
                 slab.remove(key.index);
                 self.subscribers.fetch_sub(1, Ordering::Relaxed);
             }
-            if let Some(plan) = &key.plan {
-                if by_plan.get(plan).is_some_and(Slab::is_empty) {
-                    by_plan.remove(plan);
-                }
+            if let Some(plan) = &key.plan
+                && by_plan.get(plan).is_some_and(Slab::is_empty)
+            {
+                by_plan.remove(plan);
             }
         }
     }
@@ -458,10 +458,10 @@ impl State {
         if event.is_terminal() && config.finished_plans > 0 {
             self.finished.insert(event.plan_id().clone(), event.id());
             self.finished_order.push_back(event.plan_id().clone());
-            if self.finished_order.len() > config.finished_plans {
-                if let Some(old) = self.finished_order.pop_front() {
-                    self.finished.remove(&old);
-                }
+            if self.finished_order.len() > config.finished_plans
+                && let Some(old) = self.finished_order.pop_front()
+            {
+                self.finished.remove(&old);
             }
         }
     }

@@ -7,17 +7,18 @@
 
 use std::time::Duration;
 
-use a2a_sse_actix::{A2aEventQueue, SseService, TokioTimer};
+use a2a_sse_actix::{A2aEventQueue, Probe, SseService, TokioTimer};
 use a2a_sse_demo::{DemoArgs, INDEX_HTML, PUBLISH_ROUTE};
 use actix_web::http::StatusCode;
 use actix_web::{App, HttpResponse, HttpServer, web};
 
-/// The demo's routes: the page, the publish endpoint and the stream.
+/// The demo's routes: the page, the publish endpoint and the stream, for a server built
+/// with `h1_allow_half_closed(false)` (so the stream needs no liveness probe).
 pub(crate) fn app_config(
     queue: A2aEventQueue,
     service: SseService<TokioTimer>,
 ) -> impl Fn(&mut web::ServiceConfig) + Clone + Send + 'static {
-    let events = a2a_sse_actix::configure(service);
+    let events = a2a_sse_actix::configure_with(service, Probe::Off);
     move |config| {
         let queue = queue.clone();
         config.route("/", web::get().to(page)).route(
@@ -58,7 +59,8 @@ async fn main() -> std::io::Result<()> {
     let addr = listener.local_addr()?;
     let app = app_config(queue.clone(), service);
     let server = HttpServer::new(move || App::new().configure(app.clone()))
-        .on_connect(a2a_sse_actix::watch_disconnects)
+        // A client closing its socket ends its connection, and so its stream, at once.
+        .h1_allow_half_closed(false)
         // Ctrl-C is ours: close the queue first so open streams end, then stop.
         .disable_signals()
         .listen(listener)?

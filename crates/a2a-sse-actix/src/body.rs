@@ -1,15 +1,16 @@
-//! The response body: the core's stream, ended as soon as the client is known to be gone.
+//! The response body: the core's stream, plus the optional liveness probe.
 //!
-//! actix-web's HTTP/1 dispatcher allows half-closed connections, so when a client closes
-//! its socket while the stream has nothing to send, actix notices nothing until a write
-//! fails (the second write after the close). Without help an idle stream would hold its
-//! subscription until two keep-alive comments later. [`LiveBody`] closes that gap in one
-//! of two ways:
+//! actix-web's HTTP/1 dispatcher allows half-closed connections by default, so when a
+//! client closes its socket while the stream has nothing to send, actix notices nothing
+//! until a write fails (the second write after the close). Without help an idle stream
+//! would hold its subscription until two keep-alive comments later. Two fixes:
 //!
-//! - on a connection watched by [`watch_disconnects`](crate::watch_disconnects), it ends
-//!   the body when the socket's read side closes: no bytes, no timer;
-//! - elsewhere, it writes a [`PROBE`] comment after [`PROBE_INTERVAL`] of silence, so a
-//!   closed connection fails a write within two intervals.
+//! - the server is built with `HttpServer::h1_allow_half_closed(false)`: actix then ends
+//!   the connection, and drops this body, as soon as it reads EOF. No bytes, no timer:
+//!   the body needs [`Probe::Off`] and nothing else;
+//! - elsewhere, [`Probe::On`]: the body writes a [`PROBE`] comment after
+//!   [`PROBE_INTERVAL`] of silence, so a closed connection fails a write within two
+//!   intervals.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -22,23 +23,39 @@ use bytes::Bytes;
 use futures_core::Stream;
 use pin_project_lite::pin_project;
 
-use crate::watch::Closed;
-
-/// Silence after which a stream on a connection without
-/// [`watch_disconnects`](crate::watch_disconnects) writes a [`PROBE`]; a closed connection
-/// is then dropped within about twice this time.
+/// Silence after which a stream with [`Probe::On`] writes a [`PROBE`]; a closed
+/// connection is then dropped within about twice this time.
 pub const PROBE_INTERVAL: Duration = Duration::from_millis(250);
 
 /// The liveness probe: an empty SSE comment line, ignored by every client. It is only
 /// written between whole frames.
 pub const PROBE: &[u8] = b":\n";
 
+/// Whether an idle stream writes [`PROBE`] comments to find out that its client is gone.
+///
+/// Pick [`Probe::Off`] exactly when the server is built with
+/// `HttpServer::h1_allow_half_closed(false)`; see the crate's "Disconnects" section.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum Probe {
+    /// After [`PROBE_INTERVAL`] with nothing sent, write [`PROBE`]; the clock restarts
+    /// after every chunk. Needed while the server allows half-closed connections (actix's
+    /// default): a closed client is then dropped within about 500 ms. Costs a 7-byte
+    /// write and a timer wake-up four times a second per idle stream; a busy stream, or
+    /// one whose keep-alive is shorter than the interval, never probes.
+    #[default]
+    On,
+    /// Never probe. Right with `h1_allow_half_closed(false)`, where actix drops the stream
+    /// as soon as the client closes. On a server that allows half-closed connections, a
+    /// client that closes an idle stream holds its subscription (and its connection-limit
+    /// place) until the second write after the close: up to two keep-alive intervals.
+    Off,
+}
+
 pin_project! {
     /// An [`SseStream`] as an actix body stream.
     pub(crate) struct LiveBody {
         #[pin]
         inner: SseStream<TokioTimer>,
-        closed: Option<Closed>,
         #[pin]
         probe: Option<tokio::time::Sleep>,
         rearm: bool,
@@ -47,12 +64,10 @@ pin_project! {
 }
 
 impl LiveBody {
-    /// Watches `closed` if given, probes otherwise.
-    pub(crate) fn new(inner: SseStream<TokioTimer>, closed: Option<Closed>) -> Self {
-        let probe = closed.is_none().then(|| TokioTimer.sleep(PROBE_INTERVAL));
+    pub(crate) fn new(inner: SseStream<TokioTimer>, probe: Probe) -> Self {
+        let probe = (probe == Probe::On).then(|| TokioTimer.sleep(PROBE_INTERVAL));
         Self {
             inner,
-            closed,
             probe,
             rearm: false,
             done: false,
@@ -67,15 +82,6 @@ impl Stream for LiveBody {
         let this = self.project();
         if *this.done {
             return Poll::Ready(None);
-        }
-        if let Some(closed) = this.closed {
-            if closed.as_mut().poll(cx).is_ready() {
-                // Ending the body (rather than failing it) lets actix close the connection
-                // without logging an error; the core stream is dropped with the body and
-                // reports `ClientGone`.
-                *this.done = true;
-                return Poll::Ready(None);
-            }
         }
         match this.inner.poll_next(cx) {
             Poll::Ready(Some(chunk)) => {
@@ -110,7 +116,7 @@ mod tests {
     use super::*;
     use a2a_events::{A2aEventQueue, ErrorPayload, EventPayload, NewEvent, PlanId};
     use a2a_sse_core::{RequestHead, SseResponse, SseService};
-    use futures_util::{FutureExt, StreamExt};
+    use futures_util::StreamExt;
 
     struct Get;
     impl RequestHead for Get {
@@ -125,18 +131,14 @@ mod tests {
         }
     }
 
-    async fn body(
-        queue: &A2aEventQueue,
-        keep_alive: Duration,
-        closed: Option<Closed>,
-    ) -> Pin<Box<LiveBody>> {
+    async fn body(queue: &A2aEventQueue, keep_alive: Duration, probe: Probe) -> Pin<Box<LiveBody>> {
         let service = SseService::builder(queue.clone())
             .keep_alive(keep_alive)
             .build();
         let SseResponse::Stream(stream) = service.respond(&Get).await else {
             panic!("no stream");
         };
-        let mut body = Box::pin(LiveBody::new(stream, closed));
+        let mut body = Box::pin(LiveBody::new(stream, probe));
         assert!(next(&mut body).await.starts_with(b"retry:"));
         body
     }
@@ -163,7 +165,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn probes_after_each_idle_interval() {
         let queue = A2aEventQueue::new();
-        let mut body = body(&queue, Duration::from_secs(60), None).await;
+        let mut body = body(&queue, Duration::from_secs(60), Probe::On).await;
         let start = tokio::time::Instant::now();
         assert_eq!(&next(&mut body).await[..], PROBE);
         assert_eq!(start.elapsed(), PROBE_INTERVAL);
@@ -179,27 +181,26 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_shorter_keep_alive_leaves_nothing_to_probe() {
         let queue = A2aEventQueue::new();
-        let mut body = body(&queue, Duration::from_millis(100), None).await;
+        let mut body = body(&queue, Duration::from_millis(100), Probe::On).await;
         for _ in 0..10 {
             assert_eq!(&next(&mut body).await[..], a2a_sse_core::PING);
         }
     }
 
     #[tokio::test(start_paused = true)]
-    async fn a_watched_stream_never_probes_and_ends_when_closed() {
+    async fn without_the_probe_an_idle_stream_writes_nothing_until_its_keep_alive() {
         let queue = A2aEventQueue::new();
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let closed: Closed = Box::pin(rx.map(drop));
-        let mut body = body(&queue, Duration::from_secs(60), Some(closed)).await;
+        let mut body = body(&queue, Duration::from_secs(60), Probe::Off).await;
+        let start = tokio::time::Instant::now();
         assert!(
             tokio::time::timeout(Duration::from_secs(30), body.next())
                 .await
                 .is_err()
         );
-        assert_eq!(queue.subscriber_count(), 1);
-        drop(tx);
-        assert!(body.next().await.is_none());
-        assert!(body.next().await.is_none());
+        event(&queue);
+        assert!(next(&mut body).await.starts_with(b"id: 1\n"));
+        assert_eq!(&next(&mut body).await[..], a2a_sse_core::PING);
+        assert_eq!(start.elapsed(), Duration::from_secs(90));
         drop(body);
         assert_eq!(queue.subscriber_count(), 0);
     }

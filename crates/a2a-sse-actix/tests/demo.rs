@@ -23,6 +23,7 @@ async fn serves_the_page_publishes_and_streams() {
     let server = HttpServer::new(move || App::new().configure(app.clone()))
         .workers(1)
         .disable_signals()
+        .h1_allow_half_closed(false)
         .listen(listener)
         .unwrap()
         .run();

@@ -10,7 +10,8 @@ use a2a_events::{
     SubscribeRequest, SubscriptionItem, TaskState, TaskStatusUpdateEvent,
 };
 use a2a_sse_actix::{
-    A2aEventQueue, DisconnectInfo, DisconnectReason, SseService, SseServiceBuilder, TokioTimer,
+    A2aEventQueue, DisconnectInfo, DisconnectReason, PROBE_INTERVAL, Probe, SseService,
+    SseServiceBuilder, TokioTimer,
 };
 use a2a_sse_testkit::{Event, Next, SseClient, StreamReader};
 use actix_web::dev::ServerHandle;
@@ -24,10 +25,23 @@ const PREAMBLE: &str = "retry: 3000\n: a2a-sse stream open\n\n";
 /// How the server detects closed clients.
 #[derive(Clone, Copy, PartialEq)]
 enum Detect {
-    /// `HttpServer::on_connect(watch_disconnects)`.
-    Watch,
-    /// `configure` alone: the liveness probe.
+    /// The documented setup: `HttpServer::h1_allow_half_closed(false)` and
+    /// `configure_with(.., Probe::Off)`; actix drops the stream itself.
+    HalfCloseOff,
+    /// actix's default (half-closed connections allowed) and `configure`: the liveness
+    /// probe finds closed clients.
     Probe,
+    /// Half-closed connections allowed and `Probe::Off`: nothing looks (the control).
+    Nothing,
+}
+
+impl Detect {
+    fn probe(self) -> Probe {
+        match self {
+            Self::Probe => Probe::On,
+            Self::HalfCloseOff | Self::Nothing => Probe::Off,
+        }
+    }
 }
 
 struct Server {
@@ -48,7 +62,8 @@ async fn serve(queue: A2aEventQueue, detect: Detect, options: Options) -> Server
         .build();
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr: SocketAddr = listener.local_addr().unwrap();
-    let events = a2a_sse_actix::configure(service.clone());
+    let probe = detect.probe();
+    let events = a2a_sse_actix::configure_with(service.clone(), probe);
     let mine = service.clone();
     let server = HttpServer::new(move || {
         let mine = mine.clone();
@@ -62,7 +77,7 @@ async fn serve(queue: A2aEventQueue, detect: Detect, options: Options) -> Server
                     let mine = mine.clone();
                     async move {
                         let head = a2a_sse_actix::ActixHead(&request);
-                        a2a_sse_actix::into_response(mine.respond(&head).await)
+                        a2a_sse_actix::into_response_with(mine.respond(&head).await, probe)
                     }
                 }),
             )
@@ -72,12 +87,11 @@ async fn serve(queue: A2aEventQueue, detect: Detect, options: Options) -> Server
             )
     })
     .workers(1)
-    .disable_signals();
-    let server = match detect {
-        Detect::Watch => server.on_connect(a2a_sse_actix::watch_disconnects),
-        Detect::Probe => server,
-    };
-    let server = server.listen(listener).unwrap().run();
+    .disable_signals()
+    .h1_allow_half_closed(detect != Detect::HalfCloseOff)
+    .listen(listener)
+    .unwrap()
+    .run();
     let handle = server.handle();
     actix_web::rt::spawn(server);
     Server {
@@ -219,8 +233,8 @@ async fn streams_exact_frames(detect: Detect) {
 }
 
 #[actix_web::test]
-async fn streams_exact_frames_with_the_watch() {
-    streams_exact_frames(Detect::Watch).await;
+async fn streams_exact_frames_with_half_close_off() {
+    streams_exact_frames(Detect::HalfCloseOff).await;
 }
 
 #[actix_web::test]
@@ -231,7 +245,7 @@ async fn streams_exact_frames_with_the_probe() {
 #[actix_web::test]
 async fn compress_still_compresses_other_routes() {
     // The control for the test above: the middleware is really active.
-    let server = Server::default(Detect::Watch).await;
+    let server = Server::default(Detect::HalfCloseOff).await;
     let response = server
         .client
         .get("/text", &[("accept-encoding", "gzip")])
@@ -242,7 +256,7 @@ async fn compress_still_compresses_other_routes() {
 
 #[actix_web::test]
 async fn filters_by_plan() {
-    let server = Server::default(Detect::Watch).await;
+    let server = Server::default(Detect::HalfCloseOff).await;
     let mut stream = server.open("/a2a/events?plan_id=plan-a", &[]).await;
     server.publish(status("plan-b", TaskState::Working));
     server.publish(status("plan-a", TaskState::Working));
@@ -260,7 +274,7 @@ async fn filters_by_plan() {
 
 #[actix_web::test]
 async fn sends_keep_alive_comments_when_idle() {
-    let server = serve(A2aEventQueue::new(), Detect::Watch, |b| {
+    let server = serve(A2aEventQueue::new(), Detect::HalfCloseOff, |b| {
         b.keep_alive(Duration::from_millis(100))
     })
     .await;
@@ -281,7 +295,7 @@ async fn sends_keep_alive_comments_when_idle() {
 
 #[actix_web::test]
 async fn resumes_after_last_event_id_without_gap_or_duplicate() {
-    let server = Server::default(Detect::Watch).await;
+    let server = Server::default(Detect::HalfCloseOff).await;
     for _ in 0..3 {
         server.publish(status("plan-a", TaskState::Working));
     }
@@ -306,7 +320,7 @@ async fn announces_a_reset_when_history_is_too_short() {
     };
     let server = serve(
         A2aEventQueue::with_config(config).unwrap(),
-        Detect::Watch,
+        Detect::HalfCloseOff,
         |b| b,
     )
     .await;
@@ -325,7 +339,7 @@ async fn announces_a_reset_when_history_is_too_short() {
 
 #[actix_web::test]
 async fn a_slow_client_gets_lagged_then_the_end() {
-    let server = serve(A2aEventQueue::new(), Detect::Watch, |b| {
+    let server = serve(A2aEventQueue::new(), Detect::HalfCloseOff, |b| {
         b.buffer(BufferLimits {
             events: 2,
             bytes: 1 << 20,
@@ -362,7 +376,7 @@ async fn a_slow_client_gets_lagged_then_the_end() {
 
 #[actix_web::test]
 async fn a_finished_plan_ends_its_stream_and_then_answers_204() {
-    let server = Server::default(Detect::Watch).await;
+    let server = Server::default(Detect::HalfCloseOff).await;
     let mut stream = server.open("/a2a/events?plan_id=plan-a", &[]).await;
     server.publish(status("plan-a", TaskState::Working));
     let done = server.publish(status("plan-a", TaskState::Completed));
@@ -381,19 +395,23 @@ async fn a_finished_plan_ends_its_stream_and_then_answers_204() {
     server.stop().await;
 }
 
-async fn drops_the_stream_when_the_client_goes(detect: Detect) -> Duration {
-    let server = Server::default(detect).await;
+/// Opens an idle stream (nothing published, a keep-alive far away) and closes the client.
+async fn open_and_close(detect: Detect) -> Server {
+    let server = serve(A2aEventQueue::new(), detect, |b| {
+        b.keep_alive(Duration::from_secs(60))
+    })
+    .await;
     let mut stream = server.open("/a2a/events?plan_id=plan-a", &[]).await;
     stream.pump(Duration::from_millis(20)).await;
     assert!(stream.raw().starts_with(PREAMBLE.as_bytes()));
     assert_eq!(server.queue.subscriber_count(), 1);
     assert_eq!(server.service.open_streams(), 1);
-
-    // Nothing is published: only the adapter can notice.
     stream.close();
-    let gone = within(WAIT, || server.queue.subscriber_count() == 0).await;
-    let gone = gone.expect("the subscription outlived the client");
-    assert!(gone < Duration::from_secs(1), "took {gone:?}");
+    server
+}
+
+/// The stream is gone, reported once as `ClientGone`.
+async fn assert_ended_once_as_client_gone(server: &Server) {
     within(WAIT, || !server.ended().is_empty()).await.unwrap();
     tokio::time::sleep(Duration::from_millis(100)).await;
     let ended = server.ended();
@@ -401,20 +419,58 @@ async fn drops_the_stream_when_the_client_goes(detect: Detect) -> Duration {
     assert_eq!(ended[0].reason, DisconnectReason::ClientGone);
     assert_eq!(ended[0].plan.as_ref().map(PlanId::as_str), Some("plan-a"));
     assert_eq!(server.service.open_streams(), 0);
+}
+
+async fn drops_the_stream_when_the_client_goes(detect: Detect) -> Duration {
+    let server = open_and_close(detect).await;
+    // Nothing is published: only the server can notice.
+    let gone = within(WAIT, || server.queue.subscriber_count() == 0).await;
+    let gone = gone.expect("the subscription outlived the client");
+    assert!(gone < Duration::from_secs(1), "took {gone:?}");
+    assert_ended_once_as_client_gone(&server).await;
     server.stop().await;
     gone
 }
 
 #[actix_web::test]
-async fn the_watch_drops_a_closed_clients_stream_at_once() {
-    let took = drops_the_stream_when_the_client_goes(Detect::Watch).await;
-    eprintln!("watch: subscriber count 0 after {took:?}");
+async fn half_close_off_drops_a_closed_clients_stream_at_once() {
+    let took = drops_the_stream_when_the_client_goes(Detect::HalfCloseOff).await;
+    eprintln!("h1_allow_half_closed(false): subscriber count 0 after {took:?}");
 }
 
 #[actix_web::test]
 async fn the_probe_drops_a_closed_clients_stream_within_a_second() {
     let took = drops_the_stream_when_the_client_goes(Detect::Probe).await;
     eprintln!("probe: subscriber count 0 after {took:?}");
+}
+
+#[actix_web::test]
+async fn with_half_close_allowed_and_no_probe_only_writes_find_a_closed_client() {
+    // The control for the two tests above: the gap they close is real.
+    let server = open_and_close(Detect::Nothing).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(server.queue.subscriber_count(), 1);
+    assert!(server.ended().is_empty());
+    // A write after the close draws a reset; a later one fails and drops the stream.
+    let gone = within(WAIT, || {
+        server.publish(status("plan-a", TaskState::Working));
+        server.queue.subscriber_count() == 0
+    })
+    .await;
+    gone.expect("writes never found the closed client");
+    assert_ended_once_as_client_gone(&server).await;
+    server.stop().await;
+}
+
+#[actix_web::test]
+async fn an_idle_stream_without_the_probe_carries_nothing() {
+    let server = Server::default(Detect::HalfCloseOff).await;
+    let mut stream = server.open("/a2a/events", &[]).await;
+    stream.pump(PROBE_INTERVAL * 3).await;
+    assert_eq!(stream.raw(), PREAMBLE.as_bytes());
+    server.publish(status("plan-a", TaskState::Working));
+    assert_eq!(next(&mut stream).await.id, "1");
+    server.stop().await;
 }
 
 #[actix_web::test]
@@ -439,7 +495,7 @@ async fn an_idle_probed_stream_carries_only_comments() {
 
 #[actix_web::test]
 async fn refuses_bad_requests_with_json_errors_and_keeps_serving() {
-    let server = Server::default(Detect::Watch).await;
+    let server = Server::default(Detect::HalfCloseOff).await;
     let cases = [
         (
             "GET",
@@ -484,7 +540,7 @@ async fn refuses_bad_requests_with_json_errors_and_keeps_serving() {
 
 #[actix_web::test]
 async fn closing_the_queue_ends_open_streams() {
-    let server = Server::default(Detect::Watch).await;
+    let server = Server::default(Detect::HalfCloseOff).await;
     let mut first = server.open("/a2a/events", &[]).await;
     let mut second = server.open("/a2a/events?plan_id=plan-a", &[]).await;
     within(WAIT, || server.queue.subscriber_count() == 2)
@@ -507,7 +563,7 @@ async fn closing_the_queue_ends_open_streams() {
 
 #[actix_web::test]
 async fn a_custom_handler_serves_the_same_answers() {
-    let server = Server::default(Detect::Watch).await;
+    let server = Server::default(Detect::Probe).await;
     let response = server.client.get("/mine?plan_id=plan-a", &[]).await;
     assert_eq!(response.status, 200);
     assert_eq!(response.header("content-type"), Some("text/event-stream"));
@@ -521,11 +577,10 @@ async fn a_custom_handler_serves_the_same_answers() {
     let body: serde_json::Value = serde_json::from_str(&refused.text().await).unwrap();
     assert_eq!(body["error"]["code"], "invalid_plan_id");
 
-    // Without the request, `into_response` cannot use the watch: the probe finds the
-    // closed client instead.
+    // Half-closed connections are allowed here: the handler's probe finds the closed
+    // client.
     stream.close();
-    within(WAIT, || server.queue.subscriber_count() == 0)
-        .await
-        .expect("the probe dropped the stream");
+    let gone = within(WAIT, || server.queue.subscriber_count() == 0).await;
+    assert!(gone.expect("the probe dropped the stream") < Duration::from_secs(1));
     server.stop().await;
 }

@@ -21,41 +21,47 @@ const SHUTDOWN_TIMEOUT_SECS: u64 = 30;
 /// Serves with actix-web: one worker, no signal handling, on a dedicated thread.
 ///
 /// The adapter notices closed clients in one of two ways, and both are worth running the
-/// features against: with [`Actix::WATCHED`] the server watches each connection's socket
-/// (`a2a_sse_actix::watch_disconnects`, as its README recommends); with [`Actix::PLAIN`]
-/// it does not, and the stream's own probe comment finds closed clients.
+/// features against: with [`Actix::HALF_CLOSE_OFF`] the server refuses half-closed
+/// connections (`h1_allow_half_closed(false)`, as the adapter's README recommends) and the
+/// probe is off; with [`Actix::PLAIN`] the server keeps actix's default and the stream's
+/// own probe comment finds closed clients.
 #[derive(Debug, Clone, Copy)]
 pub struct Actix {
-    watch_disconnects: bool,
+    half_close_off: bool,
 }
 
 impl Actix {
     /// `App::new().configure(..)` and nothing else.
     pub const PLAIN: Self = Self {
-        watch_disconnects: false,
+        half_close_off: false,
     };
 
-    /// Also `HttpServer::on_connect(a2a_sse_actix::watch_disconnects)`.
-    pub const WATCHED: Self = Self {
-        watch_disconnects: true,
+    /// `HttpServer::h1_allow_half_closed(false)` with `configure_with(.., Probe::Off)`.
+    pub const HALF_CLOSE_OFF: Self = Self {
+        half_close_off: true,
     };
 }
 
 impl Server for Actix {
     fn name(&self) -> &'static str {
-        if self.watch_disconnects {
-            "actix-web with watch_disconnects"
+        if self.half_close_off {
+            "actix-web with h1_allow_half_closed(false)"
         } else {
             "actix-web"
         }
     }
 
     fn start(&self, service: SseService<TokioTimer>) -> BoxFuture<io::Result<RunningServer>> {
-        let watch = self.watch_disconnects;
+        let half_close_off = self.half_close_off;
         Box::pin(async move {
             let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
             let addr = listener.local_addr()?;
-            let configure = a2a_sse_actix::configure(service);
+            let probe = if half_close_off {
+                a2a_sse_actix::Probe::Off
+            } else {
+                a2a_sse_actix::Probe::On
+            };
+            let configure = a2a_sse_actix::configure_with(service, probe);
             let (started, handle) = oneshot::channel();
             let thread = thread::Builder::new()
                 .name(format!("actix-{addr}"))
@@ -66,8 +72,8 @@ impl Server for Actix {
                                 .workers(1)
                                 .disable_signals()
                                 .shutdown_timeout(SHUTDOWN_TIMEOUT_SECS);
-                        if watch {
-                            server = server.on_connect(a2a_sse_actix::watch_disconnects);
+                        if half_close_off {
+                            server = server.h1_allow_half_closed(false);
                         }
                         let server = server.listen(listener).map(HttpServer::run);
                         match server {

@@ -30,7 +30,7 @@ fn main() -> ExitCode {
     let adapters: [Arc<dyn Server>; 3] = [
         Arc::new(Axum),
         Arc::new(Actix::PLAIN),
-        Arc::new(Actix::WATCHED),
+        Arc::new(Actix::HALF_CLOSE_OFF),
     ];
     let mut total = Steps::default();
     let mut failed = Vec::new();

@@ -175,11 +175,12 @@ pub fn ratio_table(rows: &[ServerRow]) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "\nRatios (medians; deliveries/s: higher is better, the rest: lower is better)\n"
+        "\nRatios of medians left/right (deliveries/s: higher is better, the rest: lower is \
+         better; own state: left minus right, KiB per idle connection)\n"
     );
     let _ = writeln!(
         out,
-        "| ratio | deliveries/s | p50 | p99 | RSS/conn | own state/conn | CPU/delivery |\n|---|---|---|---|---|---|---|"
+        "| ratio | deliveries/s | p50 | p99 | RSS/conn | own state/conn Δ KiB | CPU/delivery |\n|---|---|---|---|---|---|---|"
     );
     for (left, right) in pairs {
         let label = format!("{} / {}", left.name(), right.name());
@@ -195,7 +196,7 @@ pub fn ratio_table(rows: &[ServerRow]) -> String {
             ratio(l.p50_ms, r.p50_ms),
             ratio(l.p99_ms, r.p99_ms),
             ratio(l.rss_kib_per_conn, r.rss_kib_per_conn),
-            ratio(own_state_kib(rows, left), own_state_kib(rows, right)),
+            fmt(own_state_kib(rows, left) - own_state_kib(rows, right), 2),
             ratio(l.cpu_us_per_delivery, r.cpu_us_per_delivery),
         );
     }

@@ -37,7 +37,8 @@ pub async fn measure_server(
 }
 
 /// Runs `config` against every server in `kinds`, `repeat` times, interleaved (one run of
-/// each server per round) so slow drifts of a noisy machine spread over all of them.
+/// each server per round, the order rotated every round) so slow drifts of a noisy machine
+/// spread over all of them.
 /// Progress goes to stderr.
 pub async fn run_scenario(
     config: &LoadConfig,
@@ -57,20 +58,20 @@ pub async fn run_scenario(
             ServerRow { kind, outcome }
         })
         .collect();
+    let count = rows.len();
     for round in 0..repeat.max(1) {
-        for row in &mut rows {
+        // Rotate the order every round so no server always gets the same slot.
+        for slot in 0..count {
+            let row = &mut rows[(slot + round) % count];
             let Outcome::Ran(runs) = &mut row.outcome else {
                 continue;
             };
             let binary = row.kind.binary(bin_dir);
             match measure_server(&binary, row.kind, config).await {
                 Ok(run) => {
-                    eprintln!(
-                        "[{} round {}] {}",
-                        config.name,
-                        round + 1,
-                        run_line(row.kind, &run)
-                    );
+                    let load = load_average();
+                    let line = run_line(row.kind, &run);
+                    eprintln!("[{} round {} load {load}] {line}", config.name, round + 1);
                     runs.push(run);
                 }
                 Err(err) => {
@@ -88,4 +89,12 @@ pub async fn run_scenario(
         }
     }
     rows
+}
+
+/// The 1-minute load average (`/proc/loadavg`), to show how busy the shared machine was.
+pub fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|s| s.split_whitespace().next().map(str::to_owned))
+        .unwrap_or_else(|| "?".to_owned())
 }

@@ -14,7 +14,7 @@ use a2a_sse_bench::report::{ratio_table, server_table};
 use a2a_sse_bench::scenario::LoadConfig;
 use a2a_sse_bench::servers::ServerKind;
 use a2a_sse_bench::servers::support::raise_nofile_limit;
-use a2a_sse_bench::session::run_scenario;
+use a2a_sse_bench::session::{load_average, run_scenario};
 use clap::Parser;
 
 #[derive(Debug, Parser)]
@@ -176,12 +176,4 @@ fn main() -> Result<(), String> {
         }
     });
     Ok(())
-}
-
-/// The 1-minute load average, to show how busy the shared machine was.
-fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .ok()
-        .and_then(|s| s.split_whitespace().next().map(str::to_owned))
-        .unwrap_or_else(|| "?".to_owned())
 }

@@ -1,9 +1,11 @@
 //! Reference bare tokio server: marks what the machine can do. `GET /a2a/events` gets a
 //! hand-written HTTP/1.1 head (no chunking, the body runs until the connection closes) and
 //! then pre-encoded frames — each event is encoded once, at publish time, and the same
-//! `Bytes` is written straight to every matching socket. `POST /a2a/plans/{id}/events` is
+//! `Bytes` is written straight to every matching socket (one channel per plan, so a
+//! filtered stream only wakes for its own plan's events). `POST /a2a/plans/{id}/events` is
 //! handled minimally (keep-alive, `Content-Length` bodies only).
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -29,18 +31,33 @@ struct Frame {
     bytes: Bytes,
 }
 
+/// Channels: one per plan (for plan-filtered streams) and one for unfiltered streams, so
+/// a subscriber only wakes for frames it will write.
+struct Channels {
+    next_id: u64,
+    all: broadcast::Sender<Arc<Frame>>,
+    plans: HashMap<String, broadcast::Sender<Arc<Frame>>>,
+}
+
 struct Hub {
-    /// Next id and the channel, locked together so ids reach the channel in order.
-    publish: Mutex<(u64, broadcast::Sender<Arc<Frame>>)>,
+    /// Locked while publishing so ids reach every channel in order.
+    channels: Mutex<Channels>,
+    capacity: usize,
     keep_alive: Duration,
 }
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
     let args = ServerArgs::parse();
-    let (tx, _) = broadcast::channel(args.buffer.max(1));
+    let capacity = args.buffer.max(1);
+    let channels = Channels {
+        next_id: 0,
+        all: broadcast::channel(capacity).0,
+        plans: HashMap::new(),
+    };
     let hub = Arc::new(Hub {
-        publish: Mutex::new((0, tx)),
+        channels: Mutex::new(channels),
+        capacity,
         keep_alive: Duration::from_millis(args.keep_alive_ms),
     });
     let listener = tokio::net::TcpListener::from_std(listener(args.addr)?)?;
@@ -158,9 +175,9 @@ fn publish(hub: &Hub, plan: &str, body: &[u8]) -> (&'static str, String) {
             error_body("invalid_kind", "unknown event kind"),
         );
     }
-    let mut guard = hub.publish.lock().unwrap_or_else(|e| e.into_inner());
-    guard.0 += 1;
-    let id = guard.0.to_string();
+    let mut guard = hub.channels.lock().unwrap_or_else(|e| e.into_inner());
+    guard.next_id += 1;
+    let id = guard.next_id.to_string();
     let event = WireEvent {
         id: id.clone(),
         plan_id: plan.to_owned(),
@@ -171,22 +188,32 @@ fn publish(hub: &Hub, plan: &str, body: &[u8]) -> (&'static str, String) {
     // Compact JSON never contains a raw line break, so one `data:` line is enough.
     let json = serde_json::to_string(&event).unwrap_or_default();
     let bytes = Bytes::from(format!("id: {id}\nevent: {}\ndata: {json}\n\n", event.kind));
-    let _ = guard.1.send(Arc::new(Frame {
+    let frame = Arc::new(Frame {
         plan: event.plan_id,
         bytes,
-    }));
+    });
+    if let Some(plan_channel) = guard.plans.get(&frame.plan) {
+        let _ = plan_channel.send(frame.clone());
+    }
+    let _ = guard.all.send(frame);
     drop(guard);
     ("202 Accepted", serde_json::json!({ "id": id }).to_string())
 }
 
 /// Streams frames (filtered by plan) until the client goes away or falls behind.
 async fn stream(mut socket: TcpStream, hub: &Hub, plan: Option<String>) -> std::io::Result<()> {
-    let mut rx = hub
-        .publish
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .1
-        .subscribe();
+    let mut rx = {
+        let mut channels = hub.channels.lock().unwrap_or_else(|e| e.into_inner());
+        match &plan {
+            // Reference server: plan channels are never removed.
+            Some(plan) => channels
+                .plans
+                .entry(plan.clone())
+                .or_insert_with(|| broadcast::channel(hub.capacity).0)
+                .subscribe(),
+            None => channels.all.subscribe(),
+        }
+    };
     socket.write_all(STREAM_HEAD).await?;
     loop {
         match tokio::time::timeout(hub.keep_alive, rx.recv()).await {

@@ -77,7 +77,7 @@ fn encoding(c: &mut Criterion) {
                             .event("status-update")
                             .json_data(black_box(&event))
                             .expect("serializable");
-                        black_box(frame);
+                        let _ = black_box(frame);
                     }
                 });
             },
@@ -92,7 +92,7 @@ fn encoding(c: &mut Criterion) {
                             .expect("serializable")
                             .id(id.clone())
                             .event("status-update");
-                        black_box(actix_web_lab::sse::Event::Data(data));
+                        let _ = black_box(actix_web_lab::sse::Event::Data(data));
                     }
                 });
             },

@@ -63,19 +63,31 @@ async fn serve(queue: A2aEventQueue, detect: Detect, options: Options) -> Server
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr: SocketAddr = listener.local_addr().unwrap();
     let probe = detect.probe();
+    // The probe fallback is what the plain `configure` and `respond` give.
+    let plain = probe == Probe::On;
     let events = a2a_sse_actix::configure_with(service.clone(), probe);
+    let default_events = a2a_sse_actix::configure(service.clone());
     let mine = service.clone();
     let server = HttpServer::new(move || {
         let mine = mine.clone();
         App::new()
             .wrap(middleware::Compress::default())
-            .configure(events.clone())
+            .configure(|config| {
+                if plain {
+                    default_events(config);
+                } else {
+                    events(config);
+                }
+            })
             // A user's own handler around the core.
             .route(
                 "/mine",
                 web::get().to(move |request: HttpRequest| {
                     let mine = mine.clone();
                     async move {
+                        if plain {
+                            return a2a_sse_actix::respond(&mine, &request).await;
+                        }
                         let head = a2a_sse_actix::ActixHead(&request);
                         a2a_sse_actix::into_response_with(mine.respond(&head).await, probe)
                     }

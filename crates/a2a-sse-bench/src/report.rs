@@ -235,6 +235,20 @@ pub fn run_line(kind: ServerKind, run: &RunResult) -> String {
     line
 }
 
+/// Rows that are not fully correct: a server that did not run, or a run with any missing,
+/// duplicated, out-of-order or misrouted event or other fault. Empty when all is well.
+#[must_use]
+pub fn faulty(rows: &[ServerRow]) -> Vec<String> {
+    rows.iter()
+        .filter_map(|row| match &row.outcome {
+            Outcome::Ran(runs) if runs.iter().all(RunResult::is_clean) => None,
+            Outcome::Ran(_) => Some(format!("{}: correctness faults", row.kind.name())),
+            Outcome::Pending(why) => Some(format!("{}: not built ({why})", row.kind.name())),
+            Outcome::Failed(why) => Some(format!("{}: failed ({why})", row.kind.name())),
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

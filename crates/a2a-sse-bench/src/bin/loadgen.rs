@@ -10,7 +10,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use a2a_sse_bench::report::{ratio_table, server_table};
+use a2a_sse_bench::report::{faulty, ratio_table, server_table};
 use a2a_sse_bench::scenario::LoadConfig;
 use a2a_sse_bench::servers::ServerKind;
 use a2a_sse_bench::servers::support::raise_nofile_limit;
@@ -67,6 +67,10 @@ struct Cli {
     /// Load generator worker threads: 1 = current-thread runtime (leaves a core to the server).
     #[arg(long, default_value_t = 1)]
     client_threads: usize,
+    /// Exit with an error when any server did not run or any run was not fully correct
+    /// (what CI's smoke run checks).
+    #[arg(long)]
+    check: bool,
 }
 
 impl Cli {
@@ -147,6 +151,7 @@ fn main() -> Result<(), String> {
             .build()
     }
     .map_err(|e| e.to_string())?;
+    let mut faults = Vec::new();
     runtime.block_on(async {
         for config in &configs {
             eprintln!(
@@ -173,7 +178,11 @@ fn main() -> Result<(), String> {
                 load_average()
             );
             println!("{}{}", server_table(&title, &rows), ratio_table(&rows));
+            faults.extend(faulty(&rows));
         }
     });
+    if cli.check && !faults.is_empty() {
+        return Err(format!("not fully correct: {}", faults.join("; ")));
+    }
     Ok(())
 }

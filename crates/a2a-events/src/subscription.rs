@@ -55,7 +55,13 @@ pub struct Subscription {
     shared: Arc<Shared>,
     registration: Option<(SlotKey, Arc<Slot>)>,
     plan: Option<PlanId>,
-    replay: VecDeque<SubscriptionItem>,
+    /// `None` when there is nothing (left) to replay, as for every subscription that does
+    /// not resume: an empty queue costs no room in each of thousands of live ones.
+    #[expect(
+        clippy::box_collection,
+        reason = "boxed to keep the 32-byte queue out of every live subscription"
+    )]
+    replay: Option<Box<VecDeque<SubscriptionItem>>>,
     last_delivered: Option<EventId>,
     done: bool,
 }
@@ -72,7 +78,7 @@ impl Subscription {
             shared,
             registration,
             plan,
-            replay,
+            replay: (!replay.is_empty()).then(|| Box::new(replay)),
             last_delivered: after,
             done: false,
         }
@@ -92,9 +98,9 @@ impl Subscription {
 
     fn finish(&mut self) {
         self.done = true;
-        self.replay.clear();
+        self.replay = None;
         if let Some((key, slot)) = self.registration.take() {
-            self.shared.unregister(&key, &slot);
+            self.shared.unregister(self.plan.as_ref(), key, &slot);
         }
     }
 
@@ -122,8 +128,14 @@ impl Stream for Subscription {
             this.finish();
             return Poll::Ready(None);
         }
-        if let Some(item) = this.replay.pop_front() {
-            return this.deliver(item);
+        if let Some(replay) = &mut this.replay {
+            let item = replay.pop_front();
+            if replay.is_empty() {
+                this.replay = None;
+            }
+            if let Some(item) = item {
+                return this.deliver(item);
+            }
         }
         let Some((_, slot)) = &this.registration else {
             // A finished plan's replay is over.
@@ -164,7 +176,7 @@ impl Stream for Subscription {
         if self.done {
             (0, Some(0))
         } else {
-            (self.replay.len(), None)
+            (self.replay.as_ref().map_or(0, |replay| replay.len()), None)
         }
     }
 }
@@ -178,7 +190,7 @@ impl FusedStream for Subscription {
 impl Drop for Subscription {
     fn drop(&mut self) {
         if let Some((key, slot)) = self.registration.take() {
-            self.shared.unregister(&key, &slot);
+            self.shared.unregister(self.plan.as_ref(), key, &slot);
         }
     }
 }
@@ -188,7 +200,10 @@ impl fmt::Debug for Subscription {
         f.debug_struct("Subscription")
             .field("plan", &self.plan)
             .field("last_delivered", &self.last_delivered)
-            .field("replay_pending", &self.replay.len())
+            .field(
+                "replay_pending",
+                &self.replay.as_ref().map_or(0, |replay| replay.len()),
+            )
             .field("done", &self.done)
             .finish_non_exhaustive()
     }

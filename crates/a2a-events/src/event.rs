@@ -390,7 +390,14 @@ impl StoredEvent {
     /// One process uses one transport encoding per event (the SSE frame, here); the cache
     /// holds whichever encoding was asked for first.
     pub fn encoded(&self, encode: impl FnOnce(&Self) -> Bytes) -> Bytes {
-        self.encoded.get_or_init(|| encode(self)).clone()
+        self.encoded_ref(encode).clone()
+    }
+
+    /// [`encoded`](Self::encoded), borrowed: for a transport that copies the bytes anyway
+    /// (several frames joined into one write), so the shared encoding's reference count,
+    /// touched by every subscriber on every core, is left alone.
+    pub fn encoded_ref(&self, encode: impl FnOnce(&Self) -> Bytes) -> &Bytes {
+        self.encoded.get_or_init(|| encode(self))
     }
 }
 

@@ -6,7 +6,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use a2a_events::{EventStream, LagNotice, ResetNotice, StoredEvent, SubscriptionItem};
+use a2a_events::{EventStream, LagNotice, ResetNotice, SharedEvent, StoredEvent, SubscriptionItem};
 use bytes::{Bytes, BytesMut};
 use futures_core::{FusedStream, Stream};
 use pin_project_lite::pin_project;
@@ -26,17 +26,24 @@ const MAX_BATCH_BYTES: usize = 64 * 1024;
 /// Computed once per event and cached in the event, so every subscriber shares it.
 #[must_use]
 pub fn event_frame(event: &StoredEvent) -> Bytes {
-    event.encoded(|event| {
-        let id = event.id().to_string();
-        // The JSON comes from serde_json, so it is valid UTF-8 without raw line breaks;
-        // the id is decimal and the kind a fixed name, so the fields are valid.
-        let json = std::str::from_utf8(event.json()).unwrap_or_default();
-        let frame = Frame::with_capacity(json.len() + id.len() + 40);
-        match frame.id(&id).and_then(|f| f.event(event.kind().as_str())) {
-            Ok(frame) => frame.data(json).build(),
-            Err(_) => Bytes::new(),
-        }
-    })
+    event.encoded(encode_event_frame)
+}
+
+/// [`event_frame`], borrowed from the event's cache.
+fn event_frame_ref(event: &StoredEvent) -> &Bytes {
+    event.encoded_ref(encode_event_frame)
+}
+
+fn encode_event_frame(event: &StoredEvent) -> Bytes {
+    let id = event.id().to_string();
+    // The JSON comes from serde_json, so it is valid UTF-8 without raw line breaks; the id
+    // is decimal and the kind a fixed name, so the fields are valid.
+    let json = std::str::from_utf8(event.json()).unwrap_or_default();
+    let frame = Frame::with_capacity(json.len() + id.len() + 40);
+    match frame.id(&id).and_then(|f| f.event(event.kind().as_str())) {
+        Ok(frame) => frame.data(json).build(),
+        Err(_) => Bytes::new(),
+    }
 }
 
 /// The `reset` control frame: history no longer reaches the requested id.
@@ -132,28 +139,76 @@ impl<T: Timer> SseStream<T> {
     }
 }
 
+/// The first frame of a batch: kept as the event itself until it is known whether the
+/// chunk is that frame alone (then the shared encoding is handed out) or several frames
+/// joined (then it is only copied, and the encoding's reference count is left alone).
+enum First {
+    Event(SharedEvent),
+    Frame(Bytes),
+}
+
+impl First {
+    fn as_bytes(&self) -> &[u8] {
+        match self {
+            Self::Event(event) => event_frame_ref(event),
+            Self::Frame(frame) => frame,
+        }
+    }
+
+    fn into_bytes(self) -> Bytes {
+        match self {
+            Self::Event(event) => event_frame(&event),
+            Self::Frame(frame) => frame,
+        }
+    }
+}
+
 /// Frames gathered in one poll.
 #[derive(Default)]
 struct Batch {
-    first: Option<Bytes>,
+    first: Option<First>,
     rest: Option<BytesMut>,
     frames: usize,
     bytes: usize,
 }
 
 impl Batch {
-    fn push(&mut self, frame: Bytes) {
+    fn push_event(&mut self, event: SharedEvent) {
+        if self.first.is_none() {
+            self.bytes += event_frame_ref(&event).len();
+            self.frames += 1;
+            self.first = Some(First::Event(event));
+        } else {
+            self.push_slice(event_frame_ref(&event));
+        }
+    }
+
+    fn push_frame(&mut self, frame: Bytes) {
+        if self.first.is_none() {
+            self.bytes += frame.len();
+            self.frames += 1;
+            self.first = Some(First::Frame(frame));
+        } else {
+            self.push_slice(&frame);
+        }
+    }
+
+    /// Appends a frame after the first one.
+    fn push_slice(&mut self, frame: &[u8]) {
         self.frames += 1;
         self.bytes += frame.len();
         match (&self.first, &mut self.rest) {
-            (None, _) => self.first = Some(frame),
             (Some(first), None) => {
-                let mut joined = BytesMut::with_capacity(first.len() + frame.len() * 4);
+                let first = first.as_bytes();
+                // Room for a few more: a subscriber that is behind usually has several.
+                let room = (first.len() + frame.len() * 4).min(MAX_BATCH_BYTES);
+                let mut joined = BytesMut::with_capacity(room);
                 joined.extend_from_slice(first);
-                joined.extend_from_slice(&frame);
+                joined.extend_from_slice(frame);
                 self.rest = Some(joined);
             }
-            (Some(_), Some(joined)) => joined.extend_from_slice(&frame),
+            (_, Some(joined)) => joined.extend_from_slice(frame),
+            (None, None) => unreachable!("push_slice only follows a first frame"),
         }
     }
 
@@ -164,7 +219,7 @@ impl Batch {
     fn into_bytes(self) -> Option<Bytes> {
         match self.rest {
             Some(joined) => Some(joined.freeze()),
-            None => self.first,
+            None => self.first.map(First::into_bytes),
         }
     }
 }
@@ -189,13 +244,13 @@ impl<T: Timer> Stream for SseStream<T> {
                 Poll::Ready(Some(SubscriptionItem::Event(event))) => {
                     *this.saw_terminal |= *this.filtered && event.is_terminal();
                     events += 1;
-                    batch.push(event_frame(&event));
+                    batch.push_event(event);
                 }
                 Poll::Ready(Some(SubscriptionItem::Reset(notice))) => {
-                    batch.push(reset_frame(&notice));
+                    batch.push_frame(reset_frame(&notice));
                 }
                 Poll::Ready(Some(SubscriptionItem::Lagged(notice))) => {
-                    batch.push(lagged_frame(&notice));
+                    batch.push_frame(lagged_frame(&notice));
                     *this.ending = Some(DisconnectReason::Lagged);
                 }
                 Poll::Ready(None) => {

@@ -61,6 +61,9 @@ async fn main() -> std::io::Result<()> {
     let server = HttpServer::new(move || App::new().configure(app.clone()))
         // A client closing its socket ends its connection, and so its stream, at once.
         .h1_allow_half_closed(false)
+        // Small frames go out at once instead of waiting, under Nagle's algorithm, for the
+        // client's delayed ACK of the previous one (up to 40 ms on Linux).
+        .tcp_nodelay(true)
         // Ctrl-C is ours: close the queue first so open streams end, then stop.
         .disable_signals()
         .listen(listener)?

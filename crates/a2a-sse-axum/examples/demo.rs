@@ -17,6 +17,7 @@ use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
+use axum::serve::ListenerExt;
 
 /// The demo's routes over `queue`, configured by `args`.
 pub(crate) fn app(queue: &A2aEventQueue, args: &DemoArgs) -> Router {
@@ -60,6 +61,13 @@ async fn main() -> Result<(), Box<dyn Error>> {
     let addr = listener.local_addr()?;
     a2a_sse_demo::print_banner("axum", addr);
     let app = app(&queue, &args);
+    // An event stream writes small frames at its own pace: with Nagle's algorithm a frame
+    // sent while the previous one is unacknowledged waits for the client's (delayed) ACK,
+    // up to 40 ms on Linux. Every frame is a whole message, so send it at once.
+    // Best effort: without it the stream still works, only later.
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     axum::serve(listener, app)
         .with_graceful_shutdown(async move {
             a2a_sse_demo::shutdown_signal().await;

@@ -93,6 +93,7 @@ async fn main() -> std::io::Result<()> {
             .route("/a2a/plans/{plan_id}/events", web::post().to(publish))
     })
     .backlog(4096)
+    .tcp_nodelay(true)
     .listen(listener(args.addr)?)?
     .run()
     .await

@@ -15,6 +15,7 @@ use axum::http::{StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use axum::serve::ListenerExt as _;
 use axum::{Json, Router};
 use clap::Parser;
 use futures_util::Stream;
@@ -103,6 +104,9 @@ async fn main() -> std::io::Result<()> {
         .route("/a2a/events", get(events))
         .route("/a2a/plans/{plan_id}/events", post(publish))
         .with_state(state);
-    let listener = tokio::net::TcpListener::from_std(listener(args.addr)?)?;
+    // The same socket setting as the demos: no Nagle delay on small frames.
+    let listener = tokio::net::TcpListener::from_std(listener(args.addr)?)?.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     axum::serve(listener, app).await
 }

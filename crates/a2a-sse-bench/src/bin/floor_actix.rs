@@ -24,6 +24,7 @@ async fn main() -> std::io::Result<()> {
     let args = ServerArgs::parse();
     HttpServer::new(|| App::new().route("/a2a/events", web::get().to(events)))
         .backlog(4096)
+        .tcp_nodelay(true)
         .listen(listener(args.addr)?)?
         .run()
         .await

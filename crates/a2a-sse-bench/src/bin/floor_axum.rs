@@ -10,6 +10,7 @@ use axum::body::{Body, Bytes};
 use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::get;
+use axum::serve::ListenerExt as _;
 use clap::Parser;
 use futures_util::stream::{self, StreamExt};
 
@@ -29,6 +30,9 @@ async fn events() -> impl IntoResponse {
 async fn main() -> std::io::Result<()> {
     let args = ServerArgs::parse();
     let app = Router::new().route("/a2a/events", get(events));
-    let listener = tokio::net::TcpListener::from_std(listener(args.addr)?)?;
+    // The same socket setting as the demos: no Nagle delay on small frames.
+    let listener = tokio::net::TcpListener::from_std(listener(args.addr)?)?.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     axum::serve(listener, app).await
 }

@@ -154,25 +154,21 @@ fn main() -> Result<(), String> {
     let mut faults = Vec::new();
     runtime.block_on(async {
         for config in &configs {
+            let shape = format!(
+                "N={}, P={}, M={}, R={}/s",
+                config.connections, config.plans, config.events, config.rate
+            );
             eprintln!(
-                "scenario {}: N={} P={} M={} R={}/s, {} round(s), servers from {}",
+                "scenario {}: {shape}, {} round(s), servers from {}",
                 config.name,
-                config.connections,
-                config.plans,
-                config.events,
-                config.rate,
                 cli.repeat,
                 bin_dir.display()
             );
             let load_before = load_average();
             let rows = run_scenario(config, &kinds, &bin_dir, cli.repeat).await;
             let title = format!(
-                "{} (N={}, P={}, M={}, R={}/s, medians of {}; load average before: {}, after: {})",
+                "{} ({shape}, medians of {}; load average before: {}, after: {})",
                 config.name,
-                config.connections,
-                config.plans,
-                config.events,
-                config.rate,
                 cli.repeat,
                 load_before,
                 load_average()

@@ -99,7 +99,7 @@ impl Stream for LiveBody {
             return Poll::Pending;
         };
         if std::mem::take(this.rearm) {
-            TokioTimer.reset(probe.as_mut(), PROBE_INTERVAL);
+            TokioTimer.reset(probe.as_mut(), TokioTimer.now() + PROBE_INTERVAL);
         }
         match probe.poll(cx) {
             Poll::Ready(()) => {

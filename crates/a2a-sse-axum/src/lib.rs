@@ -12,11 +12,14 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use futures_util::StreamExt;
 
+mod serve;
+
 pub use a2a_events::A2aEventQueue;
 pub use a2a_sse_core::{
     AuthError, AuthRequest, ConnectInfo, DisconnectInfo, DisconnectReason, SseConfig, SseService,
     SseServiceBuilder, TokioTimer,
 };
+pub use serve::serve_http1;
 
 /// The stream endpoint as a router: one route at the service's
 /// [`path`](SseConfig::path), for every method (the service answers `405` with

@@ -121,14 +121,13 @@ pub async fn read_stream(
     let mut decoder = SseDecoder::new();
     let mut failed = feed(&mut body, &mut decoder, tracker, &leftover).is_err();
     let mut buf = vec![0u8; READ_BUF];
-    while !failed && !*stop.borrow() {
+    // Created once: a `changed()` future made afresh for every read would register with
+    // (and leave) the channel's waiter list, under its lock, thousands of times a second.
+    let mut stopped = std::pin::pin!(stop.wait_for(|stop| *stop));
+    while !failed {
         tokio::select! {
             biased;
-            changed = stop.changed() => {
-                if changed.is_err() {
-                    break;
-                }
-            }
+            _ = &mut stopped => break,
             read = socket.read(&mut buf) => match read {
                 Ok(0) | Err(_) => failed = true,
                 Ok(n) => failed = feed(&mut body, &mut decoder, tracker, &buf[..n]).is_err() || body.is_done(),

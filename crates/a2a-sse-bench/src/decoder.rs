@@ -114,7 +114,12 @@ impl SseDecoder {
             }
             None => (line, &b""[..]),
         };
-        let value = String::from_utf8_lossy(value);
+        // Valid UTF-8 is the rule; `from_utf8` checks it faster than the lossy decoder,
+        // which only runs to replace what is invalid.
+        let value = std::str::from_utf8(value).map_or_else(
+            |_| String::from_utf8_lossy(value),
+            std::borrow::Cow::Borrowed,
+        );
         match name {
             b"data" => {
                 self.data.push_str(&value);

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use a2a_events::{A2aEventQueue, TaskState};
+use futures_core::Stream as _;
 use tokio::time::Instant;
 
 use super::{PING, preamble};
@@ -80,4 +81,55 @@ async fn no_ping_while_events_flow() {
     assert_eq!(start.elapsed(), Duration::from_secs(75));
     drop(tap);
     assert_eq!(hook.only().events, 12);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_stream_taken_over_by_another_task_still_pings_on_time() {
+    let queue = A2aEventQueue::new();
+    let hook = Disconnects::new();
+    let start = Instant::now();
+    let mut tap = open_all(&queue, &hook);
+    tap.next().await.unwrap();
+    // Polled once here and found idle: the sleep now holds this task's waker.
+    let idle = std::future::poll_fn(|cx| {
+        std::task::Poll::Ready(tap.stream.as_mut().poll_next(cx).is_pending())
+    })
+    .await;
+    assert!(idle);
+
+    // Another task polls it from now on; only that task's waker can bring the ping.
+    let other = tokio::spawn(async move {
+        let ping = tap.next().await.unwrap();
+        (ping, start.elapsed())
+    });
+    let (ping, at) = tokio::time::timeout(Duration::from_secs(60), other)
+        .await
+        .expect("a ping within a minute")
+        .unwrap();
+    assert_eq!(ping, PING);
+    assert_eq!(at, Duration::from_secs(15));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_sleep_that_ends_while_frames_are_sent_moves_to_the_last_one() {
+    let queue = A2aEventQueue::new();
+    let hook = Disconnects::new();
+    let start = Instant::now();
+    let mut tap = open_all(&queue, &hook);
+    tap.next().await.unwrap();
+    // Events at 14 s and 16 s: the sleep set for 15 s ends in between, and the next
+    // ping is due 15 s after the last event, at 31 s.
+    let publisher = queue.clone();
+    tokio::spawn(async move {
+        for at in [14, 16] {
+            tokio::time::sleep_until(start + Duration::from_secs(at)).await;
+            publish(&publisher, &plan("p"), TaskState::Working);
+        }
+    });
+    for id in ["1", "2"] {
+        assert_eq!(decode(&tap.next().await.unwrap())[0].id, id);
+    }
+    assert_eq!(start.elapsed(), Duration::from_secs(16));
+    assert_eq!(tap.next().await.unwrap(), PING);
+    assert_eq!(start.elapsed(), Duration::from_secs(31));
 }

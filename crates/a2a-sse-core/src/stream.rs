@@ -3,8 +3,8 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::task::{Context, Poll};
-use std::time::Duration;
+use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
 
 use a2a_events::{EventStream, LagNotice, ResetNotice, SharedEvent, StoredEvent, SubscriptionItem};
 use bytes::{Bytes, BytesMut};
@@ -93,8 +93,9 @@ pin_project! {
     ///   once they are coalesced into one chunk (whole frames only), so one write carries
     ///   them.
     /// - `reset` and `lagged` notices become control frames; after `lagged` it ends.
-    /// - After `keep_alive` without sending anything, it sends [`PING`]. The timer is
-    ///   re-armed when the stream goes idle after sending, and polled only while idle.
+    /// - After `keep_alive` without sending anything, it sends [`PING`]. Sending only
+    ///   notes the time (when the stream goes idle); the sleep is moved when it completes
+    ///   early, and polled again only then or when the stream is polled by another task.
     /// - It ends when the subscription ends (finished plan, lag, queue closed). The
     ///   disconnect hook fires then, or when the stream is dropped, whichever is first.
     #[must_use = "streams do nothing unless polled"]
@@ -105,7 +106,14 @@ pin_project! {
         timer: T,
         keep_alive: Duration,
         preamble: Option<Bytes>,
-        rearm: bool,
+        // What the sleep is set to; it may have completed already.
+        deadline: Instant,
+        // When something was last sent, as noted on going idle.
+        last_sent: Instant,
+        // Something was sent since the stream was last idle.
+        sent: bool,
+        // The waker the sleep was last polled with.
+        sleep_waker: Option<Waker>,
         filtered: bool,
         saw_terminal: bool,
         ending: Option<DisconnectReason>,
@@ -123,13 +131,18 @@ impl<T: Timer> SseStream<T> {
         filtered: bool,
         guard: ConnectionGuard,
     ) -> Self {
+        let now = timer.now();
+        let deadline = now + keep_alive;
         Self {
             inner,
-            sleep: timer.sleep(keep_alive),
+            sleep: timer.sleep_until(deadline),
             timer,
             keep_alive,
             preamble: Some(preamble(retry)),
-            rearm: false,
+            deadline,
+            last_sent: now,
+            sent: false,
+            sleep_waker: None,
             filtered,
             saw_terminal: false,
             ending: None,
@@ -234,7 +247,7 @@ impl<T: Timer> Stream for SseStream<T> {
         }
         if let Some(preamble) = this.preamble.take() {
             this.guard.sent(0, preamble.len());
-            *this.rearm = true;
+            *this.sent = true;
             return Poll::Ready(Some(preamble));
         }
         let mut batch = Batch::default();
@@ -265,7 +278,7 @@ impl<T: Timer> Stream for SseStream<T> {
         }
         if let Some(chunk) = batch.into_bytes() {
             this.guard.sent(events, chunk.len());
-            *this.rearm = true;
+            *this.sent = true;
             return Poll::Ready(Some(chunk));
         }
         if let Some(reason) = *this.ending {
@@ -274,17 +287,35 @@ impl<T: Timer> Stream for SseStream<T> {
             return Poll::Ready(None);
         }
         // Idle: only now does the keep-alive clock matter.
-        if std::mem::take(this.rearm) {
-            this.timer.reset(this.sleep.as_mut(), *this.keep_alive);
+        let now = this.timer.now();
+        if std::mem::take(this.sent) {
+            *this.last_sent = now;
         }
-        match this.sleep.as_mut().poll(cx) {
-            Poll::Ready(()) => {
+        let mut poll_sleep = this
+            .sleep_waker
+            .as_ref()
+            .is_none_or(|waker| !waker.will_wake(cx.waker()));
+        if now >= *this.deadline {
+            let due = *this.last_sent + *this.keep_alive;
+            if now >= due {
                 this.guard.sent(0, PING.len());
-                *this.rearm = true;
-                Poll::Ready(Some(Bytes::from_static(PING)))
+                *this.sent = true;
+                return Poll::Ready(Some(Bytes::from_static(PING)));
             }
-            Poll::Pending => Poll::Pending,
+            // Completed early: something was sent since it was set.
+            *this.deadline = due;
+            this.timer.reset(this.sleep.as_mut(), due);
+            poll_sleep = true;
         }
+        if poll_sleep {
+            // Registers this task's waker. The deadline is ahead, so the sleep is pending,
+            // unless it passed in the meantime: then poll again to handle it.
+            *this.sleep_waker = Some(cx.waker().clone());
+            if this.sleep.as_mut().poll(cx).is_ready() {
+                cx.waker().wake_by_ref();
+            }
+        }
+        Poll::Pending
     }
 }
 

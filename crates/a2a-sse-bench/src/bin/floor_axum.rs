@@ -1,6 +1,8 @@
 //! Floor for axum: `GET /a2a/events` answers `200 text/event-stream`, writes one comment so
 //! the head is flushed, then keeps the body pending forever — no queue, no subscription.
-//! Its RSS per idle connection is what axum/hyper itself costs per open SSE response.
+//! Its RSS per idle connection is what axum/hyper itself costs per open SSE response. It is
+//! served like the axum demo, by `a2a_sse_axum::serve_http1`, so the difference between
+//! the two is the SSE layer's own state.
 
 use std::convert::Infallible;
 
@@ -10,7 +12,6 @@ use axum::body::{Body, Bytes};
 use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::get;
-use axum::serve::ListenerExt as _;
 use clap::Parser;
 use futures_util::stream::{self, StreamExt};
 
@@ -30,9 +31,6 @@ async fn events() -> impl IntoResponse {
 async fn main() -> std::io::Result<()> {
     let args = ServerArgs::parse();
     let app = Router::new().route("/a2a/events", get(events));
-    // The same socket setting as the demos: no Nagle delay on small frames.
-    let listener = tokio::net::TcpListener::from_std(listener(args.addr)?)?.tap_io(|tcp| {
-        let _ = tcp.set_nodelay(true);
-    });
-    axum::serve(listener, app).await
+    let listener = tokio::net::TcpListener::from_std(listener(args.addr)?)?;
+    a2a_sse_axum::serve_http1(listener, app, std::future::pending()).await
 }

@@ -7,8 +7,10 @@
 //! does not reach back, a `Lagged` item last on overflow, and a plan-filtered stream ending
 //! after its plan's terminal event.
 
+use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
+use std::task::{Context, Poll};
 
 use futures_core::Stream;
 
@@ -16,13 +18,68 @@ use crate::error::{PublishError, SubscribeError};
 use crate::event::NewEvent;
 use crate::ids::EventId;
 use crate::queue::{A2aEventQueue, SubscribeRequest};
-use crate::subscription::SubscriptionItem;
+use crate::subscription::{Subscription, SubscriptionItem};
 
 /// A boxed, sendable future, as the trait's methods return.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
-/// A boxed subscription stream, as [`EventBackend::subscribe`] returns.
-pub type EventStream = Pin<Box<dyn Stream<Item = SubscriptionItem> + Send + 'static>>;
+/// A subscription stream, as [`EventBackend::subscribe`] returns.
+///
+/// The in-memory queue's [`Subscription`] is held as it is (`From<Subscription>`); any other
+/// backend's stream is boxed by [`EventStream::new`]. Keeping the common case unboxed saves
+/// each of thousands of live streams an allocation, and each poll a pointer to follow.
+pub struct EventStream {
+    inner: Inner,
+}
+
+enum Inner {
+    Queue(Subscription),
+    Boxed(Pin<Box<dyn Stream<Item = SubscriptionItem> + Send + 'static>>),
+}
+
+impl EventStream {
+    /// Wraps another backend's stream, which must keep the contract of the trait's docs.
+    pub fn new(stream: impl Stream<Item = SubscriptionItem> + Send + 'static) -> Self {
+        Self {
+            inner: Inner::Boxed(Box::pin(stream)),
+        }
+    }
+}
+
+impl From<Subscription> for EventStream {
+    fn from(subscription: Subscription) -> Self {
+        Self {
+            inner: Inner::Queue(subscription),
+        }
+    }
+}
+
+impl Stream for EventStream {
+    type Item = SubscriptionItem;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<SubscriptionItem>> {
+        match &mut self.get_mut().inner {
+            Inner::Queue(subscription) => Pin::new(subscription).poll_next(cx),
+            Inner::Boxed(stream) => stream.as_mut().poll_next(cx),
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        match &self.inner {
+            Inner::Queue(subscription) => subscription.size_hint(),
+            Inner::Boxed(stream) => stream.size_hint(),
+        }
+    }
+}
+
+impl fmt::Debug for EventStream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.inner {
+            Inner::Queue(subscription) => f.debug_tuple("EventStream").field(subscription).finish(),
+            Inner::Boxed(_) => f.write_str("EventStream(<boxed>)"),
+        }
+    }
+}
 
 /// An event engine: publish, subscribe, count, close.
 pub trait EventBackend: Send + Sync + 'static {
@@ -52,7 +109,7 @@ impl EventBackend for A2aEventQueue {
         &self,
         request: SubscribeRequest,
     ) -> BoxFuture<'_, Result<EventStream, SubscribeError>> {
-        let result = Self::subscribe(self, request).map(|s| Box::pin(s) as EventStream);
+        let result = Self::subscribe(self, request).map(EventStream::from);
         Box::pin(std::future::ready(result))
     }
 
@@ -62,5 +119,48 @@ impl EventBackend for A2aEventQueue {
 
     fn close(&self) {
         Self::close(self);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::{EventKind, NewEvent};
+    use crate::ids::PlanId;
+
+    fn working(plan: &str) -> NewEvent {
+        let body = format!(
+            r#"{{"kind":"status-update","data":{{"taskId":"{plan}","contextId":"c","status":{{"state":"TASK_STATE_WORKING"}}}}}}"#
+        );
+        NewEvent::from_publish_body(PlanId::new(plan).unwrap(), body.as_bytes()).unwrap()
+    }
+
+    fn next(stream: &mut EventStream) -> Poll<Option<SubscriptionItem>> {
+        let waker = std::task::Waker::noop();
+        Pin::new(stream).poll_next(&mut Context::from_waker(waker))
+    }
+
+    #[test]
+    fn the_queue_subscription_and_a_boxed_stream_read_alike() {
+        let queue = A2aEventQueue::new();
+        let mut inline = EventStream::from(queue.subscribe(SubscribeRequest::all()).unwrap());
+        let mut boxed = EventStream::new(queue.subscribe(SubscribeRequest::all()).unwrap());
+        assert!(format!("{inline:?}").starts_with("EventStream(Subscription"));
+        assert_eq!(format!("{boxed:?}"), "EventStream(<boxed>)");
+        assert!(next(&mut inline).is_pending());
+        assert!(next(&mut boxed).is_pending());
+
+        queue.publish(working("p")).unwrap();
+        for stream in [&mut inline, &mut boxed] {
+            assert_eq!(stream.size_hint(), (0, None));
+            let Poll::Ready(Some(SubscriptionItem::Event(event))) = next(stream) else {
+                panic!("no event");
+            };
+            assert_eq!(event.id().get(), 1);
+            assert_eq!(event.kind(), EventKind::StatusUpdate);
+        }
+        queue.close();
+        assert!(matches!(next(&mut inline), Poll::Ready(None)));
+        assert!(matches!(next(&mut boxed), Poll::Ready(None)));
     }
 }

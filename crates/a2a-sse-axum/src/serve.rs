@@ -5,6 +5,7 @@ use std::convert::Infallible;
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -65,6 +66,7 @@ where
     F: Future<Output = ()> + Send,
 {
     let open = Arc::new(Mutex::new(Slab::new()));
+    let stopping = Arc::new(AtomicBool::new(false));
     let mut tasks = JoinSet::new();
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
@@ -90,6 +92,8 @@ where
         let connection = Graceful {
             connection: http1::Builder::new().serve_connection(TokioIo::new(socket), service),
             stopped: Some(stopped),
+            registered: false,
+            stopping: Arc::clone(&stopping),
         };
         let open = Arc::clone(&open);
         tasks.spawn(async move {
@@ -99,7 +103,8 @@ where
         });
     }
     drop(listener);
-    // Dropping the senders asks every connection to finish.
+    // Dropping the senders wakes every connection, which then sees the flag and finishes.
+    stopping.store(true, Ordering::Release);
     drop(std::mem::take(&mut *lock(&open)));
     while tasks.join_next().await.is_some() {}
     Ok(())
@@ -113,13 +118,17 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 pin_project! {
     /// A connection that finishes its current response and closes once `stopped` fires.
     ///
-    /// Checking a one-shot channel of its own costs a connection one atomic load per poll;
-    /// a channel shared by every connection (a `watch`, say) would have each poll of each
-    /// of thousands of connections take that channel's lock.
+    /// The channel is polled once to register the task's waker (a spawned task keeps its
+    /// waker), and after that only once the server's `stopping` flag is up: a flag that
+    /// every connection reads and nobody writes until shutdown stays in every core's
+    /// cache, where the channel (an allocation per connection) would cost a cache miss on
+    /// each poll, and a channel shared by all connections (a `watch`) a lock.
     struct Graceful<C> {
         #[pin]
         connection: C,
         stopped: Option<oneshot::Receiver<Infallible>>,
+        registered: bool,
+        stopping: Arc<AtomicBool>,
     }
 }
 
@@ -135,12 +144,14 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut this = self.project();
-        // Only ever ends by its sender being dropped.
-        if let Some(stopped) = this.stopped
-            && Pin::new(stopped).poll(cx).is_ready()
-        {
-            *this.stopped = None;
-            this.connection.as_mut().graceful_shutdown();
+        let check = !*this.registered || this.stopping.load(Ordering::Acquire);
+        if check && let Some(stopped) = this.stopped {
+            *this.registered = true;
+            // Only ever ends by its sender being dropped.
+            if Pin::new(stopped).poll(cx).is_ready() {
+                *this.stopped = None;
+                this.connection.as_mut().graceful_shutdown();
+            }
         }
         this.connection.poll(cx)
     }

@@ -253,7 +253,7 @@ impl<T: Timer> Stream for SseStream<T> {
         let mut batch = Batch::default();
         let mut events = 0;
         while this.ending.is_none() && !batch.is_full() {
-            match this.inner.as_mut().poll_next(cx) {
+            match Pin::new(&mut *this.inner).poll_next(cx) {
                 Poll::Ready(Some(SubscriptionItem::Event(event))) => {
                     *this.saw_terminal |= *this.filtered && event.is_terminal();
                     events += 1;

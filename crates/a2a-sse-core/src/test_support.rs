@@ -5,7 +5,7 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use a2a_events::{
+use a2a_events::{EventStream, 
     A2aEventQueue, ErrorPayload, EventId, EventPayload, NewEvent, PlanId, SubscribeRequest,
     Subscription, TaskState, TaskStatusUpdateEvent,
 };
@@ -174,7 +174,7 @@ pub(crate) fn open(
 ) -> Tap<TokioTimer> {
     let guard = ConnectionGuard::new(1, sub.plan().cloned(), Some(Arc::new(hook.hook())), None);
     let stream = SseStream::new(
-        Box::pin(sub),
+        EventStream::from(sub),
         TokioTimer,
         keep_alive,
         DEFAULT_RETRY,

@@ -311,9 +311,7 @@ impl A2aEventQueue {
                 .fetch_sub(dropped, Ordering::Relaxed);
             id
         };
-        for waker in wakers {
-            waker.wake();
-        }
+        wake_all(wakers, id);
         Ok(id)
     }
 
@@ -503,6 +501,29 @@ impl State {
                 .map(|e| SubscriptionItem::Event(Arc::clone(e))),
         );
         items
+    }
+}
+
+/// Wakes every subscriber, starting at a different one for each event.
+///
+/// Woken tasks run in the order they were woken. Always starting with the same subscriber
+/// would serve the newest subscribers last every time: they would see the highest latency,
+/// and the first ones would be polled again sooner, for fewer frames per write. Starting
+/// at a point that moves with the event id spreads the wait evenly.
+fn wake_all(mut wakers: Vec<Waker>, id: EventId) {
+    let start = wake_start(id, wakers.len());
+    wakers.rotate_left(start);
+    for waker in wakers {
+        waker.wake();
+    }
+}
+
+/// Where waking starts for event `id` among `n` subscribers: the id times 2^64 / φ,
+/// which scatters consecutive ids over the whole list.
+fn wake_start(id: EventId, n: usize) -> usize {
+    match u64::try_from(n) {
+        Ok(n) if n > 1 => (id.get().wrapping_mul(0x9E37_79B9_7F4A_7C15) % n) as usize,
+        _ => 0,
     }
 }
 

@@ -504,3 +504,67 @@ async fn the_backend_trait_forwards_to_the_queue() {
     assert!(stream.next().await.is_none());
     assert!(backend.subscribe(SubscribeRequest::all()).await.is_err());
 }
+
+/// A waker that records, in a shared list, the order in which subscribers were woken.
+struct Recorder {
+    index: usize,
+    order: Arc<std::sync::Mutex<Vec<usize>>>,
+}
+
+impl std::task::Wake for Recorder {
+    fn wake(self: Arc<Self>) {
+        self.order.lock().unwrap().push(self.index);
+    }
+}
+
+#[test]
+fn waking_starts_at_a_different_subscriber_for_each_event() {
+    let queue = A2aEventQueue::new();
+    let order = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let mut subs: Vec<_> = (0..5)
+        .map(|_| queue.subscribe(SubscribeRequest::all()).unwrap())
+        .collect();
+    let wakers: Vec<Waker> = (0..subs.len())
+        .map(|index| {
+            Waker::from(Arc::new(Recorder {
+                index,
+                order: Arc::clone(&order),
+            }))
+        })
+        .collect();
+    let mut firsts = Vec::new();
+    for _ in 0..4 {
+        for (sub, waker) in subs.iter_mut().zip(&wakers) {
+            let mut cx = std::task::Context::from_waker(waker);
+            assert!(
+                std::pin::Pin::new(&mut *sub)
+                    .poll_next(&mut cx)
+                    .is_pending()
+            );
+        }
+        queue.publish(working("p")).unwrap();
+        let woken = std::mem::take(&mut *order.lock().unwrap());
+        // Everyone, once, in slab order from some starting point.
+        assert_eq!(woken.len(), 5);
+        for pair in woken.windows(2) {
+            assert_eq!(pair[1], (pair[0] + 1) % 5, "{woken:?}");
+        }
+        firsts.push(woken[0]);
+        for sub in &mut subs {
+            assert!(sub.next().now_or_never().flatten().is_some());
+        }
+    }
+    firsts.dedup();
+    assert!(firsts.len() > 1, "always started at {firsts:?}");
+}
+
+#[test]
+fn the_wake_start_stays_in_range_and_moves() {
+    for n in [2_usize, 3, 4, 5, 10, 200, 10_000] {
+        let starts: Vec<_> = (1..=8).map(|id| wake_start(EventId::new(id), n)).collect();
+        assert!(starts.iter().all(|&s| s < n), "{n}: {starts:?}");
+        assert!(starts.windows(2).any(|w| w[0] != w[1]), "{n}: {starts:?}");
+    }
+    assert_eq!(wake_start(EventId::new(7), 0), 0);
+    assert_eq!(wake_start(EventId::new(7), 1), 0);
+}

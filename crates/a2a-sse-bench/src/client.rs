@@ -14,7 +14,7 @@ use tokio::sync::watch;
 
 use crate::decoder::SseDecoder;
 use crate::http1::{BodyDecoder, Framing, parse_head};
-use crate::tracker::ConnTracker;
+use crate::tracker::{ConnTracker, Received};
 
 const READ_BUF: usize = 4096;
 const MAX_HEAD: usize = 16 * 1024;
@@ -145,8 +145,10 @@ fn feed(
     tracker: &mut ConnTracker,
     bytes: &[u8],
 ) -> io::Result<()> {
+    // One clock reading per read: every event in it arrived at that moment.
+    let received = Received::now();
     body.decode(bytes, &mut |piece| {
-        decoder.feed(piece, &mut |event| tracker.on_event(event))
+        decoder.feed(piece, &mut |event| tracker.on_event(event, received));
     })?;
     Ok(())
 }

@@ -23,6 +23,25 @@ fn plan_index(name: &str) -> Option<u32> {
     name.strip_prefix("plan-")?.parse().ok()
 }
 
+/// When a piece of a stream was read: every event dispatched from it arrived then.
+#[derive(Debug, Clone, Copy)]
+pub struct Received {
+    /// Unix time in microseconds, compared with the publisher's `sentUs`.
+    pub unix_us: u64,
+    /// The same moment on the monotonic clock.
+    pub at: Instant,
+}
+
+impl Received {
+    /// Now, read once for all the events of one read.
+    pub fn now() -> Self {
+        Self {
+            unix_us: unix_micros(),
+            at: Instant::now(),
+        }
+    }
+}
+
 /// Unix time in microseconds.
 pub fn unix_micros() -> u64 {
     SystemTime::now()
@@ -113,12 +132,12 @@ impl ConnTracker {
     }
 
     /// Handles one dispatched SSE event.
-    pub fn on_event(&mut self, event: SseEvent<'_>) {
+    pub fn on_event(&mut self, event: SseEvent<'_>, received: Received) {
         if event.event != "status-update" {
             self.stats.control_events += 1;
             return;
         }
-        let received_us = unix_micros();
+        let received_us = received.unix_us;
         let Ok(frame) = serde_json::from_str::<Frame<'_>>(event.data) else {
             self.stats.protocol_errors += 1;
             return;
@@ -152,7 +171,7 @@ impl ConnTracker {
         self.last_id = Some(self.last_id.map_or(id, |last| last.max(id)));
         self.seen[word] |= bit;
         self.stats.delivered += 1;
-        self.stats.last_receive = Some(Instant::now());
+        self.stats.last_receive = Some(received.at);
         let latency = received_us.saturating_sub(meta.sent_us);
         self.stats
             .latencies_us
@@ -200,11 +219,14 @@ mod tests {
     fn feed(tracker: &mut ConnTracker, id: u64, plan: u32, seq: u64) {
         let data = frame(id, plan, seq);
         let id = id.to_string();
-        tracker.on_event(SseEvent {
-            event: "status-update",
-            id: &id,
-            data: &data,
-        });
+        tracker.on_event(
+            SseEvent {
+                event: "status-update",
+                id: &id,
+                data: &data,
+            },
+            Received::now(),
+        );
     }
 
     #[test]

@@ -99,6 +99,11 @@ impl Default for SseConfig {
 }
 
 /// The answer to a request.
+#[expect(
+    clippy::large_enum_variant,
+    reason = "made once per request and moved straight into the framework's body, which \
+              boxes it; boxing here too would cost each stream a second allocation"
+)]
 pub enum SseResponse<T: Timer> {
     /// `200` with [`STREAM_HEADERS`] and this body.
     Stream(SseStream<T>),

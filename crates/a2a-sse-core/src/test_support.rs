@@ -5,9 +5,9 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use a2a_events::{EventStream, 
-    A2aEventQueue, ErrorPayload, EventId, EventPayload, NewEvent, PlanId, SubscribeRequest,
-    Subscription, TaskState, TaskStatusUpdateEvent,
+use a2a_events::{
+    A2aEventQueue, ErrorPayload, EventId, EventPayload, EventStream, NewEvent, PlanId,
+    SubscribeRequest, Subscription, TaskState, TaskStatusUpdateEvent,
 };
 use a2a_sse_testkit::{Decoder, Event};
 use bytes::Bytes;

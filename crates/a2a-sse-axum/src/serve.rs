@@ -29,7 +29,7 @@ const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 /// completes; then stops accepting, asks every open connection to finish its current
 /// response, and returns once they all have.
 ///
-/// [`axum::serve`] works with this crate too. This is the leaner choice for many open
+/// [`axum::serve()`] works with this crate too. This is the leaner choice for many open
 /// streams: it speaks HTTP/1.1 only (no HTTP/2 detection and no upgrades, so no prefix
 /// buffer per connection), and it sets `TCP_NODELAY` on every accepted connection so that
 /// small frames leave at once instead of waiting for the client's delayed ACK. An open

@@ -27,8 +27,9 @@ fn main() -> ExitCode {
         .enable_all()
         .build()
         .expect("a tokio runtime");
-    let adapters: [Arc<dyn Server>; 3] = [
-        Arc::new(Axum),
+    let adapters: [Arc<dyn Server>; 4] = [
+        Arc::new(Axum::SERVE),
+        Arc::new(Axum::HTTP1),
         Arc::new(Actix::PLAIN),
         Arc::new(Actix::HALF_CLOSE_OFF),
     ];

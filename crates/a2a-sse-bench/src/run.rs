@@ -122,8 +122,7 @@ pub async fn run_load(
     let permits = Arc::new(Semaphore::new(config.connect_concurrency.max(1)));
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut tasks = Vec::with_capacity(config.connections);
-    for index in 0..config.connections {
-        let filter = config.filter_for(index);
+    for filter in config.filters() {
         let tracker = ConnTracker::new(
             filter,
             config.plans.max(1),
@@ -246,9 +245,7 @@ fn expected_total(config: &LoadConfig, accepted: &[bool]) -> u64 {
             })
             .count() as u64
     };
-    (0..config.connections)
-        .map(|i| per_plan(config.filter_for(i)))
-        .sum()
+    config.filters().into_iter().map(per_plan).sum()
 }
 
 /// Waits until `expected` first receptions were counted, progress stalls for `idle`, or

@@ -103,9 +103,30 @@ impl LoadConfig {
         }
     }
 
-    /// The plan connection `index` subscribes to, if filtered.
-    pub fn filter_for(&self, index: usize) -> Option<u32> {
-        (self.plans > 0).then(|| (index % self.plans as usize) as u32)
+    /// The plan each connection subscribes to, in connect order (`None`: unfiltered).
+    ///
+    /// Every plan gets the same number of connections (± 1), dealt in a shuffled order
+    /// with a fixed seed, so that a connection's plan does not follow from the order in
+    /// which the server accepted it: actix-web hands accepted connections to its workers
+    /// in turn, and with `index % plans` and an even number of plans every plan's streams
+    /// would sit on one worker, its fan-out on one core.
+    pub fn filters(&self) -> Vec<Option<u32>> {
+        if self.plans == 0 {
+            return vec![None; self.connections];
+        }
+        let mut order: Vec<usize> = (0..self.connections).collect();
+        // Fisher–Yates with xorshift64: deterministic, the same for every server and run.
+        let mut state: u64 = 0x2545_F491_4F6C_DD1D;
+        for i in (1..order.len()).rev() {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            order.swap(i, (state % (i as u64 + 1)) as usize);
+        }
+        order
+            .into_iter()
+            .map(|slot| Some((slot % self.plans as usize) as u32))
+            .collect()
     }
 
     /// Per-subscriber buffer / history sizes asked of the servers; by default large enough
@@ -116,5 +137,32 @@ impl LoadConfig {
             Some(0) => None,
             Some(n) => Some(n),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plans_are_dealt_evenly_and_independently_of_connect_order() {
+        let config = LoadConfig::scenario_a();
+        let filters = config.filters();
+        assert_eq!(filters, config.filters(), "the same deal every time");
+        assert_eq!(filters.len(), 2000);
+        for plan in 0..10 {
+            let positions: Vec<usize> = (0..filters.len())
+                .filter(|&i| filters[i] == Some(plan))
+                .collect();
+            assert_eq!(positions.len(), 200, "plan {plan}");
+            // Spread over even and odd accept positions (two actix workers alike).
+            let even = positions.iter().filter(|&&i| i % 2 == 0).count();
+            assert!(
+                (70..=130).contains(&even),
+                "plan {plan}: {even} of 200 even"
+            );
+        }
+        let unfiltered = LoadConfig::scenario_b().filters();
+        assert!(unfiltered.len() == 10_000 && unfiltered.iter().all(Option::is_none));
     }
 }

@@ -27,6 +27,18 @@ async fn a_ping_after_each_idle_interval() {
     assert_eq!((info.events, info.bytes), (0, tap_bytes_of(3)));
 }
 
+/// Publishes one event to plan `p` at each of `seconds` after `start`, from another task.
+fn publish_at(queue: &A2aEventQueue, start: Instant, seconds: impl IntoIterator<Item = u64>) {
+    let publisher = queue.clone();
+    let seconds: Vec<u64> = seconds.into_iter().collect();
+    tokio::spawn(async move {
+        for at in seconds {
+            tokio::time::sleep_until(start + Duration::from_secs(at)).await;
+            publish(&publisher, &plan("p"), TaskState::Working);
+        }
+    });
+}
+
 /// Preamble plus `pings` keep-alives.
 fn tap_bytes_of(pings: u64) -> u64 {
     preamble(DEFAULT_RETRY).len() as u64 + pings * PING.len() as u64
@@ -39,11 +51,7 @@ async fn the_keep_alive_timer_restarts_after_each_frame() {
     let start = Instant::now();
     let mut tap = open_all(&queue, &hook);
     tap.next().await.unwrap();
-    let publisher = queue.clone();
-    tokio::spawn(async move {
-        tokio::time::sleep(Duration::from_secs(10)).await;
-        publish(&publisher, &plan("p"), TaskState::Working);
-    });
+    publish_at(&queue, start, [10]);
 
     assert_eq!(decode(&tap.next().await.unwrap())[0].id, "1");
     assert_eq!(start.elapsed(), Duration::from_secs(10));
@@ -58,13 +66,7 @@ async fn no_ping_while_events_flow() {
     let start = Instant::now();
     let mut tap = open_all(&queue, &hook);
     tap.next().await.unwrap();
-    let publisher = queue.clone();
-    tokio::spawn(async move {
-        for _ in 0..12 {
-            tokio::time::sleep(Duration::from_secs(5)).await;
-            publish(&publisher, &plan("p"), TaskState::Working);
-        }
-    });
+    publish_at(&queue, start, (1..=12).map(|n| 5 * n));
 
     for n in 1..=12_u64 {
         let chunk = tap.next().await.unwrap();
@@ -119,13 +121,7 @@ async fn a_sleep_that_ends_while_frames_are_sent_moves_to_the_last_one() {
     tap.next().await.unwrap();
     // Events at 14 s and 16 s: the sleep set for 15 s ends in between, and the next
     // ping is due 15 s after the last event, at 31 s.
-    let publisher = queue.clone();
-    tokio::spawn(async move {
-        for at in [14, 16] {
-            tokio::time::sleep_until(start + Duration::from_secs(at)).await;
-            publish(&publisher, &plan("p"), TaskState::Working);
-        }
-    });
+    publish_at(&queue, start, [14, 16]);
     for id in ["1", "2"] {
         assert_eq!(decode(&tap.next().await.unwrap())[0].id, id);
     }

@@ -4,8 +4,8 @@ use futures_core::{FusedStream, Stream};
 use futures_util::{FutureExt, StreamExt, future::poll_fn};
 
 use super::*;
-use crate::backend::EventBackend;
-use crate::event::EventPayload;
+use crate::backend::{EventBackend, EventStream};
+use crate::event::{EventKind, EventPayload};
 use crate::model::{ErrorPayload, TaskState, TaskStatusUpdateEvent};
 use crate::subscription::LagNotice;
 
@@ -567,4 +567,33 @@ fn the_wake_start_stays_in_range_and_moves() {
     }
     assert_eq!(wake_start(EventId::new(7), 0), 0);
     assert_eq!(wake_start(EventId::new(7), 1), 0);
+}
+
+fn poll_once(stream: &mut EventStream) -> Poll<Option<SubscriptionItem>> {
+    let waker = std::task::Waker::noop();
+    std::pin::Pin::new(stream).poll_next(&mut std::task::Context::from_waker(waker))
+}
+
+#[test]
+fn the_queue_subscription_and_a_boxed_stream_read_alike() {
+    let queue = A2aEventQueue::new();
+    let mut inline = EventStream::from(queue.subscribe(SubscribeRequest::all()).unwrap());
+    let mut boxed = EventStream::new(queue.subscribe(SubscribeRequest::all()).unwrap());
+    assert!(format!("{inline:?}").starts_with("EventStream(Subscription"));
+    assert_eq!(format!("{boxed:?}"), "EventStream(<boxed>)");
+    assert!(poll_once(&mut inline).is_pending());
+    assert!(poll_once(&mut boxed).is_pending());
+
+    queue.publish(working("p")).unwrap();
+    for stream in [&mut inline, &mut boxed] {
+        assert_eq!(stream.size_hint(), (0, None));
+        let Poll::Ready(Some(SubscriptionItem::Event(event))) = poll_once(stream) else {
+            panic!("no event");
+        };
+        assert_eq!(event.id().get(), 1);
+        assert_eq!(event.kind(), EventKind::StatusUpdate);
+    }
+    queue.close();
+    assert!(matches!(poll_once(&mut inline), Poll::Ready(None)));
+    assert!(matches!(poll_once(&mut boxed), Poll::Ready(None)));
 }

@@ -9,15 +9,12 @@ use tokio::time::Instant;
 
 use super::{PING, preamble};
 use crate::service::DEFAULT_RETRY;
-use crate::test_support::{Disconnects, decode, open_all, plan, publish};
+use crate::test_support::{Disconnects, Tap, decode, open_all, plan, publish};
+use crate::timer::TokioTimer;
 
 #[tokio::test(start_paused = true)]
 async fn a_ping_after_each_idle_interval() {
-    let queue = A2aEventQueue::new();
-    let hook = Disconnects::new();
-    let start = Instant::now();
-    let mut tap = open_all(&queue, &hook);
-    tap.next().await.unwrap();
+    let (_queue, hook, start, mut tap) = opened().await;
     for n in 1..=3 {
         assert_eq!(tap.next().await.unwrap(), PING);
         assert_eq!(start.elapsed(), Duration::from_secs(15 * n));
@@ -25,6 +22,16 @@ async fn a_ping_after_each_idle_interval() {
     drop(tap);
     let info = hook.only();
     assert_eq!((info.events, info.bytes), (0, tap_bytes_of(3)));
+}
+
+/// An unfiltered stream whose preamble was read, its queue and hook, and when it opened.
+async fn opened() -> (A2aEventQueue, Disconnects, Instant, Tap<TokioTimer>) {
+    let queue = A2aEventQueue::new();
+    let hook = Disconnects::new();
+    let start = Instant::now();
+    let mut tap = open_all(&queue, &hook);
+    tap.next().await.unwrap();
+    (queue, hook, start, tap)
 }
 
 /// Publishes one event to plan `p` at each of `seconds` after `start`, from another task.
@@ -46,11 +53,7 @@ fn tap_bytes_of(pings: u64) -> u64 {
 
 #[tokio::test(start_paused = true)]
 async fn the_keep_alive_timer_restarts_after_each_frame() {
-    let queue = A2aEventQueue::new();
-    let hook = Disconnects::new();
-    let start = Instant::now();
-    let mut tap = open_all(&queue, &hook);
-    tap.next().await.unwrap();
+    let (queue, _hook, start, mut tap) = opened().await;
     publish_at(&queue, start, [10]);
 
     assert_eq!(decode(&tap.next().await.unwrap())[0].id, "1");
@@ -61,11 +64,7 @@ async fn the_keep_alive_timer_restarts_after_each_frame() {
 
 #[tokio::test(start_paused = true)]
 async fn no_ping_while_events_flow() {
-    let queue = A2aEventQueue::new();
-    let hook = Disconnects::new();
-    let start = Instant::now();
-    let mut tap = open_all(&queue, &hook);
-    tap.next().await.unwrap();
+    let (queue, hook, start, mut tap) = opened().await;
     publish_at(&queue, start, (1..=12).map(|n| 5 * n));
 
     for n in 1..=12_u64 {
@@ -87,11 +86,7 @@ async fn no_ping_while_events_flow() {
 
 #[tokio::test(start_paused = true)]
 async fn a_stream_taken_over_by_another_task_still_pings_on_time() {
-    let queue = A2aEventQueue::new();
-    let hook = Disconnects::new();
-    let start = Instant::now();
-    let mut tap = open_all(&queue, &hook);
-    tap.next().await.unwrap();
+    let (_queue, _hook, start, mut tap) = opened().await;
     // Polled once here and found idle: the sleep now holds this task's waker.
     let idle = std::future::poll_fn(|cx| {
         std::task::Poll::Ready(tap.stream.as_mut().poll_next(cx).is_pending())
@@ -114,11 +109,7 @@ async fn a_stream_taken_over_by_another_task_still_pings_on_time() {
 
 #[tokio::test(start_paused = true)]
 async fn a_sleep_that_ends_while_frames_are_sent_moves_to_the_last_one() {
-    let queue = A2aEventQueue::new();
-    let hook = Disconnects::new();
-    let start = Instant::now();
-    let mut tap = open_all(&queue, &hook);
-    tap.next().await.unwrap();
+    let (queue, _hook, start, mut tap) = opened().await;
     // Events at 14 s and 16 s: the sleep set for 15 s ends in between, and the next
     // ping is due 15 s after the last event, at 31 s.
     publish_at(&queue, start, [14, 16]);

@@ -74,7 +74,7 @@ impl SseDecoder {
                 bytes = &bytes[1..];
             }
         }
-        while let Some(pos) = bytes.iter().position(|&b| b == b'\n' || b == b'\r') {
+        while let Some(pos) = memchr::memchr2(b'\n', b'\r', bytes) {
             let (line_part, rest) = bytes.split_at(pos);
             let mut rest = &rest[1..];
             if bytes[pos] == b'\r' {
@@ -107,7 +107,7 @@ impl SseDecoder {
             self.comments += 1;
             return;
         }
-        let (name, value) = match line.iter().position(|&b| b == b':') {
+        let (name, value) = match memchr::memchr(b':', line) {
             Some(colon) => {
                 let value = &line[colon + 1..];
                 (&line[..colon], value.strip_prefix(b" ").unwrap_or(value))

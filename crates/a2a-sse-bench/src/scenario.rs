@@ -9,8 +9,9 @@ pub struct LoadConfig {
     pub name: String,
     /// Concurrent SSE connections (`N`).
     pub connections: usize,
-    /// Plans (`P`): connection `i` subscribes with `plan_id=plan-{i % P}`; `0` = unfiltered.
-    /// Events are published round-robin over `max(P, 1)` plans.
+    /// Plans (`P`): each connection subscribes with one `plan_id=plan-{p}`, dealt as
+    /// [`filters`](Self::filters) says; `0` = unfiltered. Events are published round-robin
+    /// over `max(P, 1)` plans.
     pub plans: u32,
     /// Events to publish (`M`).
     pub events: u64,
@@ -32,6 +33,11 @@ pub struct LoadConfig {
     /// `--buffer`/`--history` passed to the servers: `None` = `max(M, 1024)`, `Some(0)` =
     /// pass neither (each server's defaults), `Some(n)` = `n`.
     pub server_buffer: Option<u64>,
+    /// Niceness the servers run at (`nice -n`, 0 = the load generator's own). Above 0 the
+    /// load generator, which stands in for clients on other machines, is scheduled first
+    /// when both want a core, so its own backlog of unread events weighs less in the
+    /// latency figures.
+    pub server_nice: i32,
 }
 
 impl LoadConfig {
@@ -89,6 +95,7 @@ impl LoadConfig {
             drain_max: Duration::from_secs(60),
             publish: true,
             server_buffer: None,
+            server_nice: 0,
         }
     }
 

@@ -21,8 +21,9 @@ pub async fn measure_server(
     let mut attempt = 0;
     let server = loop {
         let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, free_port()?));
-        match ServerProcess::start(binary, addr, &kind.args(config), Duration::from_secs(20)).await
-        {
+        let args = kind.args(config);
+        let ready_within = Duration::from_secs(20);
+        match ServerProcess::start(binary, addr, &args, config.server_nice, ready_within).await {
             Ok(server) => break server,
             Err(err) if attempt >= 2 => return Err(err),
             Err(_) => attempt += 1,

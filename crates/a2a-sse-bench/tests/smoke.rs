@@ -87,3 +87,38 @@ fn smoke_floors_hold_idle_streams() {
         );
     }
 }
+
+#[test]
+fn a_server_started_with_a_niceness_runs_at_it() {
+    use a2a_sse_bench::servers::{ServerProcess, free_port};
+    use std::time::Duration;
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let addr = std::net::SocketAddr::from(([127, 0, 0, 1], free_port().unwrap()));
+        let binary = Path::new(env!("CARGO_BIN_EXE_bare"));
+        let server = ServerProcess::start(binary, addr, &[], 7, Duration::from_secs(20))
+            .await
+            .unwrap();
+        // `nice` replaced itself with the server: the pid is the server's, at niceness 7
+        // (field 19 of `/proc/<pid>/stat`, the 17th after the command name).
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", server.pid())).unwrap();
+        let after_name = &stat[stat.rfind(')').unwrap() + 1..];
+        let nice: i32 = after_name
+            .split_whitespace()
+            .nth(16)
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert_eq!(nice, 7, "{stat}");
+        assert!(
+            std::fs::read_link(format!("/proc/{}/exe", server.pid()))
+                .unwrap()
+                .ends_with("bare")
+        );
+        server.stop().await.unwrap();
+    });
+}

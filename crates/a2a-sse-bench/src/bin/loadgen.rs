@@ -64,6 +64,10 @@ struct Cli {
     /// `--buffer`/`--history` for the servers (default `max(M, 1024)`; 0 = server defaults).
     #[arg(long)]
     server_buffer: Option<u64>,
+    /// Niceness for the servers (`nice -n`; 0 = none): above 0 the load generator, standing
+    /// in for clients on other machines, gets a core first when both want one.
+    #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
+    server_nice: i32,
     /// Load generator worker threads: 1 = current-thread runtime (leaves a core to the server).
     #[arg(long, default_value_t = 1)]
     client_threads: usize,
@@ -98,6 +102,7 @@ impl Cli {
                 .unwrap_or(config.connect_concurrency);
             config.settle = self.settle_ms.map_or(config.settle, Duration::from_millis);
             config.server_buffer = self.server_buffer.or(config.server_buffer);
+            config.server_nice = self.server_nice;
             configs.push(config);
         }
         Ok(configs)
@@ -154,10 +159,16 @@ fn main() -> Result<(), String> {
     let mut faults = Vec::new();
     runtime.block_on(async {
         for config in &configs {
-            let shape = format!(
+            let mut shape = format!(
                 "N={}, P={}, M={}, R={}/s",
                 config.connections, config.plans, config.events, config.rate
             );
+            if cli.client_threads > 1 {
+                shape.push_str(&format!(", {} client threads", cli.client_threads));
+            }
+            if config.server_nice != 0 {
+                shape.push_str(&format!(", servers at nice {}", config.server_nice));
+            }
             eprintln!(
                 "scenario {}: {shape}, {} round(s), servers from {}",
                 config.name,

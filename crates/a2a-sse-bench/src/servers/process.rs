@@ -34,15 +34,25 @@ pub fn free_port() -> io::Result<u16> {
 }
 
 impl ServerProcess {
-    /// Starts `binary --addr <addr> <args…>` and waits (up to `ready_within`) until it
-    /// accepts TCP connections. Its stdout is discarded; stderr is inherited.
+    /// Starts `binary --addr <addr> <args…>` (through `nice -n <nice>` unless `nice` is 0)
+    /// and waits (up to `ready_within`) until it accepts TCP connections. Its stdout is
+    /// discarded; stderr is inherited.
     pub async fn start(
         binary: &Path,
         addr: SocketAddr,
         args: &[String],
+        nice: i32,
         ready_within: Duration,
     ) -> io::Result<Self> {
-        let child = Command::new(binary)
+        // `nice` execs the binary, so the child's pid is the server's.
+        let mut command = if nice == 0 {
+            Command::new(binary)
+        } else {
+            let mut command = Command::new("nice");
+            command.arg("-n").arg(nice.to_string()).arg(binary);
+            command
+        };
+        let child = command
             .arg("--addr")
             .arg(addr.to_string())
             .args(args)

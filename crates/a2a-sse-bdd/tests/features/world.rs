@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use a2a_events::{A2aEventQueue, BufferLimits, QueueConfig};
 use a2a_sse_bdd::{RunningServer, Server};
-use a2a_sse_core::{DisconnectInfo, DisconnectReason, SseService, TokioTimer};
+use a2a_sse_core::{AuthError, DisconnectInfo, DisconnectReason, SseService, TokioTimer};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
@@ -28,11 +28,15 @@ const SLOW: Duration = Duration::from_secs(3);
 const HISTORY_BYTES: usize = 512 << 20;
 
 /// How a scenario's server is configured; `None` keeps the library's default.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub(crate) struct Settings {
     pub(crate) keep_alive: Option<Duration>,
     pub(crate) history_events: Option<usize>,
     pub(crate) buffer_events: Option<usize>,
+    /// Admit only requests with `Authorization: Bearer <token>`: none is `401`, another
+    /// token `403`.
+    pub(crate) bearer_token: Option<String>,
+    pub(crate) max_streams: Option<usize>,
 }
 
 /// What one scenario set up and observed.
@@ -82,6 +86,17 @@ impl BddWorld {
                 events,
                 ..BufferLimits::DEFAULT
             });
+        }
+        if let Some(token) = settings.bearer_token {
+            let expected = format!("Bearer {token}");
+            builder = builder.authorize(move |request| match request.header("authorization") {
+                None => Err(AuthError::Unauthorized("a bearer token is required".into())),
+                Some(given) if given == expected.as_bytes() => Ok(()),
+                Some(_) => Err(AuthError::Forbidden("this token may not watch".into())),
+            });
+        }
+        if let Some(limit) = settings.max_streams {
+            builder = builder.max_connections(limit);
         }
         let service = builder.build();
         let server = adapter
@@ -211,6 +226,15 @@ impl BddWorld {
     pub(crate) async fn connect(&mut self, name: &str, plan: Option<&str>) {
         let client =
             Client::open(self.addr(), plan.map(str::to_owned), &plan_query(plan), &[]).await;
+        self.clients.insert(name.to_owned(), client);
+    }
+
+    /// Connects a client `name` watching `plan`, sending `Authorization: Bearer <token>`.
+    pub(crate) async fn connect_with_token(&mut self, name: &str, plan: &str, token: &str) {
+        let authorization = format!("Bearer {token}");
+        let headers = [("authorization", authorization.as_str())];
+        let query = plan_query(Some(plan));
+        let client = Client::open(self.addr(), Some(plan.to_owned()), &query, &headers).await;
         self.clients.insert(name.to_owned(), client);
     }
 

@@ -15,3 +15,8 @@ async fn watch_all(world: &mut BddWorld, name: String) {
 async fn watch_plan(world: &mut BddWorld, name: String, plan: String) {
     world.connect(&name, Some(&plan)).await;
 }
+
+#[given(expr = "a client {string} with the bearer token {string} watching plan {string}")]
+async fn watch_plan_with_token(world: &mut BddWorld, name: String, token: String, plan: String) {
+    world.connect_with_token(&name, &plan, &token).await;
+}

@@ -16,6 +16,20 @@ async fn bad_header(world: &mut BddWorld, last_event_id: String) {
         .await;
 }
 
+#[when("a client opens the stream without credentials")]
+#[when("another client opens the stream")]
+async fn no_credentials(world: &mut BddWorld) {
+    world.ask("GET", "", &[]).await;
+}
+
+#[when(expr = "a client opens the stream with the bearer token {string}")]
+async fn with_token(world: &mut BddWorld, token: String) {
+    let authorization = format!("Bearer {token}");
+    world
+        .ask("GET", "", &[("authorization", &authorization)])
+        .await;
+}
+
 #[when(expr = "a client sends a {word} request to the stream")]
 async fn other_method(world: &mut BddWorld, method: String) {
     world.ask(&method, "", &[]).await;
@@ -30,4 +44,15 @@ fn error_answer(world: &mut BddWorld, status: u16, code: String) {
 fn allow(world: &mut BddWorld, method: String) {
     let answer = world.answer.as_ref().expect("an answer");
     assert_eq!(answer.header("allow"), Some(method.as_str()), "{answer:?}");
+}
+
+#[then(expr = "the answer says to retry after {int} second(s)")]
+fn retry_after(world: &mut BddWorld, seconds: u32) {
+    let answer = world.answer.as_ref().expect("an answer");
+    let expected = seconds.to_string();
+    assert_eq!(
+        answer.header("retry-after"),
+        Some(expected.as_str()),
+        "{answer:?}"
+    );
 }

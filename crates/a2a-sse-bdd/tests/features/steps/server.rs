@@ -43,3 +43,25 @@ async fn small_buffer_server(world: &mut BddWorld, events: usize) {
         })
         .await;
 }
+
+#[given(expr = "an event server that admits only the bearer token {string}")]
+async fn token_server(world: &mut BddWorld, token: String) {
+    let bearer_token = Some(token);
+    world
+        .start(Settings {
+            bearer_token,
+            ..Settings::default()
+        })
+        .await;
+}
+
+#[given(expr = "an event server that serves at most {int} stream(s) at once")]
+async fn limited_server(world: &mut BddWorld, streams: usize) {
+    let max_streams = Some(streams);
+    world
+        .start(Settings {
+            max_streams,
+            ..Settings::default()
+        })
+        .await;
+}

@@ -6,6 +6,13 @@ use cucumber::given;
 
 use crate::world::{BddWorld, Settings};
 
+/// Starts the server with the default settings changed by `configure`.
+async fn start_with(world: &mut BddWorld, configure: impl FnOnce(&mut Settings)) {
+    let mut settings = Settings::default();
+    configure(&mut settings);
+    world.start(settings).await;
+}
+
 #[given("an event server")]
 async fn default_server(world: &mut BddWorld) {
     world.start(Settings::default()).await;
@@ -13,55 +20,28 @@ async fn default_server(world: &mut BddWorld) {
 
 #[given(expr = "an event server that sends keep-alives every {int} milliseconds")]
 async fn keep_alive_server(world: &mut BddWorld, millis: u64) {
-    let keep_alive = Some(Duration::from_millis(millis));
-    world
-        .start(Settings {
-            keep_alive,
-            ..Settings::default()
-        })
-        .await;
+    start_with(world, |s| {
+        s.keep_alive = Some(Duration::from_millis(millis))
+    })
+    .await;
 }
 
 #[given(expr = "an event server that retains only {int} events")]
 async fn small_history_server(world: &mut BddWorld, events: usize) {
-    let history_events = Some(events);
-    world
-        .start(Settings {
-            history_events,
-            ..Settings::default()
-        })
-        .await;
+    start_with(world, |s| s.history_events = Some(events)).await;
 }
 
 #[given(expr = "an event server that buffers at most {int} events per client")]
 async fn small_buffer_server(world: &mut BddWorld, events: usize) {
-    let buffer_events = Some(events);
-    world
-        .start(Settings {
-            buffer_events,
-            ..Settings::default()
-        })
-        .await;
+    start_with(world, |s| s.buffer_events = Some(events)).await;
 }
 
 #[given(expr = "an event server that admits only the bearer token {string}")]
 async fn token_server(world: &mut BddWorld, token: String) {
-    let bearer_token = Some(token);
-    world
-        .start(Settings {
-            bearer_token,
-            ..Settings::default()
-        })
-        .await;
+    start_with(world, |s| s.bearer_token = Some(token)).await;
 }
 
 #[given(expr = "an event server that serves at most {int} stream(s) at once")]
 async fn limited_server(world: &mut BddWorld, streams: usize) {
-    let max_streams = Some(streams);
-    world
-        .start(Settings {
-            max_streams,
-            ..Settings::default()
-        })
-        .await;
+    start_with(world, |s| s.max_streams = Some(streams)).await;
 }

@@ -53,13 +53,16 @@ pub enum Probe {
 
 pin_project! {
     /// An [`SseStream`] as an actix body stream.
+    // `repr(C)`: the flags every poll reads sit next to the stream's own per-poll fields,
+    // the probe's sleep after them.
+    #[repr(C)]
     pub(crate) struct LiveBody {
+        done: bool,
+        rearm: bool,
         #[pin]
         inner: SseStream<TokioTimer>,
         #[pin]
         probe: Option<tokio::time::Sleep>,
-        rearm: bool,
-        done: bool,
     }
 }
 
@@ -160,6 +163,13 @@ mod tests {
         queue
             .publish(NewEvent::new(plan, EventPayload::Error(payload)))
             .unwrap();
+    }
+
+    #[test]
+    fn the_flags_sit_just_before_the_stream() {
+        // Read first on every poll: in the stream's first cache line, not after its sleep.
+        assert_eq!(std::mem::offset_of!(LiveBody, done), 0);
+        assert!(std::mem::offset_of!(LiveBody, inner) <= 8);
     }
 
     #[tokio::test(start_paused = true)]

@@ -99,7 +99,15 @@ impl Drop for Permit {
 }
 
 /// Counts what a stream sent and reports its end exactly once.
+///
+/// The counters come first (`repr(C)`) and are the only fields written while the stream
+/// runs: [`SseStream`](crate::SseStream) places the guard right after its own per-poll
+/// fields, so counting touches no cache line of its own.
+#[repr(C)]
 pub(crate) struct ConnectionGuard {
+    events: u64,
+    bytes: u64,
+    /// `None` once the end was reported; its counters are filled in then.
     info: Option<DisconnectInfo>,
     started: Instant,
     hook: Option<DisconnectHook>,
@@ -114,6 +122,8 @@ impl ConnectionGuard {
         permit: Option<Permit>,
     ) -> Self {
         Self {
+            events: 0,
+            bytes: 0,
             info: Some(DisconnectInfo {
                 connection,
                 plan,
@@ -130,10 +140,8 @@ impl ConnectionGuard {
 
     /// Records one chunk handed to the transport.
     pub(crate) fn sent(&mut self, events: u64, bytes: usize) {
-        if let Some(info) = &mut self.info {
-            info.events += events;
-            info.bytes += bytes as u64;
-        }
+        self.events += events;
+        self.bytes += bytes as u64;
     }
 
     /// Reports the end, unless it was reported already.
@@ -142,6 +150,8 @@ impl ConnectionGuard {
             return;
         };
         info.reason = reason;
+        info.events = self.events;
+        info.bytes = self.bytes;
         info.duration = self.started.elapsed();
         tracing::info!(
             connection = info.connection,
@@ -167,6 +177,8 @@ impl Drop for ConnectionGuard {
 impl fmt::Debug for ConnectionGuard {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionGuard")
+            .field("events", &self.events)
+            .field("bytes", &self.bytes)
             .field("info", &self.info)
             .finish_non_exhaustive()
     }
@@ -208,6 +220,13 @@ mod tests {
         assert!(format!("{guard:?}").contains("ClientGone"));
         drop(guard);
         assert_eq!(seen.lock().unwrap()[0].reason, DisconnectReason::ClientGone);
+    }
+
+    #[test]
+    fn the_counters_lead_the_guard() {
+        // `SseStream` counts on this to keep them beside its own per-poll fields.
+        assert_eq!(std::mem::offset_of!(ConnectionGuard, events), 0);
+        assert_eq!(std::mem::offset_of!(ConnectionGuard, bytes), 8);
     }
 
     #[test]

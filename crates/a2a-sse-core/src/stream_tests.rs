@@ -346,3 +346,25 @@ async fn debug_shows_the_settings() {
         "{text}"
     );
 }
+
+#[test]
+fn what_every_poll_touches_fits_in_the_first_three_cache_lines() {
+    use std::mem::offset_of;
+    type S = SseStream<TokioTimer>;
+    // Everything up to the guard's counters (two u64 at its start) is read or written on
+    // every poll; the sleep, the preamble and the guard's report must come after it.
+    let per_poll_end = offset_of!(S, guard) + 2 * std::mem::size_of::<u64>();
+    assert!(
+        per_poll_end <= 3 * 64,
+        "per-poll fields end at {per_poll_end}"
+    );
+    for (name, cold) in [
+        ("sleep", offset_of!(S, sleep)),
+        ("preamble", offset_of!(S, preamble)),
+    ] {
+        assert!(
+            cold >= per_poll_end,
+            "{name} at {cold}, before {per_poll_end}"
+        );
+    }
+}

@@ -277,6 +277,86 @@ fn byte_bound_lags_but_admits_one_oversized_event() {
 }
 
 #[test]
+fn an_empty_buffer_takes_one_event_even_when_it_allows_none() {
+    let queue = A2aEventQueue::new();
+    let none = BufferLimits {
+        events: 0,
+        bytes: 1 << 20,
+    };
+    let mut sub = queue
+        .subscribe(SubscribeRequest::all().buffer(none))
+        .unwrap();
+    queue.publish(working("a")).unwrap();
+    assert_eq!(ids(&drain(&mut sub)), [1]);
+    // The next one waits alone; the one after it would be a second: lag, which drops
+    // what waited.
+    queue.publish(working("a")).unwrap();
+    queue.publish(working("a")).unwrap();
+    let items = drain(&mut sub);
+    assert!(
+        matches!(
+            items[..],
+            [SubscriptionItem::Lagged(LagNotice { last_delivered: Some(id) })] if id.get() == 1
+        ),
+        "{items:?}"
+    );
+}
+
+#[test]
+fn events_waiting_behind_the_first_come_out_in_order_and_free_their_bytes() {
+    let queue = A2aEventQueue::new();
+    let one = StoredEvent::new(&A2aEvent {
+        id: EventId::new(1),
+        plan_id: plan("a"),
+        timestamp: Timestamp::now(),
+        payload: working("a").payload,
+    })
+    .unwrap()
+    .json()
+    .len();
+    // Room for exactly three events of this size.
+    let three = BufferLimits {
+        events: 100,
+        bytes: 3 * one,
+    };
+    let mut sub = queue
+        .subscribe(SubscribeRequest::all().buffer(three))
+        .unwrap();
+    for round in 0..3 {
+        for _ in 0..3 {
+            queue.publish(working("a")).unwrap();
+        }
+        let start = round * 3 + 1;
+        assert_eq!(ids(&drain(&mut sub)), [start, start + 1, start + 2]);
+    }
+    // Each round filled the bytes exactly, so each drain freed them all. Four more do
+    // not fit.
+    for _ in 0..4 {
+        queue.publish(working("a")).unwrap();
+    }
+    let items = drain(&mut sub);
+    assert!(
+        matches!(
+            items[..],
+            [SubscriptionItem::Lagged(LagNotice { last_delivered: Some(id) })] if id.get() == 9
+        ),
+        "{items:?}"
+    );
+}
+
+#[test]
+fn what_one_event_touches_fits_in_the_slots_first_cache_line() {
+    use std::mem::{align_of, offset_of, size_of};
+    assert_eq!(align_of::<Slot>(), 64);
+    // The mutex keeps its lock byte first and the inbox after it.
+    let inbox_at = size_of::<Mutex<Inbox>>() - size_of::<Inbox>();
+    let per_event_end = inbox_at + offset_of!(Inbox, end) + size_of::<Option<SlotEnd>>();
+    assert!(per_event_end <= 64, "ends at {per_event_end}");
+    assert!(offset_of!(Inbox, limits) > offset_of!(Inbox, end));
+    assert!(offset_of!(Inbox, rest) > offset_of!(Inbox, end));
+}
+
+#[test]
 fn a_filtered_subscription_ends_after_its_terminal_event() {
     let queue = A2aEventQueue::new();
     let mut sub = queue.subscribe(SubscribeRequest::plan(plan("a"))).unwrap();

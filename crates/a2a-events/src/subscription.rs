@@ -143,8 +143,7 @@ impl Stream for Subscription {
             return Poll::Ready(None);
         };
         let mut inbox = slot.inbox.lock();
-        if let Some(event) = inbox.events.pop_front() {
-            inbox.bytes -= event.json().len();
+        if let Some(event) = inbox.pop() {
             drop(inbox);
             return this.deliver(SubscriptionItem::Event(event));
         }

@@ -146,7 +146,6 @@ struct State {
 /// first waiting event, the waker, the counters) comes first and spans 49 bytes. It is
 /// not aligned to a cache line: `Arc`'s allocation would then take 64-byte alignment,
 /// which cost 0.2–0.35 KiB more per subscriber in the benchmark.
-#[repr(C)]
 pub(crate) struct Slot {
     pub(crate) inbox: Mutex<Inbox>,
 }
@@ -165,7 +164,7 @@ pub(crate) struct Inbox {
     waiting: usize,
     bytes: usize,
     pub(crate) end: Option<SlotEnd>,
-    // Only read or written while more than one event waits.
+    // Only read when an event arrives while another waits.
     limits: BufferLimits,
     /// The events after `first`, oldest first.
     rest: VecDeque<SharedEvent>,

@@ -254,52 +254,51 @@ fn a_slow_subscriber_lags_alone() {
     assert_eq!(ids(&drain(&mut fast)), [1, 2, 3, 4]);
 }
 
+/// A subscription to every plan with a buffer of its own: `events` events, `bytes` bytes.
+fn buffered(queue: &A2aEventQueue, events: usize, bytes: usize) -> Subscription {
+    let limits = BufferLimits { events, bytes };
+    queue
+        .subscribe(SubscribeRequest::all().buffer(limits))
+        .unwrap()
+}
+
+/// Publishes `count` working events to plan `a`.
+fn publish_working(queue: &A2aEventQueue, count: usize) {
+    for _ in 0..count {
+        queue.publish(working("a")).unwrap();
+    }
+}
+
+/// The last delivered id a lone lag notice names; the buffer is dropped on lag, so
+/// nothing comes before it.
+fn lone_lag(items: &[SubscriptionItem]) -> Option<u64> {
+    match items {
+        [SubscriptionItem::Lagged(LagNotice { last_delivered })] => {
+            last_delivered.map(EventId::get)
+        }
+        _ => panic!("not a lone lag notice: {items:?}"),
+    }
+}
+
 #[test]
 fn byte_bound_lags_but_admits_one_oversized_event() {
     let queue = A2aEventQueue::new();
-    let limits = BufferLimits {
-        events: 100,
-        bytes: 10,
-    };
-    let mut sub = queue
-        .subscribe(SubscribeRequest::all().buffer(limits))
-        .unwrap();
-    queue.publish(working("a")).unwrap();
+    let mut sub = buffered(&queue, 100, 10);
+    publish_working(&queue, 1);
     assert_eq!(ids(&drain(&mut sub)), [1], "oversized but buffer was empty");
-    queue.publish(working("a")).unwrap();
-    queue.publish(working("a")).unwrap();
-    let items = drain(&mut sub);
-    // The buffer is dropped on lag; the notice names the last event delivered.
-    assert!(matches!(
-        items[..],
-        [SubscriptionItem::Lagged(LagNotice { last_delivered: Some(id) })] if id.get() == 1
-    ));
+    publish_working(&queue, 2);
+    assert_eq!(lone_lag(&drain(&mut sub)), Some(1));
 }
 
 #[test]
 fn an_empty_buffer_takes_one_event_even_when_it_allows_none() {
     let queue = A2aEventQueue::new();
-    let none = BufferLimits {
-        events: 0,
-        bytes: 1 << 20,
-    };
-    let mut sub = queue
-        .subscribe(SubscribeRequest::all().buffer(none))
-        .unwrap();
-    queue.publish(working("a")).unwrap();
+    let mut sub = buffered(&queue, 0, 1 << 20);
+    publish_working(&queue, 1);
     assert_eq!(ids(&drain(&mut sub)), [1]);
-    // The next one waits alone; the one after it would be a second: lag, which drops
-    // what waited.
-    queue.publish(working("a")).unwrap();
-    queue.publish(working("a")).unwrap();
-    let items = drain(&mut sub);
-    assert!(
-        matches!(
-            items[..],
-            [SubscriptionItem::Lagged(LagNotice { last_delivered: Some(id) })] if id.get() == 1
-        ),
-        "{items:?}"
-    );
+    // The next one waits alone; the one after it would be a second.
+    publish_working(&queue, 2);
+    assert_eq!(lone_lag(&drain(&mut sub)), Some(1));
 }
 
 #[test]
@@ -314,34 +313,17 @@ fn events_waiting_behind_the_first_come_out_in_order_and_free_their_bytes() {
     .unwrap()
     .json()
     .len();
-    // Room for exactly three events of this size.
-    let three = BufferLimits {
-        events: 100,
-        bytes: 3 * one,
-    };
-    let mut sub = queue
-        .subscribe(SubscribeRequest::all().buffer(three))
-        .unwrap();
+    // Room for exactly three events of this size (ids 1 to 9 have one digit).
+    let mut sub = buffered(&queue, 100, 3 * one);
     for round in 0..3 {
-        for _ in 0..3 {
-            queue.publish(working("a")).unwrap();
-        }
+        publish_working(&queue, 3);
         let start = round * 3 + 1;
         assert_eq!(ids(&drain(&mut sub)), [start, start + 1, start + 2]);
     }
     // Each round filled the bytes exactly, so each drain freed them all. Four more do
     // not fit.
-    for _ in 0..4 {
-        queue.publish(working("a")).unwrap();
-    }
-    let items = drain(&mut sub);
-    assert!(
-        matches!(
-            items[..],
-            [SubscriptionItem::Lagged(LagNotice { last_delivered: Some(id) })] if id.get() == 9
-        ),
-        "{items:?}"
-    );
+    publish_working(&queue, 4);
+    assert_eq!(lone_lag(&drain(&mut sub)), Some(9));
 }
 
 #[test]

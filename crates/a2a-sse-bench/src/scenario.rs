@@ -2,6 +2,10 @@
 
 use std::time::Duration;
 
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+
 /// One load shape, applied to each server in turn.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LoadConfig {
@@ -122,14 +126,8 @@ impl LoadConfig {
             return vec![None; self.connections];
         }
         let mut order: Vec<usize> = (0..self.connections).collect();
-        // Fisher–Yates with xorshift64: deterministic, the same for every server and run.
-        let mut state: u64 = 0x2545_F491_4F6C_DD1D;
-        for i in (1..order.len()).rev() {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            order.swap(i, (state % (i as u64 + 1)) as usize);
-        }
+        // A fixed seed: the same deal for every server and run of one build.
+        order.shuffle(&mut StdRng::seed_from_u64(0x2545_F491_4F6C_DD1D));
         order
             .into_iter()
             .map(|slot| Some((slot % self.plans as usize) as u32))

@@ -112,7 +112,8 @@ pin_project! {
         keep_alive: Duration,
         // The waker the sleep was last polled with.
         sleep_waker: Option<Waker>,
-        // The preamble went out.
+        // The preamble went out (a flag here rather than `preamble.is_empty()`, which
+        // would read the colder end of the struct on every poll).
         opened: bool,
         // Something was sent since the stream was last idle.
         sent: bool,

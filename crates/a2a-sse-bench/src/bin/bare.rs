@@ -238,14 +238,14 @@ async fn stream(mut socket: TcpStream, hub: &Hub, plan: Option<String>) -> std::
                     [] => {}
                     [one] => socket.write_all(&one.bytes).await?,
                     many => {
-                        socket
-                            .write_all(
-                                &many
-                                    .iter()
-                                    .flat_map(|f| f.bytes.iter().copied())
-                                    .collect::<Vec<u8>>(),
-                            )
-                            .await?
+                        // Joined slice by slice (a byte-wise `flat_map` + `collect` cost
+                        // about 4 % of this server's samples in scenario B).
+                        let mut joined =
+                            Vec::with_capacity(many.iter().map(|f| f.bytes.len()).sum());
+                        for f in many {
+                            joined.extend_from_slice(&f.bytes);
+                        }
+                        socket.write_all(&joined).await?
                     }
                 }
             }

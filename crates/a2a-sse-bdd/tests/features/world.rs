@@ -88,7 +88,7 @@ impl BddWorld {
             });
         }
         if let Some(token) = settings.bearer_token {
-            let expected = format!("Bearer {token}");
+            let expected = bearer(&token);
             builder = builder.authorize(move |request| match request.header("authorization") {
                 None => Err(AuthError::Unauthorized("a bearer token is required".into())),
                 Some(given) if given == expected.as_bytes() => Ok(()),
@@ -231,7 +231,7 @@ impl BddWorld {
 
     /// Connects a client `name` watching `plan`, sending `Authorization: Bearer <token>`.
     pub(crate) async fn connect_with_token(&mut self, name: &str, plan: &str, token: &str) {
-        let authorization = format!("Bearer {token}");
+        let authorization = bearer(token);
         let headers = [("authorization", authorization.as_str())];
         let query = plan_query(Some(plan));
         let client = Client::open(self.addr(), Some(plan.to_owned()), &query, &headers).await;
@@ -271,6 +271,11 @@ impl BddWorld {
         let (answer, _stream) = crate::client::request(self.addr(), method, query, headers).await;
         self.answer = Some(answer);
     }
+}
+
+/// The `Authorization` value that carries `token`.
+pub(crate) fn bearer(token: &str) -> String {
+    format!("Bearer {token}")
 }
 
 fn plan_query(plan: Option<&str>) -> String {

@@ -2,7 +2,7 @@
 
 use cucumber::{then, when};
 
-use crate::world::BddWorld;
+use crate::world::{BddWorld, bearer};
 
 #[when(expr = "a client opens the stream with the query {string}")]
 async fn bad_query(world: &mut BddWorld, query: String) {
@@ -24,7 +24,7 @@ async fn no_credentials(world: &mut BddWorld) {
 
 #[when(expr = "a client opens the stream with the bearer token {string}")]
 async fn with_token(world: &mut BddWorld, token: String) {
-    let authorization = format!("Bearer {token}");
+    let authorization = bearer(&token);
     world
         .ask("GET", "", &[("authorization", &authorization)])
         .await;

@@ -56,6 +56,8 @@ pub struct Medians {
     pub rss_kib_per_conn: f64,
     /// Server CPU per delivery, microseconds.
     pub cpu_us_per_delivery: f64,
+    /// Load generator CPU per delivery, microseconds.
+    pub client_cpu_us_per_delivery: f64,
     /// Time to publish all events (M/R when the publisher kept pace), seconds.
     pub publish_secs: f64,
 }
@@ -71,6 +73,7 @@ impl Medians {
             max_ms: m(&|r| r.latency_max_us as f64 / 1000.0),
             rss_kib_per_conn: m(&|r| r.rss_per_conn_bytes() / 1024.0),
             cpu_us_per_delivery: m(&|r| r.cpu_us_per_delivery()),
+            client_cpu_us_per_delivery: m(&|r| r.client_cpu_us_per_delivery()),
             publish_secs: m(&|r| r.publish_secs),
         }
     }
@@ -111,19 +114,19 @@ pub fn server_table(scenario: &str, rows: &[ServerRow]) -> String {
     let _ = writeln!(
         out,
         "| server | runs | conns | delivered/expected | missing | dup | out-of-order | misrouted | other faults \
-         | publish s | deliveries/s | p50 ms | p99 ms | max ms | RSS KiB/conn | own KiB/conn | CPU µs/delivery |"
+         | publish s | deliveries/s | p50 ms | p99 ms | max ms | RSS KiB/conn | own KiB/conn | CPU µs/delivery | load generator CPU µs/delivery |"
     );
-    let _ = writeln!(out, "|{}", "---|".repeat(17));
+    let _ = writeln!(out, "|{}", "---|".repeat(18));
     for row in rows {
         let name = row.kind.name();
         let runs = match &row.outcome {
             Outcome::Ran(runs) => runs,
             Outcome::Pending(why) => {
-                let _ = writeln!(out, "| {name} | pending: {why} |{}", " |".repeat(15));
+                let _ = writeln!(out, "| {name} | pending: {why} |{}", " |".repeat(16));
                 continue;
             }
             Outcome::Failed(why) => {
-                let _ = writeln!(out, "| {name} | FAILED: {why} |{}", " |".repeat(15));
+                let _ = writeln!(out, "| {name} | FAILED: {why} |{}", " |".repeat(16));
                 continue;
             }
         };
@@ -137,7 +140,7 @@ pub fn server_table(scenario: &str, rows: &[ServerRow]) -> String {
         let dash = |s: String| if publishing { s } else { "–".to_owned() };
         let _ = writeln!(
             out,
-            "| {name} | {} | {conns} | {} | {} | {} | {} | {} | {faults} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {name} | {} | {conns} | {} | {} | {} | {} | {} | {faults} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             runs.len(),
             dash(format!(
                 "{}/{}",
@@ -156,6 +159,7 @@ pub fn server_table(scenario: &str, rows: &[ServerRow]) -> String {
             fmt(m.rss_kib_per_conn, 2),
             fmt(own_state_kib(rows, row.kind), 2),
             dash(fmt(m.cpu_us_per_delivery, 2)),
+            dash(fmt(m.client_cpu_us_per_delivery, 2)),
         );
     }
     out
@@ -207,7 +211,7 @@ pub fn ratio_table(rows: &[ServerRow]) -> String {
 pub fn run_line(kind: ServerKind, run: &RunResult) -> String {
     let mut line = format!(
         "{:<15} conns {:>5}  delivered {}/{}  missing {} dup {} ooo {} misrouted {} faults {}  \
-         published {} in {:.2} s  {:.0}/s  p50 {:.2} ms  p99 {:.2} ms  max {:.1} ms  rss {:.2} KiB/conn  cpu {:.2} µs/delivery",
+         published {} in {:.2} s  {:.0}/s  p50 {:.2} ms  p99 {:.2} ms  max {:.1} ms  rss {:.2} KiB/conn  cpu {:.2} µs/delivery  load generator cpu {:.2} µs/delivery",
         kind.name(),
         run.connected,
         run.delivered,
@@ -225,6 +229,7 @@ pub fn run_line(kind: ServerKind, run: &RunResult) -> String {
         run.latency_max_us as f64 / 1000.0,
         run.rss_per_conn_bytes() / 1024.0,
         run.cpu_us_per_delivery(),
+        run.client_cpu_us_per_delivery(),
     );
     for err in [&run.first_connect_error, &run.first_publish_error]
         .into_iter()
@@ -258,5 +263,44 @@ mod tests {
         assert_eq!(median(vec![3.0, 1.0, 2.0]), 2.0);
         assert_eq!(median(vec![4.0, 1.0, f64::NAN, 2.0, 3.0]), 2.5);
         assert!(median(vec![]).is_nan());
+    }
+
+    fn cells(line: &str) -> usize {
+        line.trim().trim_matches('|').split('|').count()
+    }
+
+    #[test]
+    fn every_server_row_has_a_cell_per_column() {
+        let run = RunResult {
+            connected: 10,
+            delivered: 200,
+            expected: 200,
+            server_cpu_secs: 0.002,
+            client_cpu_secs: 0.001,
+            ..RunResult::default()
+        };
+        let rows = [
+            ServerRow {
+                kind: ServerKind::Bare,
+                outcome: Outcome::Ran(vec![run.clone(), run]),
+            },
+            ServerRow {
+                kind: ServerKind::AxumDemo,
+                outcome: Outcome::Pending("not built".into()),
+            },
+            ServerRow {
+                kind: ServerKind::ActixDemo,
+                outcome: Outcome::Failed("exited".into()),
+            },
+        ];
+        let table = server_table("T", &rows);
+        let lines: Vec<&str> = table.lines().filter(|l| l.starts_with('|')).collect();
+        let header = cells(lines[0]);
+        assert_eq!(header, 18);
+        for line in &lines[2..] {
+            assert_eq!(cells(line), header, "{line}");
+        }
+        // Server and load generator CPU per delivery close the bare row: 10 µs and 5 µs.
+        assert!(lines[2].ends_with("| 10.00 | 5.00 |"), "{}", lines[2]);
     }
 }

@@ -58,6 +58,10 @@ pub struct RunResult {
     pub delivery_secs: f64,
     /// Server CPU time over the publish phase (first POST to end of draining), seconds.
     pub server_cpu_secs: f64,
+    /// The load generator's own CPU time over the same phase (every thread: the stream
+    /// readers and the publisher), seconds. On a machine where both share the cores, what
+    /// the server takes the load generator cannot have.
+    pub client_cpu_secs: f64,
     /// Latency percentiles, microseconds.
     pub latency_p50_us: u64,
     /// See `latency_p50_us`.
@@ -90,6 +94,15 @@ impl RunResult {
             f64::NAN
         } else {
             self.server_cpu_secs * 1e6 / self.delivered as f64
+        }
+    }
+
+    /// Load generator CPU microseconds per delivery.
+    pub fn client_cpu_us_per_delivery(&self) -> f64 {
+        if self.delivered == 0 {
+            f64::NAN
+        } else {
+            self.client_cpu_secs * 1e6 / self.delivered as f64
         }
     }
 
@@ -170,6 +183,7 @@ pub async fn run_load(
     let mut accepted = vec![false; config.events as usize];
     if config.publish {
         let cpu_before = pid.map_or(Ok(0), procfs::cpu_ticks)?;
+        let own_cpu_before = procfs::cpu_ticks(std::process::id())?;
         let plan = PublishPlan {
             addr,
             events: config.events,
@@ -189,8 +203,11 @@ pub async fn run_load(
         let expected = expected_total(config, &accepted);
         wait_for_deliveries(&delivered, expected, config.drain_idle, config.drain_max).await;
         let cpu_after = pid.map_or(Ok(0), procfs::cpu_ticks)?;
+        let own_cpu_after = procfs::cpu_ticks(std::process::id())?;
         result.server_cpu_secs =
             cpu_after.saturating_sub(cpu_before) as f64 / procfs::USER_HZ as f64;
+        result.client_cpu_secs =
+            own_cpu_after.saturating_sub(own_cpu_before) as f64 / procfs::USER_HZ as f64;
         result.delivery_secs = f64::NAN;
         let stats = collect(tasks, stop_tx, &accepted, &mut result).await;
         if let Some(last) = stats {

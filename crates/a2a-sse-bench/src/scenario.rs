@@ -6,6 +6,8 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 
+use crate::servers::Scheduling;
+
 /// One load shape, applied to each server in turn.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LoadConfig {
@@ -37,11 +39,12 @@ pub struct LoadConfig {
     /// `--buffer`/`--history` passed to the servers: `None` = `max(M, 1024)`, `Some(0)` =
     /// pass neither (each server's defaults), `Some(n)` = `n`.
     pub server_buffer: Option<u64>,
-    /// Niceness the servers run at (`nice -n`, 0 = the load generator's own). Above 0 the
-    /// load generator, which stands in for clients on other machines, is scheduled first
-    /// when both want a core, so its own backlog of unread events weighs less in the
-    /// latency figures.
-    pub server_nice: i32,
+    /// How the servers are scheduled: niceness (above 0 the load generator, which stands
+    /// in for clients on other machines, is scheduled first when both want a core, so its
+    /// own backlog of unread events weighs less in the latency figures) and the CPUs they
+    /// may use (with the load generator started on the others, each side has cores of its
+    /// own).
+    pub server_scheduling: Scheduling,
 }
 
 impl LoadConfig {
@@ -99,7 +102,7 @@ impl LoadConfig {
             drain_max: Duration::from_secs(60),
             publish: true,
             server_buffer: None,
-            server_nice: 0,
+            server_scheduling: Scheduling::default(),
         }
     }
 

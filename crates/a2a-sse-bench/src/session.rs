@@ -23,7 +23,9 @@ pub async fn measure_server(
         let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, free_port()?));
         let args = kind.args(config);
         let ready_within = Duration::from_secs(20);
-        match ServerProcess::start(binary, addr, &args, config.server_nice, ready_within).await {
+        match ServerProcess::start(binary, addr, &args, &config.server_scheduling, ready_within)
+            .await
+        {
             Ok(server) => break server,
             Err(err) if attempt >= 2 => return Err(err),
             Err(_) => attempt += 1,

@@ -89,8 +89,8 @@ fn smoke_floors_hold_idle_streams() {
 }
 
 #[test]
-fn a_server_started_with_a_niceness_runs_at_it() {
-    use a2a_sse_bench::servers::{ServerProcess, free_port};
+fn a_server_started_with_a_niceness_and_cpus_runs_at_them() {
+    use a2a_sse_bench::servers::{Scheduling, ServerProcess, free_port};
     use std::time::Duration;
 
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -100,11 +100,16 @@ fn a_server_started_with_a_niceness_runs_at_it() {
     runtime.block_on(async {
         let addr = std::net::SocketAddr::from(([127, 0, 0, 1], free_port().unwrap()));
         let binary = Path::new(env!("CARGO_BIN_EXE_bare"));
-        let server = ServerProcess::start(binary, addr, &[], 7, Duration::from_secs(20))
+        let scheduling = Scheduling {
+            nice: 7,
+            cpus: Some("0".into()),
+        };
+        let server = ServerProcess::start(binary, addr, &[], &scheduling, Duration::from_secs(20))
             .await
             .unwrap();
-        // `nice` replaced itself with the server: the pid is the server's, at niceness 7
-        // (field 19 of `/proc/<pid>/stat`, the 17th after the command name).
+        // `nice` and `taskset` replaced themselves with the server: the pid is the
+        // server's, at niceness 7 (field 19 of `/proc/<pid>/stat`, the 17th after the
+        // command name) and on CPU 0 only.
         let stat = std::fs::read_to_string(format!("/proc/{}/stat", server.pid())).unwrap();
         let after_name = &stat[stat.rfind(')').unwrap() + 1..];
         let nice: i32 = after_name
@@ -114,6 +119,11 @@ fn a_server_started_with_a_niceness_runs_at_it() {
             .parse()
             .unwrap();
         assert_eq!(nice, 7, "{stat}");
+        let status = std::fs::read_to_string(format!("/proc/{}/status", server.pid())).unwrap();
+        assert!(
+            status.lines().any(|l| l == "Cpus_allowed_list:\t0"),
+            "{status}"
+        );
         assert!(
             std::fs::read_link(format!("/proc/{}/exe", server.pid()))
                 .unwrap()

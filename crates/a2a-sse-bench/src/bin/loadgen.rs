@@ -12,8 +12,8 @@ use std::time::Duration;
 
 use a2a_sse_bench::report::{faulty, ratio_table, server_table};
 use a2a_sse_bench::scenario::LoadConfig;
-use a2a_sse_bench::servers::ServerKind;
 use a2a_sse_bench::servers::support::raise_nofile_limit;
+use a2a_sse_bench::servers::{Scheduling, ServerKind};
 use a2a_sse_bench::session::{load_average, run_scenario};
 use clap::Parser;
 
@@ -68,6 +68,11 @@ struct Cli {
     /// in for clients on other machines, gets a core first when both want one.
     #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
     server_nice: i32,
+    /// CPUs the servers may run on, in `taskset -c` syntax (e.g. `1`); start the load
+    /// generator itself on the others (`taskset -c 0 loadgen …`) to give each side cores
+    /// of its own. Runtimes size their worker pools from it (one CPU: one worker).
+    #[arg(long)]
+    server_cpus: Option<String>,
     /// Load generator worker threads: 1 = current-thread runtime (leaves a core to the server).
     #[arg(long, default_value_t = 1)]
     client_threads: usize,
@@ -102,7 +107,10 @@ impl Cli {
                 .unwrap_or(config.connect_concurrency);
             config.settle = self.settle_ms.map_or(config.settle, Duration::from_millis);
             config.server_buffer = self.server_buffer.or(config.server_buffer);
-            config.server_nice = self.server_nice;
+            config.server_scheduling = Scheduling {
+                nice: self.server_nice,
+                cpus: self.server_cpus.clone(),
+            };
             configs.push(config);
         }
         Ok(configs)
@@ -166,8 +174,15 @@ fn main() -> Result<(), String> {
             if cli.client_threads > 1 {
                 shape.push_str(&format!(", {} client threads", cli.client_threads));
             }
-            if config.server_nice != 0 {
-                shape.push_str(&format!(", servers at nice {}", config.server_nice));
+            let scheduling = &config.server_scheduling;
+            if scheduling.nice != 0 {
+                shape.push_str(&format!(", servers at nice {}", scheduling.nice));
+            }
+            if let Some(cpus) = &scheduling.cpus {
+                shape.push_str(&format!(
+                    ", servers on CPUs {cpus}, load generator on CPUs {}",
+                    allowed_cpus().unwrap_or_else(|| "?".into())
+                ));
             }
             eprintln!(
                 "scenario {}: {shape}, {} round(s), servers from {}",
@@ -192,4 +207,13 @@ fn main() -> Result<(), String> {
         return Err(format!("not fully correct: {}", faults.join("; ")));
     }
     Ok(())
+}
+
+/// The CPUs this process may run on (`Cpus_allowed_list` in `/proc/self/status`).
+fn allowed_cpus() -> Option<String> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status
+        .lines()
+        .find(|l| l.starts_with("Cpus_allowed_list:"))?;
+    Some(line.split_once(':')?.1.trim().to_owned())
 }

@@ -6,4 +6,4 @@ mod process;
 pub mod support;
 
 pub use kinds::{Framework, ServerKind};
-pub use process::{ServerProcess, free_port};
+pub use process::{Scheduling, ServerProcess, free_port};

@@ -1,5 +1,6 @@
 //! Starting a server binary as a child process and making sure it dies with the run.
 
+use std::ffi::OsString;
 use std::io;
 use std::net::{SocketAddr, TcpListener};
 use std::path::Path;
@@ -33,25 +34,46 @@ pub fn free_port() -> io::Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
+/// How a server process is scheduled beside the load generator.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Scheduling {
+    /// Niceness (`nice -n`); 0 leaves the load generator's own.
+    pub nice: i32,
+    /// The CPUs the server may run on, in `taskset -c` syntax (`"1"`, `"0,2-3"`); `None`
+    /// leaves the load generator's own set.
+    pub cpus: Option<String>,
+}
+
+impl Scheduling {
+    /// The command that starts `binary` so: `nice` and `taskset` each replace themselves
+    /// with what they run, so the child's pid is the server's.
+    fn command(&self, binary: &Path) -> Command {
+        let mut line: Vec<OsString> = Vec::new();
+        if self.nice != 0 {
+            line.extend(["nice".into(), "-n".into(), self.nice.to_string().into()]);
+        }
+        if let Some(cpus) = &self.cpus {
+            line.extend(["taskset".into(), "-c".into(), cpus.into()]);
+        }
+        line.push(binary.as_os_str().to_owned());
+        let mut command = Command::new(&line[0]);
+        command.args(&line[1..]);
+        command
+    }
+}
+
 impl ServerProcess {
-    /// Starts `binary --addr <addr> <args…>` (through `nice -n <nice>` unless `nice` is 0)
-    /// and waits (up to `ready_within`) until it accepts TCP connections. Its stdout is
-    /// discarded; stderr is inherited.
+    /// Starts `binary --addr <addr> <args…>` as `scheduling` says (through `nice -n` and
+    /// `taskset -c` where it asks for them) and waits (up to `ready_within`) until it
+    /// accepts TCP connections. Its stdout is discarded; stderr is inherited.
     pub async fn start(
         binary: &Path,
         addr: SocketAddr,
         args: &[String],
-        nice: i32,
+        scheduling: &Scheduling,
         ready_within: Duration,
     ) -> io::Result<Self> {
-        // `nice` execs the binary, so the child's pid is the server's.
-        let mut command = if nice == 0 {
-            Command::new(binary)
-        } else {
-            let mut command = Command::new("nice");
-            command.arg("-n").arg(nice.to_string()).arg(binary);
-            command
-        };
+        let mut command = scheduling.command(binary);
         let child = command
             .arg("--addr")
             .arg(addr.to_string())

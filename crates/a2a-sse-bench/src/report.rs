@@ -107,6 +107,9 @@ fn own_state_kib(rows: &[ServerRow], kind: ServerKind) -> f64 {
     }
 }
 
+/// Columns of the per-server table.
+const SERVER_COLUMNS: usize = 18;
+
 /// The per-server table.
 pub fn server_table(scenario: &str, rows: &[ServerRow]) -> String {
     let mut out = String::new();
@@ -116,17 +119,25 @@ pub fn server_table(scenario: &str, rows: &[ServerRow]) -> String {
         "| server | runs | conns | delivered/expected | missing | dup | out-of-order | misrouted | other faults \
          | publish s | deliveries/s | p50 ms | p99 ms | max ms | RSS KiB/conn | own KiB/conn | CPU µs/delivery | load generator CPU µs/delivery |"
     );
-    let _ = writeln!(out, "|{}", "---|".repeat(18));
+    let _ = writeln!(out, "|{}", "---|".repeat(SERVER_COLUMNS));
     for row in rows {
         let name = row.kind.name();
         let runs = match &row.outcome {
             Outcome::Ran(runs) => runs,
             Outcome::Pending(why) => {
-                let _ = writeln!(out, "| {name} | pending: {why} |{}", " |".repeat(16));
+                let _ = writeln!(
+                    out,
+                    "| {name} | pending: {why} |{}",
+                    " |".repeat(SERVER_COLUMNS - 2)
+                );
                 continue;
             }
             Outcome::Failed(why) => {
-                let _ = writeln!(out, "| {name} | FAILED: {why} |{}", " |".repeat(16));
+                let _ = writeln!(
+                    out,
+                    "| {name} | FAILED: {why} |{}",
+                    " |".repeat(SERVER_COLUMNS - 2)
+                );
                 continue;
             }
         };

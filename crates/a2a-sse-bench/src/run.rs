@@ -90,19 +90,19 @@ impl RunResult {
 
     /// Server CPU microseconds per delivery.
     pub fn cpu_us_per_delivery(&self) -> f64 {
-        if self.delivered == 0 {
-            f64::NAN
-        } else {
-            self.server_cpu_secs * 1e6 / self.delivered as f64
-        }
+        self.us_per_delivery(self.server_cpu_secs)
     }
 
     /// Load generator CPU microseconds per delivery.
     pub fn client_cpu_us_per_delivery(&self) -> f64 {
+        self.us_per_delivery(self.client_cpu_secs)
+    }
+
+    fn us_per_delivery(&self, secs: f64) -> f64 {
         if self.delivered == 0 {
             f64::NAN
         } else {
-            self.client_cpu_secs * 1e6 / self.delivered as f64
+            secs * 1e6 / self.delivered as f64
         }
     }
 
@@ -204,10 +204,8 @@ pub async fn run_load(
         wait_for_deliveries(&delivered, expected, config.drain_idle, config.drain_max).await;
         let cpu_after = pid.map_or(Ok(0), procfs::cpu_ticks)?;
         let own_cpu_after = procfs::cpu_ticks(std::process::id())?;
-        result.server_cpu_secs =
-            cpu_after.saturating_sub(cpu_before) as f64 / procfs::USER_HZ as f64;
-        result.client_cpu_secs =
-            own_cpu_after.saturating_sub(own_cpu_before) as f64 / procfs::USER_HZ as f64;
+        result.server_cpu_secs = procfs::ticks_to_secs(cpu_before, cpu_after);
+        result.client_cpu_secs = procfs::ticks_to_secs(own_cpu_before, own_cpu_after);
         result.delivery_secs = f64::NAN;
         let stats = collect(tasks, stop_tx, &accepted, &mut result).await;
         if let Some(last) = stats {

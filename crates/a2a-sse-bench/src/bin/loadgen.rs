@@ -10,6 +10,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use a2a_sse_bench::procfs;
 use a2a_sse_bench::report::{faulty, ratio_table, server_table};
 use a2a_sse_bench::scenario::LoadConfig;
 use a2a_sse_bench::servers::support::raise_nofile_limit;
@@ -181,7 +182,7 @@ fn main() -> Result<(), String> {
             if let Some(cpus) = &scheduling.cpus {
                 shape.push_str(&format!(
                     ", servers on CPUs {cpus}, load generator on CPUs {}",
-                    allowed_cpus().unwrap_or_else(|| "?".into())
+                    procfs::allowed_cpus(std::process::id()).unwrap_or_else(|_| "?".into())
                 ));
             }
             eprintln!(
@@ -207,13 +208,4 @@ fn main() -> Result<(), String> {
         return Err(format!("not fully correct: {}", faults.join("; ")));
     }
     Ok(())
-}
-
-/// The CPUs this process may run on (`Cpus_allowed_list` in `/proc/self/status`).
-fn allowed_cpus() -> Option<String> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status
-        .lines()
-        .find(|l| l.starts_with("Cpus_allowed_list:"))?;
-    Some(line.split_once(':')?.1.trim().to_owned())
 }

@@ -14,10 +14,7 @@ use futures_util::{FutureExt, StreamExt};
 /// Events published between two drains; every subscriber buffers this many, so none lags.
 const CHUNK: usize = 32;
 
-const BUFFER: BufferLimits = BufferLimits {
-    events: CHUNK,
-    bytes: CHUNK * 4096,
-};
+const BUFFER: BufferLimits = BufferLimits::new(CHUNK, CHUNK * 4096);
 
 fn plan(index: usize) -> PlanId {
     PlanId::new(format!("plan-{index:04}")).unwrap()

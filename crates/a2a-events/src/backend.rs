@@ -4,8 +4,9 @@
 //! engine (a Redis Streams backend shared by several server replicas, say) plugs in without
 //! changing them. An implementation must keep the queue's contract: ids ordered in publish
 //! order, replay then live with no gap and no duplicate, a `Reset` item first when history
-//! does not reach back, a `Lagged` item last on overflow, and a plan-filtered stream ending
-//! after its plan's terminal event.
+//! does not reach back, a plan-filtered stream ending after its plan's terminal event, and
+//! an [`End`](crate::SubscriptionItem::End) item last that says why the stream ended
+//! (lagged on overflow, plan finished, closed).
 
 use std::fmt;
 use std::future::Future;

@@ -8,6 +8,7 @@ use crate::ids::{EventId, PlanId};
 
 /// Why a text is not a valid [`PlanId`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum PlanIdError {
     /// The text is empty.
     #[error("plan id is empty")]
@@ -28,6 +29,7 @@ pub enum PlanIdError {
 
 /// Why a text is not a valid [`EventId`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum EventIdError {
     /// The text is empty.
     #[error("event id is empty")]
@@ -42,6 +44,7 @@ pub enum EventIdError {
 
 /// Why an event could not be built from a `kind` and its `data`, or from JSON.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum EventDataError {
     /// The `kind` is not one of `status-update`, `artifact-update`, `error`.
     #[error("unknown event kind {0:?}")]
@@ -63,6 +66,7 @@ pub enum EventDataError {
 ///
 /// A refused event is not stored and no subscriber sees it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum PublishError {
     /// The queue was closed; it accepts nothing more.
     #[error("the event queue is closed")]
@@ -76,15 +80,19 @@ pub enum PublishError {
         terminal: EventId,
     },
     /// The event could not be serialized to JSON.
-    #[error("the event could not be serialized: {0}")]
-    Serialize(String),
-    /// The backend failed (another engine than the in-memory queue, such as a network store).
-    #[error("the event backend failed: {0}")]
-    Backend(String),
+    #[error(transparent)]
+    Encode(#[from] EncodeError),
+    /// The backend failed (another engine than the in-memory queue, such as a network
+    /// store). The event was not accepted, unless [`BackendError::is_indeterminate`] says
+    /// the outcome is unknown: then publishing it again with the same
+    /// [`idempotency key`](crate::NewEvent::idempotency_key) is safe.
+    #[error(transparent)]
+    Backend(#[from] BackendError),
 }
 
 /// Why [`A2aEventQueue::subscribe`](crate::A2aEventQueue::subscribe) returned no subscription.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum SubscribeError {
     /// The queue was closed (for example, the server is shutting down).
     #[error("the event queue is closed")]
@@ -97,14 +105,89 @@ pub enum SubscribeError {
         terminal: EventId,
     },
     /// The backend failed (another engine than the in-memory queue, such as a network store).
-    #[error("the event backend failed: {0}")]
-    Backend(String),
+    #[error(transparent)]
+    Backend(#[from] BackendError),
 }
 
 /// Why a [`QueueConfig`](crate::QueueConfig) was rejected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ConfigError {
     /// A per-subscriber buffer must hold at least one event.
     #[error("the per-subscriber buffer must allow at least one event and one byte")]
     EmptyBuffer,
+}
+
+/// Why a text is not a valid [`Timestamp`](crate::Timestamp).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("invalid RFC 3339 timestamp: {0}")]
+pub struct TimestampError(#[source] pub(crate) time::error::Parse);
+
+/// An event that could not be serialized to JSON.
+///
+/// The crate's own payload types always serialize; this is kept for the contract's sake
+/// (serde reports failures as values, not panics).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the event could not be serialized: {message}")]
+pub struct EncodeError {
+    message: Box<str>,
+}
+
+impl EncodeError {
+    pub(crate) fn new(err: &serde_json::Error) -> Self {
+        Self {
+            message: err.to_string().into(),
+        }
+    }
+}
+
+/// What kind of failure a [`BackendError`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum BackendErrorKind {
+    /// The engine cannot be reached (connection refused or lost). Nothing was applied.
+    Unavailable,
+    /// No answer in time. The request may or may not have been applied.
+    Timeout,
+    /// The engine answered something this backend does not understand, or refused the
+    /// request for a reason of its own.
+    Protocol,
+}
+
+/// A failure of an event engine other than the in-memory queue (a network store).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the event backend failed ({kind:?}): {message}")]
+pub struct BackendError {
+    kind: BackendErrorKind,
+    message: Box<str>,
+}
+
+impl BackendError {
+    /// A failure of `kind`, described by `message`.
+    #[must_use]
+    pub fn new(kind: BackendErrorKind, message: impl std::fmt::Display) -> Self {
+        Self {
+            kind,
+            message: message.to_string().into(),
+        }
+    }
+
+    /// What kind of failure it is.
+    #[must_use]
+    pub const fn kind(&self) -> BackendErrorKind {
+        self.kind
+    }
+
+    /// Whether the request may have been applied although it failed (a timeout): a
+    /// publish should then be retried with the same idempotency key, never without one.
+    #[must_use]
+    pub const fn is_indeterminate(&self) -> bool {
+        matches!(self.kind, BackendErrorKind::Timeout)
+    }
+
+    /// The engine's own description.
+    #[must_use]
+    pub fn message(&self) -> &str {
+        &self.message
+    }
 }

@@ -11,7 +11,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use time::macros::format_description;
 
-use crate::error::EventDataError;
+use crate::error::{EncodeError, EventDataError, TimestampError};
 use crate::ids::{EventId, PlanId};
 use crate::model::{ErrorPayload, TaskArtifactUpdateEvent, TaskState, TaskStatusUpdateEvent};
 
@@ -32,11 +32,11 @@ impl Timestamp {
     ///
     /// # Errors
     ///
-    /// The parser's message when the text is not RFC 3339.
-    pub fn parse(text: &str) -> Result<Self, String> {
+    /// [`TimestampError`] when the text is not RFC 3339.
+    pub fn parse(text: &str) -> Result<Self, TimestampError> {
         OffsetDateTime::parse(text, &Rfc3339)
             .map(Self::from)
-            .map_err(|e| e.to_string())
+            .map_err(TimestampError)
     }
 
     /// The underlying date-time.
@@ -87,6 +87,7 @@ impl<'de> Deserialize<'de> for Timestamp {
 /// What an event reports; its wire name is the SSE `event:` field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
 pub enum EventKind {
     /// `status-update`: a [`TaskStatusUpdateEvent`].
     StatusUpdate,
@@ -130,6 +131,7 @@ impl fmt::Display for EventKind {
 
 /// The typed content of an event, one variant per [`EventKind`].
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum EventPayload {
     /// A task changed status.
     StatusUpdate(TaskStatusUpdateEvent),
@@ -207,6 +209,7 @@ impl EventPayload {
 /// # Ok::<(), serde_json::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct A2aEvent {
     /// Position in the queue.
     pub id: EventId,
@@ -216,6 +219,19 @@ pub struct A2aEvent {
     pub timestamp: Timestamp,
     /// What happened.
     pub payload: EventPayload,
+}
+
+impl A2aEvent {
+    /// An event as a queue delivers it; a backend builds it once it gave the event its id.
+    #[must_use]
+    pub const fn new(id: EventId, plan_id: PlanId, timestamp: Timestamp, payload: EventPayload) -> Self {
+        Self {
+            id,
+            plan_id,
+            timestamp,
+            payload,
+        }
+    }
 }
 
 impl Serialize for A2aEvent {
@@ -255,6 +271,7 @@ impl<'de> Deserialize<'de> for A2aEvent {
 
 /// An event handed to a queue for publishing; the queue assigns its id.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct NewEvent {
     /// The plan the event belongs to.
     pub plan_id: PlanId,
@@ -273,6 +290,13 @@ impl NewEvent {
             payload,
             timestamp: None,
         }
+    }
+
+    /// The same event, stamped with `at` instead of the publish time.
+    #[must_use]
+    pub const fn at(mut self, at: Timestamp) -> Self {
+        self.timestamp = Some(at);
+        self
     }
 
     /// Reads the body of a publish request, `{"kind": ..., "data": {...}, "timestamp"?: ...}`,
@@ -310,18 +334,47 @@ impl NewEvent {
     }
 }
 
+/// A wire form of a stored event, which [`StoredEvent::encoded`] builds once per event and
+/// caches, so that every subscriber of that form shares the same bytes.
+///
+/// Each variant names one form; whoever encodes a variant encodes it the same way (the
+/// SSE core owns all three), so the first subscriber's encoding is everyone's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Encoding {
+    /// The native event-stream frame: `id`, `event` (the kind) and the [`A2aEvent`] JSON.
+    NativeFrame,
+    /// The event as an A2A v1 `StreamResponse` JSON object (`{"statusUpdate": {...}}`).
+    StreamResponse,
+    /// The A2A HTTP+JSON event-stream frame: `id` and the `StreamResponse` JSON as data.
+    StreamResponseFrame,
+}
+
+impl Encoding {
+    /// How many forms there are (the size of each event's cache).
+    const COUNT: usize = 3;
+
+    const fn slot(self) -> usize {
+        match self {
+            Self::NativeFrame => 0,
+            Self::StreamResponse => 1,
+            Self::StreamResponseFrame => 2,
+        }
+    }
+}
+
 /// A published event as the queue keeps and shares it.
 ///
 /// It was serialized to JSON once, at publish time; every subscriber receives the same
-/// `Arc<StoredEvent>` and so the same JSON bytes. A transport can also cache its own
-/// encoding of the event (the SSE frame) once, with [`StoredEvent::encoded`].
+/// `Arc<StoredEvent>` and so the same JSON bytes. Each transport form of the event is
+/// also built at most once, on first use, and shared: see [`StoredEvent::encoded`].
 pub struct StoredEvent {
     id: EventId,
     plan_id: PlanId,
     kind: EventKind,
     terminal: bool,
     json: Bytes,
-    encoded: OnceLock<Bytes>,
+    encodings: [OnceLock<Bytes>; Encoding::COUNT],
 }
 
 /// A stored event shared by every subscriber that receives it.
@@ -332,16 +385,16 @@ impl StoredEvent {
     ///
     /// # Errors
     ///
-    /// serde's message when the payload cannot be serialized.
-    pub fn new(event: &A2aEvent) -> Result<Self, String> {
-        let json = serde_json::to_vec(event).map_err(|e| e.to_string())?;
+    /// [`EncodeError`] when the payload cannot be serialized.
+    pub fn new(event: &A2aEvent) -> Result<Self, EncodeError> {
+        let json = serde_json::to_vec(event).map_err(|e| EncodeError::new(&e))?;
         Ok(Self {
             id: event.id,
             plan_id: event.plan_id.clone(),
             kind: event.payload.kind(),
             terminal: event.payload.terminal_state().is_some(),
             json: Bytes::from(json),
-            encoded: OnceLock::new(),
+            encodings: Default::default(),
         })
     }
 
@@ -384,20 +437,19 @@ impl StoredEvent {
         serde_json::from_slice(&self.json).map_err(|e| EventDataError::InvalidJson(e.to_string()))
     }
 
-    /// A transport's encoding of this event, computed by `encode` on first use and shared
-    /// afterwards: however many subscribers deliver it, the encoding runs once.
-    ///
-    /// One process uses one transport encoding per event (the SSE frame, here); the cache
-    /// holds whichever encoding was asked for first.
-    pub fn encoded(&self, encode: impl FnOnce(&Self) -> Bytes) -> Bytes {
-        self.encoded_ref(encode).clone()
+    /// This event in the wire form `encoding`, built by `encode` on first use and shared
+    /// afterwards: however many subscribers deliver it, each form is built once, and the
+    /// forms do not displace each other (a native stream and an A2A stream of the same
+    /// event each get their own, once).
+    pub fn encoded(&self, encoding: Encoding, encode: impl FnOnce(&Self) -> Bytes) -> Bytes {
+        self.encoded_ref(encoding, encode).clone()
     }
 
     /// [`encoded`](Self::encoded), borrowed: for a transport that copies the bytes anyway
     /// (several frames joined into one write), so the shared encoding's reference count,
     /// touched by every subscriber on every core, is left alone.
-    pub fn encoded_ref(&self, encode: impl FnOnce(&Self) -> Bytes) -> &Bytes {
-        self.encoded.get_or_init(|| encode(self))
+    pub fn encoded_ref(&self, encoding: Encoding, encode: impl FnOnce(&Self) -> Bytes) -> &Bytes {
+        self.encodings[encoding.slot()].get_or_init(|| encode(self))
     }
 }
 
@@ -499,7 +551,7 @@ mod tests {
     }
 
     #[test]
-    fn stored_event_serializes_once_and_caches_one_encoding() {
+    fn stored_event_serializes_once_and_caches_each_encoding_once() {
         let payload = EventPayload::StatusUpdate(TaskStatusUpdateEvent {
             task_id: "t".into(),
             context_id: "c".into(),
@@ -520,13 +572,22 @@ mod tests {
         assert_eq!(stored.id(), EventId::new(1));
         assert_eq!(stored.to_event().unwrap(), event);
         let mut calls = 0;
-        let first = stored.encoded(|s| {
+        let first = stored.encoded(Encoding::NativeFrame, |s| {
             calls += 1;
             s.json().clone()
         });
-        let second = stored.encoded(|_| unreachable!("encoded twice"));
+        let second = stored.encoded(Encoding::NativeFrame, |_| unreachable!("encoded twice"));
         assert_eq!(calls, 1);
         assert_eq!(first.as_ptr(), second.as_ptr());
+        // Another form is built once too, and leaves the first one in place.
+        let other = stored.encoded(Encoding::StreamResponse, |_| Bytes::from_static(b"{}"));
+        assert_eq!(&other[..], b"{}");
+        let again = stored.encoded_ref(Encoding::StreamResponse, |_| unreachable!("twice"));
+        assert_eq!(again.as_ptr(), other.as_ptr());
+        let native = stored.encoded_ref(Encoding::NativeFrame, |_| unreachable!("replaced"));
+        assert_eq!(native.as_ptr(), first.as_ptr());
+        let frame = stored.encoded(Encoding::StreamResponseFrame, |_| Bytes::from_static(b"f"));
+        assert_eq!(&frame[..], b"f");
         assert!(format!("{stored:?}").contains("json_len"));
         let error = EventPayload::Error(ErrorPayload {
             code: 1,

@@ -43,8 +43,8 @@
 //!
 //! Publishing never waits. Each subscriber has a bounded buffer ([`BufferLimits`], events
 //! and bytes). When a subscriber does not keep up and its buffer would overflow, that
-//! subscription alone ends: its buffer is freed at once, it yields one
-//! [`SubscriptionItem::Lagged`] carrying the last id it delivered, then `None`. The
+//! subscription alone ends: its buffer is freed at once, it yields
+//! [`SubscriptionEnd::Lagged`] carrying the last id it delivered, then `None`. The
 //! publisher and the other subscribers are not affected. The client resumes after that id
 //! and, while history still covers it, loses nothing.
 //!
@@ -55,13 +55,15 @@
 //! # let plan = PlanId::new("p")?;
 //! # let event = || NewEvent::new(plan.clone(), EventPayload::Error(ErrorPayload { code: 1, message: "m".into(), data: None }));
 //! let queue = A2aEventQueue::new();
-//! let tiny = BufferLimits { events: 2, bytes: 1 << 20 };
+//! let tiny = BufferLimits::events(2);
 //! let mut slow = queue.subscribe(SubscribeRequest::all().buffer(tiny))?;
 //! for _ in 0..3 {
 //!     queue.publish(event())?; // the third overflows `slow`
 //! }
 //! match slow.next().await {
-//!     Some(SubscriptionItem::Lagged(notice)) => assert_eq!(notice.last_delivered, None),
+//!     Some(SubscriptionItem::End(SubscriptionEnd::Lagged(notice))) => {
+//!         assert_eq!(notice.last_delivered, None)
+//!     }
 //!     other => panic!("unexpected {other:?}"),
 //! }
 //! assert!(slow.next().await.is_none());
@@ -87,7 +89,8 @@
 //! # Plans that finish
 //!
 //! A status update to a terminal [`TaskState`] (completed, failed, canceled, rejected)
-//! finishes its plan. A plan-filtered subscription ends right after yielding it; the queue
+//! finishes its plan. A plan-filtered subscription ends right after yielding it, with
+//! [`SubscriptionEnd::PlanFinished`]; the queue
 //! remembers the id ([`A2aEventQueue::terminal_event`]), refuses later publishes to the plan
 //! ([`PublishError::PlanFinished`]), and refuses a filtered subscription that could receive
 //! nothing more of the plan ([`SubscribeError::PlanFinished`]: no resume point, one at or
@@ -97,10 +100,23 @@
 //! # Closing
 //!
 //! [`A2aEventQueue::close`], or dropping the last queue handle, ends every subscription at
-//! its next poll (subscribers are woken), so a server's graceful shutdown is not held open
-//! by long-lived streams. Events still buffered for a subscriber are dropped; clients
+//! its next poll with [`SubscriptionEnd::Closed`] (subscribers are woken), so a server's
+//! graceful shutdown is not held open by long-lived streams. Events still buffered for a subscriber are dropped; clients
 //! resume with `Last-Event-ID` elsewhere. Publishing and subscribing then fail with
 //! `Closed`.
+//!
+//! # Ending
+//!
+//! Every subscription's last item is [`SubscriptionItem::End`], which says why it ended
+//! ([`SubscriptionEnd`]); `None` follows. A consumer never has to work out the reason from
+//! what it saw before.
+//!
+//! # Growing
+//!
+//! Configs, notices, errors and the item and end enums are `#[non_exhaustive]`: build
+//! configs from `Default` and set fields, and match with a `_` arm. The A2A payload
+//! types ([`TaskStatusUpdateEvent`], [`Artifact`], …) mirror the protocol's messages and
+//! stay plain structs, so they can be written as literals.
 //!
 //! # Other engines
 //!
@@ -117,13 +133,16 @@ mod subscription;
 
 pub use backend::{BoxFuture, EventBackend, EventStream};
 pub use error::{
-    ConfigError, EventDataError, EventIdError, PlanIdError, PublishError, SubscribeError,
+    BackendError, BackendErrorKind, ConfigError, EncodeError, EventDataError, EventIdError,
+    PlanIdError, PublishError, SubscribeError, TimestampError,
 };
-pub use event::{A2aEvent, EventKind, EventPayload, NewEvent, SharedEvent, StoredEvent, Timestamp};
+pub use event::{
+    A2aEvent, Encoding, EventKind, EventPayload, NewEvent, SharedEvent, StoredEvent, Timestamp,
+};
 pub use ids::{EventId, PlanId};
 pub use model::{
     Artifact, ErrorPayload, Message, Metadata, Part, PartContent, Role, TaskArtifactUpdateEvent,
     TaskState, TaskStatus, TaskStatusUpdateEvent,
 };
 pub use queue::{A2aEventQueue, BufferLimits, QueueConfig, SubscribeRequest};
-pub use subscription::{LagNotice, ResetNotice, Subscription, SubscriptionItem};
+pub use subscription::{LagNotice, ResetNotice, Subscription, SubscriptionEnd, SubscriptionItem};

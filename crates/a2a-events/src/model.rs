@@ -13,6 +13,7 @@ pub type Metadata = serde_json::Map<String, serde_json::Value>;
 
 /// Lifecycle state of an A2A task, with the v1 wire names (`TASK_STATE_WORKING`, …).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
 pub enum TaskState {
     /// Received, not yet started.
     #[serde(rename = "TASK_STATE_SUBMITTED")]

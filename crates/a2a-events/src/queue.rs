@@ -21,6 +21,7 @@ use crate::subscription::{ResetNotice, Subscription, SubscriptionItem};
 /// larger than `bytes` is still accepted, so an oversized event cannot make a subscriber
 /// lag forever, and `events: 0` behaves as 1.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct BufferLimits {
     /// Most events waiting.
     pub events: usize,
@@ -30,10 +31,19 @@ pub struct BufferLimits {
 
 impl BufferLimits {
     /// 256 events or 1 MiB, whichever is reached first.
-    pub const DEFAULT: Self = Self {
-        events: 256,
-        bytes: 1 << 20,
-    };
+    pub const DEFAULT: Self = Self::new(256, 1 << 20);
+
+    /// At most `events` events and `bytes` JSON bytes waiting.
+    #[must_use]
+    pub const fn new(events: usize, bytes: usize) -> Self {
+        Self { events, bytes }
+    }
+
+    /// At most `events` events waiting, and the default byte bound.
+    #[must_use]
+    pub const fn events(events: usize) -> Self {
+        Self::new(events, Self::DEFAULT.bytes)
+    }
 }
 
 impl Default for BufferLimits {
@@ -43,8 +53,19 @@ impl Default for BufferLimits {
 }
 
 /// Sizes of an [`A2aEventQueue`]. The defaults suit a single server with a few thousand
-/// subscribers; every field can be changed before [`A2aEventQueue::with_config`].
+/// subscribers; every field can be changed before [`A2aEventQueue::with_config`], which
+/// checks them.
+///
+/// ```
+/// use a2a_events::{A2aEventQueue, QueueConfig};
+///
+/// let mut config = QueueConfig::default();
+/// config.history_events = 10_000;
+/// let queue = A2aEventQueue::with_config(config)?;
+/// # Ok::<(), a2a_events::ConfigError>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct QueueConfig {
     /// Most events kept for resume (default 1024). `0` keeps none.
     pub history_events: usize,
@@ -68,8 +89,10 @@ impl Default for QueueConfig {
     }
 }
 
-/// What to subscribe to.
+/// What to subscribe to: built with [`all`](Self::all) or [`plan`](Self::plan), then
+/// [`after`](Self::after) and [`buffer`](Self::buffer).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct SubscribeRequest {
     /// Only this plan's events; `None` for every plan.
     pub plan: Option<PlanId>,
@@ -360,13 +383,9 @@ impl A2aEventQueue {
                 });
             }
             let id = EventId::new(state.next_id);
-            let event = A2aEvent {
-                id,
-                plan_id: event.plan_id,
-                timestamp: event.timestamp.unwrap_or_else(Timestamp::now),
-                payload: event.payload,
-            };
-            let stored = Arc::new(StoredEvent::new(&event).map_err(PublishError::Serialize)?);
+            let timestamp = event.timestamp.unwrap_or_else(Timestamp::now);
+            let event = A2aEvent::new(id, event.plan_id, timestamp, event.payload);
+            let stored = Arc::new(StoredEvent::new(&event)?);
             state.next_id += 1;
             state.remember(&stored, &self.shared.config);
             let dropped = state.fan_out(&stored, &mut wakers);
@@ -544,10 +563,7 @@ impl State {
             };
         let mut items = VecDeque::new();
         if lost {
-            items.push_back(SubscriptionItem::Reset(ResetNotice {
-                requested: after,
-                oldest_retained: oldest,
-            }));
+            items.push_back(SubscriptionItem::Reset(ResetNotice::new(after, oldest)));
         }
         // History holds consecutive ids, so the start is found by binary search.
         let from = if ahead { 0 } else { after.get() };

@@ -7,7 +7,7 @@ use super::*;
 use crate::backend::{EventBackend, EventStream};
 use crate::event::{EventKind, EventPayload};
 use crate::model::{ErrorPayload, TaskState, TaskStatusUpdateEvent};
-use crate::subscription::LagNotice;
+use crate::subscription::{LagNotice, SubscriptionEnd};
 
 fn plan(name: &str) -> PlanId {
     PlanId::new(name).unwrap()
@@ -245,9 +245,9 @@ fn a_slow_subscriber_lags_alone() {
     let items = drain(&mut slow);
     assert!(matches!(
         items[..],
-        [SubscriptionItem::Lagged(LagNotice {
+        [SubscriptionItem::End(SubscriptionEnd::Lagged(LagNotice {
             last_delivered: Some(id)
-        })] if id.get() == 1
+        }))] if id.get() == 1
     ));
     assert!(slow.is_terminated());
     assert_eq!(slow.size_hint(), (0, Some(0)));
@@ -273,7 +273,7 @@ fn publish_working(queue: &A2aEventQueue, count: usize) {
 /// nothing comes before it.
 fn lone_lag(items: &[SubscriptionItem]) -> Option<u64> {
     match items {
-        [SubscriptionItem::Lagged(LagNotice { last_delivered })] => {
+        [SubscriptionItem::End(SubscriptionEnd::Lagged(LagNotice { last_delivered }))] => {
             last_delivered.map(EventId::get)
         }
         _ => panic!("not a lone lag notice: {items:?}"),
@@ -344,7 +344,12 @@ fn a_filtered_subscription_ends_after_its_terminal_event() {
     let mut all = queue.subscribe(SubscribeRequest::all()).unwrap();
     queue.publish(working("a")).unwrap();
     let done = queue.publish(status("a", TaskState::Completed)).unwrap();
-    assert_eq!(ids(&drain(&mut sub)), [1, 2]);
+    let items = drain(&mut sub);
+    assert_eq!(ids(&items), [1, 2]);
+    assert!(matches!(
+        items.last(),
+        Some(SubscriptionItem::End(SubscriptionEnd::PlanFinished { terminal })) if *terminal == done
+    ));
     assert!(sub.is_terminated());
     assert_eq!(queue.subscriber_count(), 1);
     assert_eq!(queue.terminal_event(&plan("a")), Some(done));
@@ -380,7 +385,12 @@ fn subscribing_to_a_finished_plan() {
         .subscribe(SubscribeRequest::plan(plan("a")).after(EventId::new(1)))
         .unwrap();
     assert_eq!(queue.subscriber_count(), 0, "nothing live to wait for");
-    assert_eq!(ids(&drain(&mut tail)), [2]);
+    let items = drain(&mut tail);
+    assert_eq!(ids(&items), [2]);
+    assert!(matches!(
+        items.last(),
+        Some(SubscriptionItem::End(SubscriptionEnd::PlanFinished { terminal })) if terminal.get() == 2
+    ));
     assert!(tail.next().now_or_never().unwrap().is_none());
 }
 
@@ -480,11 +490,12 @@ async fn close_ends_every_subscription_promptly() {
     tokio::task::yield_now().await;
     queue.close();
     queue.close();
-    assert!(task.await.unwrap().is_none());
+    assert!(is_closed_end(task.await.unwrap()));
     assert!(
-        backlog.next().await.is_none(),
+        is_closed_end(backlog.next().await),
         "buffered events are dropped"
     );
+    assert!(backlog.next().await.is_none());
     assert_eq!(queue.subscriber_count(), 0);
     assert!(queue.is_closed());
     assert_eq!(queue.publish(working("a")), Err(PublishError::Closed));
@@ -504,7 +515,12 @@ fn close_also_ends_a_replay_in_progress() {
         .unwrap();
     assert_eq!(ids(&drain_one(&mut sub)), [1]);
     queue.close();
+    assert!(is_closed_end(sub.next().now_or_never().unwrap()));
     assert!(sub.next().now_or_never().unwrap().is_none());
+}
+
+fn is_closed_end(item: Option<SubscriptionItem>) -> bool {
+    matches!(item, Some(SubscriptionItem::End(SubscriptionEnd::Closed)))
 }
 
 fn drain_one(sub: &mut Subscription) -> Vec<SubscriptionItem> {
@@ -519,7 +535,7 @@ fn dropping_the_last_handle_closes_the_queue() {
     drop(queue);
     assert!(!other.is_closed());
     drop(other);
-    assert!(sub.next().now_or_never().unwrap().is_none());
+    assert!(is_closed_end(sub.next().now_or_never().unwrap()));
 }
 
 #[test]
@@ -562,6 +578,7 @@ async fn the_backend_trait_forwards_to_the_queue() {
     let id = backend.publish(working("a")).await.unwrap();
     assert!(matches!(stream.next().await, Some(SubscriptionItem::Event(e)) if e.id() == id));
     backend.close();
+    assert!(is_closed_end(stream.next().await));
     assert!(stream.next().await.is_none());
     assert!(backend.subscribe(SubscribeRequest::all()).await.is_err());
 }
@@ -655,6 +672,11 @@ fn the_queue_subscription_and_a_boxed_stream_read_alike() {
         assert_eq!(event.kind(), EventKind::StatusUpdate);
     }
     queue.close();
-    assert!(matches!(poll_once(&mut inline), Poll::Ready(None)));
-    assert!(matches!(poll_once(&mut boxed), Poll::Ready(None)));
+    for stream in [&mut inline, &mut boxed] {
+        let Poll::Ready(end) = poll_once(stream) else {
+            panic!("not ended");
+        };
+        assert!(is_closed_end(end));
+        assert!(matches!(poll_once(stream), Poll::Ready(None)));
+    }
 }

@@ -15,6 +15,7 @@ use crate::queue::{Shared, Slot, SlotEnd, SlotKey};
 /// The requested resume point is no longer covered by history; replay continues from the
 /// oldest retained event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ResetNotice {
     /// The id the subscriber asked to resume after.
     pub requested: EventId,
@@ -23,32 +24,71 @@ pub struct ResetNotice {
     pub oldest_retained: Option<EventId>,
 }
 
+impl ResetNotice {
+    /// A notice that `requested` is older than history, whose oldest event is
+    /// `oldest_retained`.
+    #[must_use]
+    pub const fn new(requested: EventId, oldest_retained: Option<EventId>) -> Self {
+        Self {
+            requested,
+            oldest_retained,
+        }
+    }
+}
+
 /// The subscriber fell behind its buffer and the subscription ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct LagNotice {
     /// The last event this subscription delivered (or the id it resumed after); resuming
     /// after it loses nothing while history still holds what follows.
     pub last_delivered: Option<EventId>,
 }
 
+impl LagNotice {
+    /// A notice that the subscriber lagged after delivering `last_delivered`.
+    #[must_use]
+    pub const fn new(last_delivered: Option<EventId>) -> Self {
+        Self { last_delivered }
+    }
+}
+
+/// Why a subscription ended: its last item, [`SubscriptionItem::End`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SubscriptionEnd {
+    /// The filtered plan reached a terminal state; the item before was that event.
+    PlanFinished {
+        /// Id of the terminal event.
+        terminal: EventId,
+    },
+    /// The subscriber fell behind its buffer; what was waiting for it was dropped.
+    Lagged(LagNotice),
+    /// The queue closed (the server is shutting down).
+    Closed,
+}
+
 /// What a [`Subscription`] yields.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub enum SubscriptionItem {
     /// An event, shared with every other subscriber that receives it.
     Event(SharedEvent),
     /// History did not reach back to the resume point; comes first, before the replay.
     Reset(ResetNotice),
-    /// Buffer overflow; always the last item.
-    Lagged(LagNotice),
+    /// Why the subscription ended; always the last item, and always there: a stream that
+    /// ends (`None`) without it was dropped by its backend (a bug).
+    End(SubscriptionEnd),
 }
 
 /// A live subscription to an [`A2aEventQueue`](crate::A2aEventQueue).
 ///
-/// It yields the replay first, then live events, in publish order, and ends (`None`) when:
+/// It yields the replay first, then live events, in publish order. Its last item is
+/// [`SubscriptionItem::End`], saying why it ended, then it yields `None`. It ends when:
 /// - its plan reached a terminal state (plan-filtered subscriptions only), right after
-///   the terminal event;
-/// - it lagged, right after the [`Lagged`](SubscriptionItem::Lagged) item;
-/// - the queue closed.
+///   the terminal event: [`SubscriptionEnd::PlanFinished`];
+/// - it lagged: [`SubscriptionEnd::Lagged`];
+/// - the queue closed: [`SubscriptionEnd::Closed`].
 ///
 /// Dropping it unsubscribes at once.
 pub struct Subscription {
@@ -63,7 +103,17 @@ pub struct Subscription {
     )]
     replay: Option<Box<VecDeque<SubscriptionItem>>>,
     last_delivered: Option<EventId>,
-    done: bool,
+    phase: Phase,
+}
+
+/// Where a subscription is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Live,
+    /// Unregistered; the next item says why.
+    Ending(SubscriptionEnd),
+    /// The end was yielded.
+    Done,
 }
 
 impl Subscription {
@@ -80,7 +130,7 @@ impl Subscription {
             plan,
             replay: (!replay.is_empty()).then(|| Box::new(replay)),
             last_delivered: after,
-            done: false,
+            phase: Phase::Live,
         }
     }
 
@@ -96,12 +146,20 @@ impl Subscription {
         self.last_delivered
     }
 
-    fn finish(&mut self) {
-        self.done = true;
+    /// Unregisters, and yields `why` on the next poll.
+    fn finish(&mut self, why: SubscriptionEnd) {
+        self.phase = Phase::Ending(why);
         self.replay = None;
         if let Some((key, slot)) = self.registration.take() {
             self.shared.unregister(self.plan.as_ref(), key, &slot);
         }
+    }
+
+    /// Yields `why` now.
+    fn end(&mut self, why: SubscriptionEnd) -> Poll<Option<SubscriptionItem>> {
+        self.finish(why);
+        self.phase = Phase::Done;
+        Poll::Ready(Some(SubscriptionItem::End(why)))
     }
 
     fn deliver(&mut self, item: SubscriptionItem) -> Poll<Option<SubscriptionItem>> {
@@ -109,7 +167,9 @@ impl Subscription {
             self.last_delivered = Some(event.id());
             // A filtered subscription only ever sees its own plan's events.
             if self.plan.is_some() && event.is_terminal() {
-                self.finish();
+                self.finish(SubscriptionEnd::PlanFinished {
+                    terminal: event.id(),
+                });
             }
         }
         Poll::Ready(Some(item))
@@ -121,12 +181,13 @@ impl Stream for Subscription {
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = self.get_mut();
-        if this.done {
-            return Poll::Ready(None);
+        match this.phase {
+            Phase::Live => {}
+            Phase::Ending(why) => return this.end(why),
+            Phase::Done => return Poll::Ready(None),
         }
         if this.shared.is_closed() {
-            this.finish();
-            return Poll::Ready(None);
+            return this.end(SubscriptionEnd::Closed);
         }
         if let Some(replay) = &mut this.replay {
             let item = replay.pop_front();
@@ -138,9 +199,10 @@ impl Stream for Subscription {
             }
         }
         let Some((_, slot)) = &this.registration else {
-            // A finished plan's replay is over.
-            this.finish();
-            return Poll::Ready(None);
+            // A finished plan's replay is over (it ended with the terminal event, which
+            // moved the phase on: this is only reached by a replay that did not have it).
+            let terminal = this.last_delivered.unwrap_or_default();
+            return this.end(SubscriptionEnd::PlanFinished { terminal });
         };
         let mut inbox = slot.inbox.lock();
         if let Some(event) = inbox.pop() {
@@ -150,16 +212,12 @@ impl Stream for Subscription {
         match inbox.end {
             Some(SlotEnd::Lagged) => {
                 drop(inbox);
-                let notice = LagNotice {
-                    last_delivered: this.last_delivered,
-                };
-                this.finish();
-                Poll::Ready(Some(SubscriptionItem::Lagged(notice)))
+                let notice = LagNotice::new(this.last_delivered);
+                this.end(SubscriptionEnd::Lagged(notice))
             }
             Some(SlotEnd::Closed) => {
                 drop(inbox);
-                this.finish();
-                Poll::Ready(None)
+                this.end(SubscriptionEnd::Closed)
             }
             None => {
                 match &mut inbox.waker {
@@ -172,17 +230,17 @@ impl Stream for Subscription {
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        if self.done {
-            (0, Some(0))
-        } else {
-            (self.replay.as_ref().map_or(0, |replay| replay.len()), None)
+        match self.phase {
+            Phase::Done => (0, Some(0)),
+            Phase::Ending(_) => (1, Some(1)),
+            Phase::Live => (self.replay.as_ref().map_or(0, |replay| replay.len()), None),
         }
     }
 }
 
 impl FusedStream for Subscription {
     fn is_terminated(&self) -> bool {
-        self.done
+        self.phase == Phase::Done
     }
 }
 
@@ -203,7 +261,7 @@ impl fmt::Debug for Subscription {
                 "replay_pending",
                 &self.replay.as_ref().map_or(0, |replay| replay.len()),
             )
-            .field("done", &self.done)
+            .field("phase", &self.phase)
             .finish_non_exhaustive()
     }
 }

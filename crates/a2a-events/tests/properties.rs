@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use a2a_events::{
     A2aEventQueue, BufferLimits, EventId, EventPayload, LagNotice, NewEvent, PlanId, QueueConfig,
-    ResetNotice, SharedEvent, SubscribeRequest, Subscription, SubscriptionItem, TaskState,
+    ResetNotice, SharedEvent, SubscribeRequest, Subscription, SubscriptionEnd, SubscriptionItem,
+    TaskState,
     TaskStatusUpdateEvent,
 };
 use futures_util::{FutureExt, StreamExt};
@@ -54,6 +55,7 @@ enum Seen {
     Event { id: u64, plan: String },
     Reset { requested: u64, oldest: Option<u64> },
     Lagged(Option<u64>),
+    Other(String),
 }
 
 impl Seen {
@@ -74,13 +76,15 @@ fn seen(item: &SubscriptionItem) -> Seen {
         SubscriptionItem::Reset(ResetNotice {
             requested,
             oldest_retained,
+            ..
         }) => Seen::Reset {
             requested: requested.get(),
             oldest: oldest_retained.map(EventId::get),
         },
-        SubscriptionItem::Lagged(LagNotice { last_delivered }) => {
+        SubscriptionItem::End(SubscriptionEnd::Lagged(LagNotice { last_delivered, .. })) => {
             Seen::Lagged(last_delivered.map(EventId::get))
         }
+        other => Seen::Other(format!("{other:?}")),
     }
 }
 
@@ -199,7 +203,7 @@ proptest! {
                     let after = back.map(|back| last.saturating_sub(back));
                     // More room than there are operations: this subscriber cannot lag.
                     let events = ops.len() + 1 + slack;
-                    let limits = BufferLimits { events, bytes: events * 1024 };
+                    let limits = BufferLimits::new(events, events * 1024);
                     let mut req = request(Some(p)).buffer(limits);
                     req.after = after.map(EventId::new);
                     let sub = queue.subscribe(req).unwrap();
@@ -262,13 +266,11 @@ proptest! {
     ) {
         let total: usize = per_thread.iter().sum();
         let room = total + 16;
-        let queue = A2aEventQueue::with_config(QueueConfig {
-            history_events: room,
-            history_bytes: usize::MAX,
-            buffer: BufferLimits { events: room, bytes: usize::MAX },
-            ..QueueConfig::default()
-        })
-        .unwrap();
+        let mut config = QueueConfig::default();
+        config.history_events = room;
+        config.history_bytes = usize::MAX;
+        config.buffer = BufferLimits::new(room, usize::MAX);
+        let queue = A2aEventQueue::with_config(config).unwrap();
         let threads = per_thread.len();
         let start = Barrier::new(threads + 1);
         let (per_publisher, subscriptions) = thread::scope(|scope| {
@@ -410,9 +412,10 @@ proptest! {
         history in 0usize..8,
         ops in proptest::collection::vec(resume_op(), 1..60),
     ) {
-        let queue = A2aEventQueue::with_config(QueueConfig {
-            history_events: history,
-            ..QueueConfig::default()
+        let queue = A2aEventQueue::with_config({
+            let mut config = QueueConfig::default();
+            config.history_events = history;
+            config
         })
         .unwrap();
         let mut published: Vec<(u64, usize)> = Vec::new();
@@ -461,7 +464,7 @@ struct Stalled {
 
 fn stalled() -> impl Strategy<Value = Stalled> {
     (1usize..16, 1usize..4000, 0usize..10).prop_map(|(events, bytes, consumed)| Stalled {
-        limits: BufferLimits { events, bytes },
+        limits: BufferLimits::new(events, bytes),
         consumed,
     })
 }
@@ -577,7 +580,7 @@ proptest! {
         active_bytes in 1usize..600,
         extra in 1usize..300,
     ) {
-        let active = BufferLimits { events: active_events, bytes: active_bytes };
+        let active = BufferLimits::new(active_events, active_bytes);
         within_deadline(move || stalled_scenario(&stalled, active, extra))?;
     }
 }

@@ -85,8 +85,8 @@ pub enum PublishError {
     /// The backend failed (another engine than the in-memory queue, such as a network
     /// store). The event was not accepted, unless [`BackendError::is_indeterminate`] says
     /// the outcome is unknown: then publishing it again with the same
-    /// [`idempotency key`](crate::NewEvent::idempotency_key) is safe.
-    #[error(transparent)]
+    /// idempotency key is safe.
+    #[error("the event backend failed: {0}")]
     Backend(#[from] BackendError),
 }
 
@@ -105,14 +105,14 @@ pub enum SubscribeError {
         terminal: EventId,
     },
     /// The backend failed (another engine than the in-memory queue, such as a network store).
-    #[error(transparent)]
+    #[error("the event backend failed: {0}")]
     Backend(#[from] BackendError),
 }
 
 /// Why a [`QueueConfig`](crate::QueueConfig) was rejected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
-pub enum ConfigError {
+pub enum QueueConfigError {
     /// A per-subscriber buffer must hold at least one event.
     #[error("the per-subscriber buffer must allow at least one event and one byte")]
     EmptyBuffer,
@@ -156,7 +156,7 @@ pub enum BackendErrorKind {
 
 /// A failure of an event engine other than the in-memory queue (a network store).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("the event backend failed ({kind:?}): {message}")]
+#[error("{message}")]
 pub struct BackendError {
     kind: BackendErrorKind,
     message: Box<str>,

@@ -224,7 +224,12 @@ pub struct A2aEvent {
 impl A2aEvent {
     /// An event as a queue delivers it; a backend builds it once it gave the event its id.
     #[must_use]
-    pub const fn new(id: EventId, plan_id: PlanId, timestamp: Timestamp, payload: EventPayload) -> Self {
+    pub const fn new(
+        id: EventId,
+        plan_id: PlanId,
+        timestamp: Timestamp,
+        payload: EventPayload,
+    ) -> Self {
         Self {
             id,
             plan_id,

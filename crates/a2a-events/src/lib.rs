@@ -133,8 +133,8 @@ mod subscription;
 
 pub use backend::{BoxFuture, EventBackend, EventStream};
 pub use error::{
-    BackendError, BackendErrorKind, ConfigError, EncodeError, EventDataError, EventIdError,
-    PlanIdError, PublishError, SubscribeError, TimestampError,
+    BackendError, BackendErrorKind, EncodeError, EventDataError, EventIdError, PlanIdError,
+    PublishError, QueueConfigError, SubscribeError, TimestampError,
 };
 pub use event::{
     A2aEvent, Encoding, EventKind, EventPayload, NewEvent, SharedEvent, StoredEvent, Timestamp,

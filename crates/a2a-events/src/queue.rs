@@ -9,7 +9,7 @@ use std::task::Waker;
 use parking_lot::Mutex;
 use slab::Slab;
 
-use crate::error::{ConfigError, PublishError, SubscribeError};
+use crate::error::{PublishError, QueueConfigError, SubscribeError};
 use crate::event::{A2aEvent, NewEvent, SharedEvent, StoredEvent, Timestamp};
 use crate::ids::{EventId, PlanId};
 use crate::subscription::{ResetNotice, Subscription, SubscriptionItem};
@@ -62,7 +62,7 @@ impl Default for BufferLimits {
 /// let mut config = QueueConfig::default();
 /// config.history_events = 10_000;
 /// let queue = A2aEventQueue::with_config(config)?;
-/// # Ok::<(), a2a_events::ConfigError>(())
+/// # Ok::<(), a2a_events::QueueConfigError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -320,10 +320,10 @@ impl A2aEventQueue {
     ///
     /// # Errors
     ///
-    /// [`ConfigError::EmptyBuffer`] when the default buffer allows no event or no byte.
-    pub fn with_config(config: QueueConfig) -> Result<Self, ConfigError> {
+    /// [`QueueConfigError::EmptyBuffer`] when the default buffer allows no event or no byte.
+    pub fn with_config(config: QueueConfig) -> Result<Self, QueueConfigError> {
         if config.buffer.events == 0 || config.buffer.bytes == 0 {
-            return Err(ConfigError::EmptyBuffer);
+            return Err(QueueConfigError::EmptyBuffer);
         }
         Ok(Self::build(config))
     }

@@ -549,7 +549,7 @@ fn config_is_validated_and_visible() {
     };
     assert_eq!(
         A2aEventQueue::with_config(empty).unwrap_err(),
-        crate::ConfigError::EmptyBuffer
+        crate::QueueConfigError::EmptyBuffer
     );
     let queue = A2aEventQueue::default();
     assert_eq!(queue.config().buffer, BufferLimits::default());

@@ -9,8 +9,7 @@ use std::time::Duration;
 use a2a_events::{
     A2aEventQueue, BufferLimits, EventId, EventPayload, LagNotice, NewEvent, PlanId, QueueConfig,
     ResetNotice, SharedEvent, SubscribeRequest, Subscription, SubscriptionEnd, SubscriptionItem,
-    TaskState,
-    TaskStatusUpdateEvent,
+    TaskState, TaskStatusUpdateEvent,
 };
 use futures_util::{FutureExt, StreamExt};
 use proptest::prelude::*;

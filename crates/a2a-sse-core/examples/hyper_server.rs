@@ -15,7 +15,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use a2a_events::{A2aEventQueue, EventPayload, NewEvent, PlanId, TaskState, TaskStatusUpdateEvent};
-use a2a_sse_core::{RequestHead, STREAM_HEADERS, SseResponse, SseService, SseStream, TokioTimer};
+use a2a_sse_core::{RequestHead, ResponseBody, SseService, SseStream, TokioTimer};
 use bytes::Bytes;
 use futures_util::StreamExt;
 use futures_util::stream::Map;
@@ -45,6 +45,10 @@ impl RequestHead for Head {
         self.0.method.as_str()
     }
 
+    fn path(&self) -> &str {
+        self.0.uri.path()
+    }
+
     fn query(&self) -> Option<&str> {
         self.0.uri.query()
     }
@@ -58,46 +62,33 @@ fn data_frame(chunk: Bytes) -> BodyFrame {
     Ok(Frame::data(chunk))
 }
 
-async fn handle(service: &SseService<TokioTimer>, request: Request<Incoming>) -> Response<Body> {
+async fn handle(service: &SseService, request: Request<Incoming>) -> Response<Body> {
     let (parts, _body) = request.into_parts();
-    if parts.uri.path() != service.config().path {
+    // The only route is the native stream, which reads no body.
+    let Some(route) = service
+        .routes()
+        .into_iter()
+        .find(|route| route.path() == parts.uri.path())
+    else {
         let body = a2a_sse_core::error_body("not_found", "no such route");
-        return json_response(StatusCode::NOT_FOUND, &[], body);
+        let mut response = Response::new(Either::Right(Full::new(body)));
+        *response.status_mut() = StatusCode::NOT_FOUND;
+        return response;
+    };
+    let response = service.handle(&route, &Head(parts), Bytes::new()).await;
+    let mut builder = Response::builder()
+        .status(StatusCode::from_u16(response.status()).unwrap_or(StatusCode::OK));
+    for (name, value) in response.headers() {
+        builder = builder.header(name, value.as_ref());
     }
-    let response = service.respond(&Head(parts)).await;
-    let status = StatusCode::from_u16(response.status()).unwrap_or(StatusCode::OK);
-    match response {
-        SseResponse::Stream(stream) => {
-            let mut builder = Response::builder().status(status);
-            for (name, value) in STREAM_HEADERS {
-                builder = builder.header(name, value);
-            }
-            let body = StreamBody::new(stream.map(data_frame as fn(Bytes) -> BodyFrame));
-            builder
-                .body(Either::Left(body))
-                .unwrap_or_else(|_| internal_error())
-        }
-        SseResponse::NoContent => {
-            let mut response = Response::new(Either::Right(Full::default()));
-            *response.status_mut() = status;
-            response
-        }
-        SseResponse::Error(err) => json_response(status, &err.headers(), err.body()),
-    }
-}
-
-/// A JSON error answer; `headers` from `RequestError::headers` start with `Content-Type`.
-fn json_response(status: StatusCode, headers: &[(&str, String)], body: Bytes) -> Response<Body> {
-    let mut builder = Response::builder().status(status);
-    if headers.is_empty() {
-        builder = builder.header("content-type", "application/json");
-    }
-    for (name, value) in headers {
-        builder = builder.header(*name, value);
-    }
-    builder
-        .body(Either::Right(Full::new(body)))
-        .unwrap_or_else(|_| internal_error())
+    let body = match response.into_body() {
+        ResponseBody::Stream(stream) => Either::Left(StreamBody::new(
+            stream.map(data_frame as fn(Bytes) -> BodyFrame),
+        )),
+        ResponseBody::Full(bytes) => Either::Right(Full::new(bytes)),
+        _ => Either::Right(Full::default()),
+    };
+    builder.body(body).unwrap_or_else(|_| internal_error())
 }
 
 fn internal_error() -> Response<Body> {
@@ -169,7 +160,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
 
     let queue = A2aEventQueue::new();
-    let service = SseService::builder(queue.clone()).build();
+    let service = SseService::builder(queue.clone()).build()?;
     tokio::spawn(simulate(queue));
 
     let listener = TcpListener::bind(addr).await?;

@@ -13,6 +13,7 @@ use a2a_events::{EventId, PlanId};
 
 /// Why a stream ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum DisconnectReason {
     /// The transport dropped the stream before it ended: the client went away.
     ClientGone,
@@ -45,6 +46,7 @@ impl fmt::Display for DisconnectReason {
 
 /// A stream that just started.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ConnectInfo {
     /// Process-unique number of the connection, shared with its [`DisconnectInfo`].
     pub connection: u64,
@@ -56,6 +58,7 @@ pub struct ConnectInfo {
 
 /// A stream that ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct DisconnectInfo {
     /// Process-unique number of the connection.
     pub connection: u64,

@@ -7,9 +7,11 @@ use a2a_events::{A2aEventQueue, TaskState};
 use futures_core::Stream as _;
 use tokio::time::Instant;
 
-use super::{PING, preamble};
-use crate::service::DEFAULT_RETRY;
-use crate::test_support::{Disconnects, Tap, decode, open_all, plan, publish};
+use a2a_events::SubscribeRequest;
+
+use super::{PING, PROBE, StreamOptions, preamble};
+use crate::config::DEFAULT_RETRY;
+use crate::test_support::{Disconnects, Tap, decode, open_all, open_with, plan, publish};
 use crate::timer::TokioTimer;
 
 #[tokio::test(start_paused = true)]
@@ -119,4 +121,57 @@ async fn a_sleep_that_ends_while_frames_are_sent_moves_to_the_last_one() {
     assert_eq!(start.elapsed(), Duration::from_secs(16));
     assert_eq!(tap.next().await.unwrap(), PING);
     assert_eq!(start.elapsed(), Duration::from_secs(31));
+}
+
+/// An unfiltered stream with a liveness probe, its preamble read.
+async fn probed(
+    keep_alive: Duration,
+    probe: Duration,
+) -> (A2aEventQueue, Disconnects, Instant, Tap<TokioTimer>) {
+    let queue = A2aEventQueue::new();
+    let hook = Disconnects::new();
+    let sub = queue.subscribe(SubscribeRequest::all()).unwrap();
+    let options = StreamOptions {
+        keep_alive,
+        retry: DEFAULT_RETRY,
+        probe: Some(probe),
+    };
+    let start = Instant::now();
+    let mut tap = open_with(sub, options, &hook);
+    tap.next().await.unwrap();
+    (queue, hook, start, tap)
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_probe_after_each_idle_interval_on_the_same_timer() {
+    let probe = Duration::from_millis(250);
+    let (queue, hook, start, mut tap) = probed(Duration::from_secs(60), probe).await;
+    assert_eq!(tap.next().await.unwrap(), PROBE);
+    assert_eq!(start.elapsed(), probe);
+    // An event restarts the clock; the probe keeps the connection busy, so no ping.
+    tokio::time::sleep(probe / 2).await;
+    publish(&queue, &plan("p"), TaskState::Working);
+    assert_eq!(decode(&tap.next().await.unwrap())[0].id, "1");
+    let sent = Instant::now();
+    for _ in 0..4 {
+        assert_eq!(tap.next().await.unwrap(), PROBE);
+    }
+    assert_eq!(sent.elapsed(), probe * 4);
+    let bytes = tap.bytes();
+    drop(tap);
+    assert_eq!(
+        hook.only().bytes,
+        bytes,
+        "probes are counted like any byte sent"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_keep_alive_shorter_than_the_probe_leaves_nothing_to_probe() {
+    let (_queue, _hook, start, mut tap) =
+        probed(Duration::from_millis(100), Duration::from_millis(250)).await;
+    for _ in 0..5 {
+        assert_eq!(tap.next().await.unwrap(), PING);
+    }
+    assert_eq!(start.elapsed(), Duration::from_millis(500));
 }

@@ -9,9 +9,24 @@
 //!   keep-alive comments, coalescing of ready frames, and the end of the stream;
 //! - [`SseRequest`] and [`RequestError`]: `plan_id`, `Last-Event-ID` (header or
 //!   `last_event_id` parameter, the header wins), status codes and JSON error bodies;
-//! - [`SseService`]: method check, authorization hook, connection limit, subscription,
-//!   `204` after a finished plan, the response headers ([`STREAM_HEADERS`]) and the
-//!   connect/disconnect hooks ([`DisconnectInfo`]).
+//! - [`SseConfig`]: every option, its default, and the one check of them all
+//!   ([`SseConfig::validate`], run by [`SseServiceBuilder::build`]), routes included;
+//! - [`SseService`]: the routes to mount ([`SseService::routes`]), method check,
+//!   authorization hook, connection limit, subscription, `204` after a finished plan,
+//!   and the connect/disconnect hooks ([`DisconnectInfo`]);
+//! - [`SseResponse`]: the answer as status, headers (the stream's in [`STREAM_HEADERS`],
+//!   where the "never compressed" rule lives) and body, which an adapter converts
+//!   without looking inside;
+//! - [`prelude`]: what every adapter re-exports, so its users need no other crate.
+//!
+//! # Writing an adapter
+//!
+//! Mount each of [`SseService::routes`] (paths in the `{name}` syntax axum and actix-web
+//! share) for every method, with one handler that implements [`RequestHead`] for the
+//! framework's request, reads the body up to [`SseConfig::max_body_bytes`] (answering
+//! [`RequestError::BodyTooLarge`] past it), calls [`SseService::handle`], and writes the
+//! [`SseResponse`]'s status, headers and body. Nothing else: defaults, validation,
+//! headers, keep-alive, probes, resume and lag all live here.
 //!
 //! # Serving a request
 //!
@@ -23,12 +38,13 @@
 //! struct Get(&'static str);
 //! impl RequestHead for Get {
 //!     fn method(&self) -> &str { "GET" }
+//!     fn path(&self) -> &str { "/a2a/events" }
 //!     fn query(&self) -> Option<&str> { Some(self.0) }
 //!     fn header(&self, _: &str) -> Option<&[u8]> { None }
 //! }
 //!
 //! # #[tokio::main(flavor = "current_thread")] async fn main() {
-//! let service = SseService::builder(A2aEventQueue::new()).build();
+//! let service: SseService = SseService::builder(A2aEventQueue::new()).build().unwrap();
 //! let SseResponse::Stream(body) = service.respond(&Get("plan_id=plan-7")).await else {
 //!     panic!("expected a stream");
 //! };
@@ -55,28 +71,48 @@
 //! # Runtimes
 //!
 //! The keep-alive clock is a [`Timer`]; [`TokioTimer`] is behind the default `tokio`
-//! feature. Without it, build the service with [`SseServiceBuilder::with_timer`].
+//! feature, and is then the default type parameter of [`SseService`], so users of tokio
+//! never write it. Without the feature, build the service with
+//! [`SseServiceBuilder::with_timer`].
 
+/// Writes an item twice: with the timer parameter defaulting to [`TokioTimer`] when the
+/// `tokio` feature is on, and without a default otherwise.
+macro_rules! with_default_timer {
+    ($(#[$meta:meta])* $vis:vis $kind:ident $name:ident<T: Timer> $body:tt) => {
+        #[cfg(feature = "tokio")]
+        $(#[$meta])*
+        $vis $kind $name<T: Timer = crate::timer::TokioTimer> $body
+        #[cfg(not(feature = "tokio"))]
+        $(#[$meta])*
+        $vis $kind $name<T: Timer> $body
+    };
+}
+
+mod config;
 pub mod frame;
 mod hook;
+pub mod prelude;
 mod request;
+mod response;
 mod service;
 mod stream;
 #[cfg(test)]
 mod test_support;
 mod timer;
 
+pub use config::{
+    ConfigError, DEFAULT_KEEP_ALIVE, DEFAULT_MAX_BODY_BYTES, DEFAULT_PATH, DEFAULT_RETRY,
+    SseConfig, validate_path,
+};
 pub use frame::{Frame, FrameError};
 pub use hook::{ConnectHook, ConnectInfo, DisconnectHook, DisconnectInfo, DisconnectReason};
 pub use request::{
     LAST_EVENT_ID_HEADER, LAST_EVENT_ID_PARAM, PLAN_ID_PARAM, RETRY_AFTER_SECS, RequestError,
-    SseRequest, error_body,
+    RequestHead, SseRequest, error_body,
 };
-pub use service::{
-    AuthError, AuthHook, AuthRequest, DEFAULT_KEEP_ALIVE, DEFAULT_PATH, DEFAULT_RETRY, RequestHead,
-    STREAM_HEADERS, SseConfig, SseResponse, SseService, SseServiceBuilder,
-};
-pub use stream::{PING, SseStream, event_frame, lagged_frame, preamble, reset_frame};
+pub use response::{Header, ResponseBody, STREAM_HEADERS, SseResponse};
+pub use service::{AuthError, AuthHook, AuthRequest, Route, SseService, SseServiceBuilder};
+pub use stream::{PING, PROBE, SseStream, event_frame, lagged_frame, preamble, reset_frame};
 pub use timer::Timer;
 #[cfg(feature = "tokio")]
 pub use timer::TokioTimer;

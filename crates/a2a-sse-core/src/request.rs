@@ -1,9 +1,13 @@
 //! The request side every adapter shares: reading `plan_id` and the resume point, and the
 //! errors answered before a stream starts, with their status codes and JSON bodies.
 
-use a2a_events::{EventId, EventIdError, PlanId, PlanIdError};
+use std::borrow::Cow;
+
+use a2a_events::{BackendError, EventId, EventIdError, PlanId, PlanIdError};
 use bytes::Bytes;
 use serde::Serialize;
+
+use crate::response::Header;
 
 /// Query parameter holding the plan filter.
 pub const PLAN_ID_PARAM: &str = "plan_id";
@@ -11,6 +15,19 @@ pub const PLAN_ID_PARAM: &str = "plan_id";
 pub const LAST_EVENT_ID_PARAM: &str = "last_event_id";
 /// Header holding the resume point; a browser's `EventSource` sets it when reconnecting.
 pub const LAST_EVENT_ID_HEADER: &str = "last-event-id";
+
+/// What an adapter exposes of a request. Plain `&str`/`&[u8]` keep `http` versions out of
+/// the core (actix-web uses `http` 0.2, hyper and axum 1.x).
+pub trait RequestHead {
+    /// The method, such as `GET`.
+    fn method(&self) -> &str;
+    /// The path as the client sent it (still percent-encoded), without the query.
+    fn path(&self) -> &str;
+    /// The query string, without `?`.
+    fn query(&self) -> Option<&str>;
+    /// The raw value of the header `name` (lower case), if present.
+    fn header(&self, name: &str) -> Option<&[u8]>;
+}
 
 /// A validated stream request.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -88,6 +105,7 @@ impl SseRequest {
 /// Why a request got no stream. Each maps to an HTTP status, a stable `code` and the JSON
 /// body `{"error": {"code": "...", "message": "..."}}`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum RequestError {
     /// `plan_id` is not a valid plan id (400 `invalid_plan_id`).
     #[error("invalid plan_id: {0}")]
@@ -101,6 +119,15 @@ pub enum RequestError {
     /// The method is not GET (405 `method_not_allowed`, with `Allow: GET`).
     #[error("only GET is allowed here")]
     MethodNotAllowed,
+    /// The request body is larger than the service reads (413 `body_too_large`).
+    #[error("the request body is larger than {limit} bytes")]
+    BodyTooLarge {
+        /// The largest body read, in bytes.
+        limit: usize,
+    },
+    /// The request body could not be read (400 `unreadable_body`).
+    #[error("the request body could not be read")]
+    UnreadableBody,
     /// The authorization hook wants credentials (401 `unauthorized`).
     #[error("{0}")]
     Unauthorized(String),
@@ -115,7 +142,7 @@ pub enum RequestError {
     ShuttingDown,
     /// The event backend failed (503 `backend_unavailable`).
     #[error("the event backend is unavailable: {0}")]
-    Backend(String),
+    Backend(BackendError),
 }
 
 /// Seconds a client is asked to wait after a 503.
@@ -126,9 +153,11 @@ impl RequestError {
     #[must_use]
     pub const fn status(&self) -> u16 {
         match self {
-            Self::InvalidPlanId(_) | Self::InvalidLastEventId(_) | Self::RepeatedParameter(_) => {
-                400
-            }
+            Self::InvalidPlanId(_)
+            | Self::InvalidLastEventId(_)
+            | Self::RepeatedParameter(_)
+            | Self::UnreadableBody => 400,
+            Self::BodyTooLarge { .. } => 413,
             Self::Unauthorized(_) => 401,
             Self::Forbidden(_) => 403,
             Self::MethodNotAllowed => 405,
@@ -144,6 +173,8 @@ impl RequestError {
             Self::InvalidLastEventId(_) => "invalid_last_event_id",
             Self::RepeatedParameter(_) => "repeated_parameter",
             Self::MethodNotAllowed => "method_not_allowed",
+            Self::BodyTooLarge { .. } => "body_too_large",
+            Self::UnreadableBody => "unreadable_body",
             Self::Unauthorized(_) => "unauthorized",
             Self::Forbidden(_) => "forbidden",
             Self::TooManyConnections => "too_many_connections",
@@ -154,11 +185,11 @@ impl RequestError {
 
     /// The response headers, `Content-Type` first.
     #[must_use]
-    pub fn headers(&self) -> Vec<(&'static str, String)> {
-        let mut headers = vec![("content-type", "application/json".to_owned())];
+    pub fn headers(&self) -> Vec<Header> {
+        let mut headers = vec![("content-type", Cow::Borrowed("application/json"))];
         match self.status() {
-            405 => headers.push(("allow", "GET".to_owned())),
-            503 => headers.push(("retry-after", RETRY_AFTER_SECS.to_string())),
+            405 => headers.push(("allow", Cow::Borrowed("GET"))),
+            503 => headers.push(("retry-after", Cow::Owned(RETRY_AFTER_SECS.to_string()))),
             _ => {}
         }
         headers
@@ -285,16 +316,29 @@ mod tests {
                 Some("retry-after"),
             ),
             (
-                RequestError::Backend("down".into()),
+                RequestError::Backend(BackendError::new(
+                    a2a_events::BackendErrorKind::Unavailable,
+                    "down",
+                )),
                 503,
                 "backend_unavailable",
                 Some("retry-after"),
             ),
+            (
+                RequestError::BodyTooLarge { limit: 10 },
+                413,
+                "body_too_large",
+                None,
+            ),
+            (RequestError::UnreadableBody, 400, "unreadable_body", None),
         ];
         for (err, status, code, extra) in cases {
             assert_eq!((err.status(), err.code()), (status, code));
             let headers = err.headers();
-            assert_eq!(headers[0], ("content-type", "application/json".to_owned()));
+            assert_eq!(
+                headers[0],
+                ("content-type", Cow::Borrowed("application/json"))
+            );
             assert_eq!(headers.get(1).map(|h| h.0), extra);
         }
         assert_eq!(

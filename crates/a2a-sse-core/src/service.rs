@@ -1,7 +1,9 @@
-//! [`SseService`]: the whole `GET /a2a/events` behaviour, independent of any framework.
+//! [`SseService`]: every endpoint's behaviour, independent of any framework.
 //!
-//! An adapter implements [`RequestHead`] for its request type, calls
-//! [`SseService::respond`], and turns the [`SseResponse`] into its framework's response.
+//! An adapter mounts each of [`SseService::routes`] with one handler that builds a
+//! [`RequestHead`] for its request type, reads the body (up to
+//! [`SseConfig::max_body_bytes`]), calls [`SseService::handle`], and turns the
+//! [`SseResponse`] into its framework's response.
 
 use std::fmt;
 use std::future::Future;
@@ -10,38 +12,16 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use a2a_events::{BufferLimits, EventBackend, EventId, PlanId, SubscribeError, SubscribeRequest};
+use bytes::Bytes;
 
+use crate::config::{ConfigError, SseConfig};
 use crate::hook::{
     ConnectHook, ConnectInfo, ConnectionGuard, DisconnectHook, DisconnectInfo, Permit,
 };
-use crate::request::{LAST_EVENT_ID_HEADER, RequestError, SseRequest};
-use crate::stream::SseStream;
+use crate::request::{LAST_EVENT_ID_HEADER, RequestError, RequestHead, SseRequest};
+use crate::response::SseResponse;
+use crate::stream::{SseStream, StreamOptions};
 use crate::timer::Timer;
-
-/// Default route of the stream.
-pub const DEFAULT_PATH: &str = "/a2a/events";
-/// Default idle time before a keep-alive comment.
-pub const DEFAULT_KEEP_ALIVE: Duration = Duration::from_secs(15);
-/// Default reconnection delay sent in the `retry:` field.
-pub const DEFAULT_RETRY: Duration = Duration::from_secs(3);
-
-/// Headers of every stream response.
-pub const STREAM_HEADERS: [(&str, &str); 3] = [
-    ("content-type", "text/event-stream"),
-    ("cache-control", "no-cache"),
-    ("x-accel-buffering", "no"),
-];
-
-/// What an adapter exposes of a request. Plain `&str`/`&[u8]` keep `http` versions out of
-/// the core (actix-web uses `http` 0.2, hyper and axum 1.x).
-pub trait RequestHead {
-    /// The method, such as `GET`.
-    fn method(&self) -> &str;
-    /// The query string, without `?`.
-    fn query(&self) -> Option<&str>;
-    /// The raw value of the header `name` (lower case), if present.
-    fn header(&self, name: &str) -> Option<&[u8]>;
-}
 
 /// What the authorization hook sees.
 pub struct AuthRequest<'a> {
@@ -60,6 +40,7 @@ impl AuthRequest<'_> {
 
 /// The authorization hook's refusal.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum AuthError {
     /// No or unusable credentials: 401.
     Unauthorized(String),
@@ -70,69 +51,27 @@ pub enum AuthError {
 /// Decides whether a request may open a stream.
 pub type AuthHook = Arc<dyn Fn(&AuthRequest<'_>) -> Result<(), AuthError> + Send + Sync>;
 
-/// Options of an [`SseService`], with the library's defaults. Adapters forward them; they
-/// define none of their own.
+/// One route an [`SseService`] answers, for an adapter to mount: its path, in the `{name}`
+/// parameter syntax that axum 0.8 and actix-web 4 share, for every method (the service
+/// answers a wrong method itself).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SseConfig {
-    /// Route of the stream (default [`DEFAULT_PATH`]).
-    pub path: String,
-    /// Idle time before a keep-alive comment (default [`DEFAULT_KEEP_ALIVE`]).
-    pub keep_alive: Duration,
-    /// Reconnection delay sent to clients (default [`DEFAULT_RETRY`]).
-    pub retry: Duration,
-    /// Per-subscriber buffer; `None` uses the backend's default.
-    pub buffer: Option<BufferLimits>,
-    /// Most streams open at once; `None` for no limit. Past it, `503` with `Retry-After`.
-    pub max_connections: Option<usize>,
+pub struct Route {
+    path: String,
+    endpoint: Endpoint,
 }
 
-impl Default for SseConfig {
-    fn default() -> Self {
-        Self {
-            path: DEFAULT_PATH.to_owned(),
-            keep_alive: DEFAULT_KEEP_ALIVE,
-            retry: DEFAULT_RETRY,
-            buffer: None,
-            max_connections: None,
-        }
-    }
+/// What a route serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Endpoint {
+    /// The native event stream.
+    Events,
 }
 
-/// The answer to a request.
-#[expect(
-    clippy::large_enum_variant,
-    reason = "made once per request and moved straight into the framework's body, which \
-              boxes it; boxing here too would cost each stream a second allocation"
-)]
-pub enum SseResponse<T: Timer> {
-    /// `200` with [`STREAM_HEADERS`] and this body.
-    Stream(SseStream<T>),
-    /// `204 No Content`: the filtered plan finished at or before the resume point; an
-    /// `EventSource` stops reconnecting.
-    NoContent,
-    /// An error answer: [`RequestError::status`], `headers` and `body`.
-    Error(RequestError),
-}
-
-impl<T: Timer> SseResponse<T> {
-    /// The HTTP status code.
+impl Route {
+    /// The path to mount.
     #[must_use]
-    pub fn status(&self) -> u16 {
-        match self {
-            Self::Stream(_) => 200,
-            Self::NoContent => 204,
-            Self::Error(err) => err.status(),
-        }
-    }
-}
-
-impl<T: Timer> fmt::Debug for SseResponse<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Stream(stream) => f.debug_tuple("Stream").field(stream).finish(),
-            Self::NoContent => f.write_str("NoContent"),
-            Self::Error(err) => f.debug_tuple("Error").field(err).finish(),
-        }
+    pub fn path(&self) -> &str {
+        &self.path
     }
 }
 
@@ -147,22 +86,28 @@ struct Inner<T> {
     next_connection: AtomicU64,
 }
 
-/// The SSE endpoint: validation, authorization, limits, subscription and the stream.
-/// Cloning is cheap; clones share the configuration and connection count.
-///
-/// ```
-/// use a2a_events::A2aEventQueue;
-/// use a2a_sse_core::SseService;
-/// use std::time::Duration;
-///
-/// let service = SseService::builder(A2aEventQueue::new())
-///     .keep_alive(Duration::from_secs(10))
-///     .on_disconnect(|info| println!("stream {} ended: {}", info.connection, info.reason))
-///     .build();
-/// assert_eq!(service.config().path, "/a2a/events");
-/// ```
-pub struct SseService<T: Timer> {
-    inner: Arc<Inner<T>>,
+with_default_timer! {
+    /// The SSE endpoints: validation, authorization, limits, subscription and the stream.
+    /// Cloning is cheap; clones share the configuration and connection count.
+    ///
+    /// The timer parameter is the runtime's clock; with the default `tokio` feature it
+    /// defaults to [`TokioTimer`](crate::TokioTimer) and is never written.
+    ///
+    /// ```
+    /// use a2a_events::A2aEventQueue;
+    /// use a2a_sse_core::SseService;
+    /// use std::time::Duration;
+    ///
+    /// let service: SseService = SseService::builder(A2aEventQueue::new())
+    ///     .keep_alive(Duration::from_secs(10))
+    ///     .on_disconnect(|info| println!("stream {} ended: {}", info.connection, info.reason))
+    ///     .build()?;
+    /// assert_eq!(service.config().path, "/a2a/events");
+    /// # Ok::<(), a2a_sse_core::ConfigError>(())
+    /// ```
+    pub struct SseService<T: Timer> {
+        inner: Arc<Inner<T>>,
+    }
 }
 
 impl<T: Timer> Clone for SseService<T> {
@@ -209,7 +154,34 @@ impl<T: Timer> SseService<T> {
         self.inner.active.load(Ordering::Acquire)
     }
 
-    /// Answers one request: a stream, a `204`, or a typed error. Never panics.
+    /// The routes to mount, each answered by [`handle`](Self::handle).
+    #[must_use]
+    pub fn routes(&self) -> Vec<Route> {
+        vec![Route {
+            path: self.inner.config.path.clone(),
+            endpoint: Endpoint::Events,
+        }]
+    }
+
+    /// Answers one request to `route` (one of [`routes`](Self::routes)), whose body an
+    /// adapter read already: never more than [`SseConfig::max_body_bytes`]; a larger one
+    /// is answered with [`RequestError::BodyTooLarge`] instead. Never panics.
+    ///
+    /// Like [`respond`](Self::respond), the future does not borrow `head`.
+    pub fn handle<'a>(
+        &'a self,
+        route: &Route,
+        head: &dyn RequestHead,
+        body: Bytes,
+    ) -> impl Future<Output = SseResponse<T>> + Send + use<'a, T> {
+        let _ = body;
+        match route.endpoint {
+            Endpoint::Events => self.respond(head),
+        }
+    }
+
+    /// Answers a request for the native stream: a stream, a `204`, or a typed error.
+    /// Never panics.
     ///
     /// Everything that reads `head` (method, parameters, authorization, connection limit)
     /// runs before this returns; the future only subscribes. It does not borrow `head`,
@@ -263,11 +235,12 @@ impl<T: Timer> SseService<T> {
         permit: Permit,
     ) -> Result<Option<SseStream<T>>, RequestError> {
         let inner = &*self.inner;
-        let subscribe = SubscribeRequest {
-            plan: request.plan.clone(),
-            after: request.last_event_id,
-            buffer: inner.config.buffer,
-        };
+        let mut subscribe = request
+            .plan
+            .clone()
+            .map_or_else(SubscribeRequest::all, SubscribeRequest::plan);
+        subscribe.after = request.last_event_id;
+        subscribe.buffer = inner.config.buffer;
         let subscription = match inner.backend.subscribe(subscribe).await {
             Ok(subscription) => subscription,
             Err(SubscribeError::PlanFinished { terminal }) => {
@@ -275,7 +248,12 @@ impl<T: Timer> SseService<T> {
                 return Ok(None);
             }
             Err(SubscribeError::Closed) => return Err(RequestError::ShuttingDown),
-            Err(SubscribeError::Backend(message)) => return Err(RequestError::Backend(message)),
+            Err(SubscribeError::Backend(err)) => return Err(RequestError::Backend(err)),
+            Err(other) => {
+                let err =
+                    a2a_events::BackendError::new(a2a_events::BackendErrorKind::Protocol, other);
+                return Err(RequestError::Backend(err));
+            }
         };
         let connection = inner.next_connection.fetch_add(1, Ordering::Relaxed);
         let info = ConnectInfo {
@@ -298,12 +276,15 @@ impl<T: Timer> SseService<T> {
             inner.on_disconnect.clone(),
             Some(permit),
         );
+        let options = StreamOptions {
+            keep_alive: inner.config.keep_alive,
+            retry: inner.config.retry,
+            probe: inner.config.liveness_probe,
+        };
         Ok(Some(SseStream::new(
             subscription,
             inner.timer.clone(),
-            inner.config.keep_alive,
-            inner.config.retry,
-            request.plan.is_some(),
+            options,
             guard,
         )))
     }
@@ -313,15 +294,18 @@ fn plan_str(plan: Option<&PlanId>) -> Option<&str> {
     plan.map(PlanId::as_str)
 }
 
-/// Builder of an [`SseService`]; every option has the library default until set.
-#[must_use]
-pub struct SseServiceBuilder<T: Timer> {
-    backend: Arc<dyn EventBackend>,
-    timer: T,
-    config: SseConfig,
-    authorize: Option<AuthHook>,
-    on_connect: Option<ConnectHook>,
-    on_disconnect: Option<DisconnectHook>,
+with_default_timer! {
+    /// Builder of an [`SseService`]; every option has the library default until set, and
+    /// [`build`](Self::build) checks them all.
+    #[must_use]
+    pub struct SseServiceBuilder<T: Timer> {
+        backend: Arc<dyn EventBackend>,
+        timer: T,
+        config: SseConfig,
+        authorize: Option<AuthHook>,
+        on_connect: Option<ConnectHook>,
+        on_disconnect: Option<DisconnectHook>,
+    }
 }
 
 impl<T: Timer> SseServiceBuilder<T> {
@@ -337,7 +321,8 @@ impl<T: Timer> SseServiceBuilder<T> {
         }
     }
 
-    /// Replaces every option at once.
+    /// Replaces every option at once; [`build`](Self::build) checks them as it checks
+    /// options set one by one.
     pub fn config(mut self, config: SseConfig) -> Self {
         self.config = config;
         self
@@ -349,9 +334,23 @@ impl<T: Timer> SseServiceBuilder<T> {
         self
     }
 
-    /// Idle time before a keep-alive comment; at least one millisecond is used.
+    /// Idle time before a keep-alive comment; at least one millisecond.
     pub fn keep_alive(mut self, every: Duration) -> Self {
-        self.config.keep_alive = every.max(Duration::from_millis(1));
+        self.config.keep_alive = every;
+        self
+    }
+
+    /// Sends an empty comment after `after` with nothing sent, so that a transport which
+    /// notices a closed client only on a failed write notices it within about twice
+    /// `after`. Off by default; see [`SseConfig::liveness_probe`].
+    pub fn liveness_probe(mut self, after: Duration) -> Self {
+        self.config.liveness_probe = Some(after);
+        self
+    }
+
+    /// Largest request body read, in bytes.
+    pub fn max_body_bytes(mut self, limit: usize) -> Self {
+        self.config.max_body_bytes = limit;
         self
     }
 
@@ -395,8 +394,13 @@ impl<T: Timer> SseServiceBuilder<T> {
     }
 
     /// The service.
-    pub fn build(self) -> SseService<T> {
-        SseService {
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError`] when an option is out of range or the path cannot be mounted.
+    pub fn build(self) -> Result<SseService<T>, ConfigError> {
+        self.config.validate()?;
+        Ok(SseService {
             inner: Arc::new(Inner {
                 backend: self.backend,
                 config: self.config,
@@ -407,7 +411,7 @@ impl<T: Timer> SseServiceBuilder<T> {
                 active: Arc::new(AtomicUsize::new(0)),
                 next_connection: AtomicU64::new(1),
             }),
-        }
+        })
     }
 }
 

@@ -3,7 +3,9 @@
 use a2a_events::{A2aEventQueue, TaskState};
 
 use super::*;
+use crate::config::{DEFAULT_KEEP_ALIVE, DEFAULT_PATH, DEFAULT_RETRY};
 use crate::hook::DisconnectReason;
+use crate::response::SseResponse;
 use crate::stream::{PING, preamble};
 use crate::test_support::{Connects, Disconnects, Head, decode, plan, publish, stream};
 use crate::timer::TokioTimer;
@@ -15,7 +17,8 @@ async fn connect_and_disconnect_hooks_share_the_connection_number() {
     let service = SseService::builder(queue.clone())
         .on_connect(connects.hook())
         .on_disconnect(disconnects.hook())
-        .build();
+        .build()
+        .unwrap();
     publish(&queue, &plan("p"), TaskState::Working);
     let first = stream(
         service
@@ -53,7 +56,8 @@ async fn retry_and_path_options() {
     let service = SseService::builder(A2aEventQueue::new())
         .path("/events")
         .retry(Duration::from_millis(1500))
-        .build();
+        .build()
+        .unwrap();
     assert_eq!(service.config().path, "/events");
     let mut tap = stream(service.respond(&Head::get("")).await);
     let first = tap.next().await.unwrap();
@@ -65,29 +69,74 @@ async fn retry_and_path_options() {
 async fn the_keep_alive_option_sets_the_ping_interval() {
     let service = SseService::builder(A2aEventQueue::new())
         .keep_alive(Duration::from_secs(2))
-        .build();
+        .build()
+        .unwrap();
     let start = tokio::time::Instant::now();
     let mut tap = stream(service.respond(&Head::get("")).await);
     tap.next().await.unwrap();
     assert_eq!(tap.next().await.unwrap(), PING);
     assert_eq!(start.elapsed(), Duration::from_secs(2));
+}
 
-    let zero = SseService::builder(A2aEventQueue::new()).keep_alive(Duration::ZERO);
-    assert_eq!(zero.build().config().keep_alive, Duration::from_millis(1));
+#[test]
+fn options_are_checked_however_they_are_set() {
+    // Set one by one or all at once, the same zero keep-alive is refused: a stream with it
+    // would ping on every poll.
+    let one_by_one = SseService::builder(A2aEventQueue::new())
+        .keep_alive(Duration::ZERO)
+        .build();
+    let config = SseConfig {
+        keep_alive: Duration::ZERO,
+        ..SseConfig::default()
+    };
+    let at_once = SseService::builder(A2aEventQueue::new())
+        .config(config)
+        .build();
+    let refused = crate::ConfigError::IntervalTooShort("keep_alive");
+    assert_eq!(one_by_one.unwrap_err(), refused);
+    assert_eq!(at_once.unwrap_err(), refused);
+
+    let bad_path = SseService::builder(A2aEventQueue::new())
+        .path("events")
+        .build();
+    assert!(matches!(
+        bad_path,
+        Err(crate::ConfigError::InvalidPath { .. })
+    ));
+    let probe = SseService::builder(A2aEventQueue::new())
+        .liveness_probe(Duration::ZERO)
+        .build();
+    assert_eq!(
+        probe.unwrap_err(),
+        crate::ConfigError::IntervalTooShort("liveness_probe")
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_liveness_probe_option_reaches_the_stream() {
+    let service = SseService::builder(A2aEventQueue::new())
+        .liveness_probe(Duration::from_millis(250))
+        .max_body_bytes(100)
+        .build()
+        .unwrap();
+    assert_eq!(service.config().max_body_bytes, 100);
+    let start = tokio::time::Instant::now();
+    let mut tap = stream(service.respond(&Head::get("")).await);
+    tap.next().await.unwrap();
+    assert_eq!(tap.next().await.unwrap(), crate::stream::PROBE);
+    assert_eq!(start.elapsed(), Duration::from_millis(250));
 }
 
 #[tokio::test]
 async fn the_buffer_option_reaches_the_subscription() {
     let queue = A2aEventQueue::new();
     let disconnects = Disconnects::new();
-    let tiny = BufferLimits {
-        events: 1,
-        bytes: 1 << 20,
-    };
+    let tiny = BufferLimits::new(1, 1 << 20);
     let service = SseService::builder(queue.clone())
         .buffer(tiny)
         .on_disconnect(disconnects.hook())
-        .build();
+        .build()
+        .unwrap();
     let mut tap = stream(service.respond(&Head::get("")).await);
     tap.next().await.unwrap();
     publish(&queue, &plan("p"), TaskState::Working);
@@ -109,11 +158,14 @@ fn config_replaces_every_option_at_once() {
         retry: Duration::from_secs(2),
         buffer: Some(BufferLimits::DEFAULT),
         max_connections: Some(3),
+        liveness_probe: Some(Duration::from_millis(250)),
+        max_body_bytes: 10,
     };
     let service = SseService::builder(A2aEventQueue::new())
         .path("/ignored")
         .config(config.clone())
-        .build();
+        .build()
+        .unwrap();
     assert_eq!(service.config(), &config);
     assert_eq!(SseConfig::default().path, DEFAULT_PATH);
     assert_eq!(SseConfig::default().keep_alive, DEFAULT_KEEP_ALIVE);
@@ -125,7 +177,7 @@ async fn debug_impls_and_statuses() {
     let queue = A2aEventQueue::new();
     let builder = SseService::builder(queue.clone()).path("/dbg");
     assert!(format!("{builder:?}").contains("\"/dbg\""));
-    let service = builder.build();
+    let service = builder.build().unwrap();
     let response = service.respond(&Head::get("")).await;
     assert_eq!(response.status(), 200);
     assert!(format!("{response:?}").starts_with("Stream(SseStream"));

@@ -7,6 +7,7 @@ use futures_util::StreamExt;
 
 use super::*;
 use crate::hook::DisconnectReason;
+use crate::response::SseResponse;
 use crate::test_support::{
     Connects, Disconnects, Head, error, next_ids, plan, publish, status, stream,
 };
@@ -15,7 +16,7 @@ use crate::timer::TokioTimer;
 #[tokio::test]
 async fn only_get_is_allowed() {
     let queue = A2aEventQueue::new();
-    let service = SseService::builder(queue.clone()).build();
+    let service = SseService::builder(queue.clone()).build().unwrap();
     for method in ["POST", "HEAD", "get"] {
         let head = Head {
             method,
@@ -33,7 +34,8 @@ async fn bad_parameters_are_400s_and_subscribe_nothing() {
     let queue = A2aEventQueue::new();
     let service = SseService::builder(queue.clone())
         .max_connections(1)
-        .build();
+        .build()
+        .unwrap();
     let cases = [
         (Head::get("plan_id=a%20b"), "invalid_plan_id"),
         (Head::get("last_event_id=x"), "invalid_last_event_id"),
@@ -63,7 +65,8 @@ async fn the_authorization_hook_reads_headers_and_refuses_with_401_or_403() {
                 Some(_) => Err(AuthError::Forbidden("not your plan".into())),
             }
         })
-        .build();
+        .build()
+        .unwrap();
 
     let err = error(service.respond(&Head::get("plan_id=p")).await);
     assert_eq!(
@@ -85,14 +88,15 @@ async fn the_connection_limit_answers_503_until_a_stream_is_dropped() {
     let queue = A2aEventQueue::new();
     let service = SseService::builder(queue.clone())
         .max_connections(1)
-        .build();
+        .build()
+        .unwrap();
     let first = stream(service.respond(&Head::get("")).await);
     assert_eq!(service.open_streams(), 1);
 
     let err = error(service.respond(&Head::get("")).await);
     assert_eq!(err, RequestError::TooManyConnections);
     assert_eq!(err.status(), 503);
-    assert!(err.headers().contains(&("retry-after", "1".to_owned())));
+    assert!(err.headers().contains(&("retry-after", "1".into())));
     assert_eq!(service.open_streams(), 1);
     assert_eq!(queue.subscriber_count(), 1);
 
@@ -107,7 +111,8 @@ async fn a_stream_that_ends_by_itself_frees_its_place_when_dropped() {
     let queue = A2aEventQueue::new();
     let service = SseService::builder(queue.clone())
         .max_connections(1)
-        .build();
+        .build()
+        .unwrap();
     let mut tap = stream(service.respond(&Head::get("")).await);
     tap.next().await.unwrap();
     queue.close();
@@ -121,7 +126,8 @@ async fn a_closed_queue_is_503_shutting_down() {
     let queue = A2aEventQueue::new();
     let service = SseService::builder(queue.clone())
         .max_connections(1)
-        .build();
+        .build()
+        .unwrap();
     queue.close();
     let err = error(service.respond(&Head::get("")).await);
     assert_eq!((err.status(), err.code()), (503, "shutting_down"));
@@ -139,7 +145,8 @@ async fn a_finished_plan_is_204_at_or_after_its_terminal_event() {
     let service = SseService::builder(queue.clone())
         .max_connections(1)
         .on_connect(connects.hook())
-        .build();
+        .build()
+        .unwrap();
     let p = plan("p");
     publish(&queue, &p, TaskState::Working);
     let terminal = publish(&queue, &p, TaskState::Completed);
@@ -164,7 +171,8 @@ async fn a_finished_plan_is_204_at_or_after_its_terminal_event() {
     let disconnects = Disconnects::new();
     let service = SseService::builder(queue.clone())
         .on_disconnect(disconnects.hook())
-        .build();
+        .build()
+        .unwrap();
     let resume = Head::get("plan_id=p").header("last-event-id", "1");
     let mut tap = stream(service.respond(&resume).await);
     tap.next().await.unwrap();
@@ -180,7 +188,8 @@ async fn the_last_event_id_header_wins_over_the_parameter() {
     let connects = Connects::new();
     let service = SseService::builder(queue.clone())
         .on_connect(connects.hook())
-        .build();
+        .build()
+        .unwrap();
     let p = plan("p");
     for _ in 0..3 {
         publish(&queue, &p, TaskState::Working);
@@ -199,13 +208,17 @@ async fn the_last_event_id_header_wins_over_the_parameter() {
 /// A backend that can only fail: the one path the in-memory queue never takes.
 struct Unavailable;
 
+fn down(message: &str) -> a2a_events::BackendError {
+    a2a_events::BackendError::new(a2a_events::BackendErrorKind::Unavailable, message)
+}
+
 impl EventBackend for Unavailable {
     fn publish(&self, _: NewEvent) -> BoxFuture<'_, Result<EventId, PublishError>> {
-        Box::pin(async { Err(PublishError::Backend("down".into())) })
+        Box::pin(async { Err(PublishError::Backend(down("down"))) })
     }
 
     fn subscribe(&self, _: SubscribeRequest) -> BoxFuture<'_, Result<EventStream, SubscribeError>> {
-        Box::pin(async { Err(SubscribeError::Backend("connection refused".into())) })
+        Box::pin(async { Err(SubscribeError::Backend(down("connection refused"))) })
     }
 
     fn subscriber_count(&self) -> usize {
@@ -217,8 +230,10 @@ impl EventBackend for Unavailable {
 
 #[tokio::test]
 async fn a_failing_backend_is_503_backend_unavailable() {
-    let service: SseService<TokioTimer> =
-        SseService::builder(Unavailable).max_connections(1).build();
+    let service: SseService<TokioTimer> = SseService::builder(Unavailable)
+        .max_connections(1)
+        .build()
+        .unwrap();
     let err = error(service.respond(&Head::get("")).await);
     assert_eq!((err.status(), err.code()), (503, "backend_unavailable"));
     let body: serde_json::Value = serde_json::from_slice(&err.body()).unwrap();
@@ -232,7 +247,7 @@ async fn a_failing_backend_is_503_backend_unavailable() {
     let published = backend
         .publish(status(&plan("p"), TaskState::Working))
         .await;
-    assert_eq!(published, Err(PublishError::Backend("down".into())));
+    assert_eq!(published, Err(PublishError::Backend(down("down"))));
     backend.close();
     assert_eq!(backend.subscriber_count(), 0);
 }
@@ -243,6 +258,10 @@ struct NotSync(Head, std::cell::Cell<()>);
 impl RequestHead for NotSync {
     fn method(&self) -> &str {
         self.0.method()
+    }
+
+    fn path(&self) -> &str {
+        self.0.path()
     }
 
     fn query(&self) -> Option<&str> {
@@ -259,7 +278,7 @@ async fn the_respond_future_and_the_stream_are_send_for_any_request_type() {
     fn send<T: Send>(value: T) -> T {
         value
     }
-    let service = SseService::builder(A2aEventQueue::new()).build();
+    let service = SseService::builder(A2aEventQueue::new()).build().unwrap();
     let head = NotSync(Head::get(""), std::cell::Cell::new(()));
     let response = send(service.respond(&head));
     drop(head);

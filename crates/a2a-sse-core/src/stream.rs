@@ -6,7 +6,10 @@ use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
-use a2a_events::{EventStream, LagNotice, ResetNotice, SharedEvent, StoredEvent, SubscriptionItem};
+use a2a_events::{
+    Encoding, EventStream, LagNotice, ResetNotice, SharedEvent, StoredEvent, SubscriptionEnd,
+    SubscriptionItem,
+};
 use bytes::{Bytes, BytesMut};
 use futures_core::{FusedStream, Stream};
 use pin_project_lite::pin_project;
@@ -26,12 +29,12 @@ const MAX_BATCH_BYTES: usize = 64 * 1024;
 /// Computed once per event and cached in the event, so every subscriber shares it.
 #[must_use]
 pub fn event_frame(event: &StoredEvent) -> Bytes {
-    event.encoded(encode_event_frame)
+    event.encoded(Encoding::NativeFrame, encode_event_frame)
 }
 
 /// [`event_frame`], borrowed from the event's cache.
 fn event_frame_ref(event: &StoredEvent) -> &Bytes {
-    event.encoded_ref(encode_event_frame)
+    event.encoded_ref(Encoding::NativeFrame, encode_event_frame)
 }
 
 fn encode_event_frame(event: &StoredEvent) -> Bytes {
@@ -85,6 +88,17 @@ pub fn preamble(retry: Duration) -> Bytes {
 /// The keep-alive chunk.
 pub const PING: &[u8] = b": ping\n\n";
 
+/// The liveness probe's chunk: an empty comment line, ignored by every client.
+pub const PROBE: &[u8] = b":\n";
+
+/// How a stream paces itself when idle, and what it tells clients first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct StreamOptions {
+    pub(crate) keep_alive: Duration,
+    pub(crate) retry: Duration,
+    pub(crate) probe: Option<Duration>,
+}
+
 pin_project! {
     /// A `Stream<Item = Bytes>` of SSE frames over one subscription.
     ///
@@ -96,8 +110,12 @@ pin_project! {
     /// - After `keep_alive` without sending anything, it sends [`PING`]. Sending only
     ///   notes the time (when the stream goes idle); the sleep is moved when it completes
     ///   early, and polled again only then or when the stream is polled by another task.
-    /// - It ends when the subscription ends (finished plan, lag, queue closed). The
-    ///   disconnect hook fires then, or when the stream is dropped, whichever is first.
+    /// - With a liveness probe shorter than the keep-alive, it sends [`PROBE`] instead,
+    ///   after each probe interval without sending anything. Both run on the one sleep:
+    ///   the probe keeps the connection busy, so no `ping` is needed beside it.
+    /// - It ends when the subscription ends, with the reason the subscription gives
+    ///   (finished plan, lag, queue closed). The disconnect hook fires then, or when the
+    ///   stream is dropped, whichever is first.
     #[must_use = "streams do nothing unless polled"]
     // `repr(C)` keeps the declared order: what every poll reads or writes comes first and
     // shares as few cache lines as it can (with 10,000 streams the state of the one being
@@ -109,7 +127,9 @@ pin_project! {
         deadline: Instant,
         // When something was last sent, as noted on going idle.
         last_sent: Instant,
-        keep_alive: Duration,
+        // Idle time before `idle_chunk`: the keep-alive, or the probe when shorter.
+        idle: Duration,
+        idle_chunk: &'static [u8],
         // The waker the sleep was last polled with.
         sleep_waker: Option<Waker>,
         // The preamble went out (a flag here rather than `preamble.is_empty()`, which
@@ -117,8 +137,6 @@ pin_project! {
         opened: bool,
         // Something was sent since the stream was last idle.
         sent: bool,
-        filtered: bool,
-        saw_terminal: bool,
         done: bool,
         ending: Option<DisconnectReason>,
         // Its counters first: see `ConnectionGuard`.
@@ -135,26 +153,27 @@ impl<T: Timer> SseStream<T> {
     pub(crate) fn new(
         inner: EventStream,
         timer: T,
-        keep_alive: Duration,
-        retry: Duration,
-        filtered: bool,
+        options: StreamOptions,
         guard: ConnectionGuard,
     ) -> Self {
+        let (idle, idle_chunk) = match options.probe {
+            Some(probe) if probe < options.keep_alive => (probe, PROBE),
+            _ => (options.keep_alive, PING),
+        };
         let now = timer.now();
-        let deadline = now + keep_alive;
+        let deadline = now + idle;
         Self {
             inner,
             sleep: timer.sleep_until(deadline),
             timer,
-            keep_alive,
-            preamble: preamble(retry),
+            idle,
+            idle_chunk,
+            preamble: preamble(options.retry),
             deadline,
             last_sent: now,
             opened: false,
             sent: false,
             sleep_waker: None,
-            filtered,
-            saw_terminal: false,
             ending: None,
             done: false,
             guard,
@@ -267,24 +286,26 @@ impl<T: Timer> Stream for SseStream<T> {
         while this.ending.is_none() && !batch.is_full() {
             match Pin::new(&mut *this.inner).poll_next(cx) {
                 Poll::Ready(Some(SubscriptionItem::Event(event))) => {
-                    *this.saw_terminal |= *this.filtered && event.is_terminal();
                     events += 1;
                     batch.push_event(event);
                 }
                 Poll::Ready(Some(SubscriptionItem::Reset(notice))) => {
                     batch.push_frame(reset_frame(&notice));
                 }
-                Poll::Ready(Some(SubscriptionItem::Lagged(notice))) => {
-                    batch.push_frame(lagged_frame(&notice));
-                    *this.ending = Some(DisconnectReason::Lagged);
-                }
-                Poll::Ready(None) => {
-                    *this.ending = Some(if *this.saw_terminal {
-                        DisconnectReason::Finished
-                    } else {
-                        DisconnectReason::Shutdown
+                Poll::Ready(Some(SubscriptionItem::End(end))) => {
+                    *this.ending = Some(match end {
+                        SubscriptionEnd::Lagged(notice) => {
+                            batch.push_frame(lagged_frame(&notice));
+                            DisconnectReason::Lagged
+                        }
+                        SubscriptionEnd::PlanFinished { .. } => DisconnectReason::Finished,
+                        _ => DisconnectReason::Shutdown,
                     });
                 }
+                // Items of later versions of the events crate that this one cannot show.
+                Poll::Ready(Some(_)) => {}
+                // A backend that ends without saying why: as if it closed.
+                Poll::Ready(None) => *this.ending = Some(DisconnectReason::Shutdown),
                 Poll::Pending => break,
             }
         }
@@ -308,11 +329,11 @@ impl<T: Timer> Stream for SseStream<T> {
             .as_ref()
             .is_none_or(|waker| !waker.will_wake(cx.waker()));
         if now >= *this.deadline {
-            let due = *this.last_sent + *this.keep_alive;
+            let due = *this.last_sent + *this.idle;
             if now >= due {
-                this.guard.sent(0, PING.len());
+                this.guard.sent(0, this.idle_chunk.len());
                 *this.sent = true;
-                return Poll::Ready(Some(Bytes::from_static(PING)));
+                return Poll::Ready(Some(Bytes::from_static(this.idle_chunk)));
             }
             // Completed early: something was sent since it was set.
             *this.deadline = due;
@@ -340,8 +361,7 @@ impl<T: Timer> FusedStream for SseStream<T> {
 impl<T: Timer> fmt::Debug for SseStream<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SseStream")
-            .field("keep_alive", &self.keep_alive)
-            .field("filtered", &self.filtered)
+            .field("idle", &self.idle)
             .field("done", &self.done)
             .field("guard", &self.guard)
             .finish_non_exhaustive()

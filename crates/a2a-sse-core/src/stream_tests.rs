@@ -7,7 +7,7 @@ use a2a_events::{
 use futures_util::{FutureExt, StreamExt};
 
 use super::*;
-use crate::service::DEFAULT_RETRY;
+use crate::config::DEFAULT_RETRY;
 use crate::test_support::{Disconnects, Tap, decode, open, open_all, plan, publish, sized};
 use crate::timer::TokioTimer;
 
@@ -142,9 +142,10 @@ async fn a_chunk_stops_at_the_frame_that_reaches_max_batch_bytes() {
 
 #[tokio::test]
 async fn reset_frame_then_the_replay() {
-    let config = QueueConfig {
-        history_events: 2,
-        ..QueueConfig::default()
+    let config = {
+        let mut config = QueueConfig::default();
+        config.history_events = 2;
+        config
     };
     let queue = A2aEventQueue::with_config(config).unwrap();
     let hook = Disconnects::new();
@@ -158,14 +159,11 @@ async fn reset_frame_then_the_replay() {
     let mut raw = queue
         .subscribe(SubscribeRequest::all().after(EventId::new(2)))
         .unwrap();
-    let mut tap = open(sub, false, Duration::from_secs(15), &hook);
+    let mut tap = open(sub, Duration::from_secs(15), &hook);
     tap.next().await.unwrap();
 
     let chunk = tap.next().await.unwrap();
-    let notice = ResetNotice {
-        requested: EventId::new(1),
-        oldest_retained: Some(EventId::new(3)),
-    };
+    let notice = ResetNotice::new(EventId::new(1), Some(EventId::new(3)));
     let expected = [
         reset_frame(&notice),
         event_frame(&*stored(&mut raw).await),
@@ -191,16 +189,11 @@ async fn reset_frame_then_the_replay() {
 
 #[test]
 fn control_frames_carry_null_for_missing_ids() {
-    let reset = decode(&reset_frame(&ResetNotice {
-        requested: EventId::new(9),
-        oldest_retained: None,
-    }));
+    let reset = decode(&reset_frame(&ResetNotice::new(EventId::new(9), None)));
     let data: serde_json::Value = serde_json::from_str(&reset[0].data).unwrap();
     assert_eq!(data, json!({"requestedId": "9", "oldestRetainedId": null}));
 
-    let lagged = decode(&lagged_frame(&LagNotice {
-        last_delivered: None,
-    }));
+    let lagged = decode(&lagged_frame(&LagNotice::new(None)));
     assert_eq!(lagged[0].event, "lagged");
     let data: serde_json::Value = serde_json::from_str(&lagged[0].data).unwrap();
     assert_eq!(data, json!({"lastEventId": null}));
@@ -210,14 +203,11 @@ fn control_frames_carry_null_for_missing_ids() {
 async fn lagged_frame_then_the_end() {
     let queue = A2aEventQueue::new();
     let hook = Disconnects::new();
-    let tiny = BufferLimits {
-        events: 2,
-        bytes: 1 << 20,
-    };
+    let tiny = BufferLimits::new(2, 1 << 20);
     let sub = queue
         .subscribe(SubscribeRequest::all().buffer(tiny))
         .unwrap();
-    let mut tap = open(sub, false, Duration::from_secs(15), &hook);
+    let mut tap = open(sub, Duration::from_secs(15), &hook);
     tap.next().await.unwrap();
     let p = plan("p");
     publish(&queue, &p, TaskState::Working);
@@ -227,12 +217,7 @@ async fn lagged_frame_then_the_end() {
     }
 
     let chunk = tap.next().await.unwrap();
-    assert_eq!(
-        chunk,
-        lagged_frame(&LagNotice {
-            last_delivered: Some(EventId::new(1)),
-        })
-    );
+    assert_eq!(chunk, lagged_frame(&LagNotice::new(Some(EventId::new(1)))));
     let events = decode(&chunk);
     assert_eq!((&*events[0].event, events.len()), ("lagged", 1));
     let data: serde_json::Value = serde_json::from_str(&events[0].data).unwrap();
@@ -251,7 +236,7 @@ async fn a_filtered_stream_ends_after_the_terminal_event() {
     let hook = Disconnects::new();
     let (p, other) = (plan("p"), plan("other"));
     let sub = queue.subscribe(SubscribeRequest::plan(p.clone())).unwrap();
-    let mut tap = open(sub, true, Duration::from_secs(15), &hook);
+    let mut tap = open(sub, Duration::from_secs(15), &hook);
     tap.next().await.unwrap();
     publish(&queue, &p, TaskState::Working);
     publish(&queue, &other, TaskState::Working);
@@ -287,7 +272,7 @@ async fn closing_the_queue_ends_a_waiting_stream_with_shutdown() {
     let queue = A2aEventQueue::new();
     let hook = Disconnects::new();
     let sub = queue.subscribe(SubscribeRequest::plan(plan("p"))).unwrap();
-    let mut tap = open(sub, true, Duration::from_secs(15), &hook);
+    let mut tap = open(sub, Duration::from_secs(15), &hook);
     tap.next().await.unwrap();
     assert!(tap.next().now_or_never().is_none(), "nothing to send yet");
     // The stream waits first, then the queue closes: the close must wake it.
@@ -342,7 +327,7 @@ async fn debug_shows_the_settings() {
     let text = format!("{:?}", tap.stream);
     assert!(text.starts_with("SseStream"), "{text}");
     assert!(
-        text.contains("keep_alive: 15s") && text.contains("done: false"),
+        text.contains("idle: 15s") && text.contains("done: false"),
         "{text}"
     );
 }

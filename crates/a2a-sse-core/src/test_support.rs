@@ -2,45 +2,35 @@
 //! stream tap that remembers what it yielded.
 
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use a2a_events::{
-    A2aEventQueue, ErrorPayload, EventId, EventPayload, EventStream, NewEvent, PlanId,
-    SubscribeRequest, Subscription, TaskState, TaskStatusUpdateEvent,
+    A2aEventQueue, EventId, EventStream, NewEvent, PlanId, SubscribeRequest, Subscription,
+    TaskState,
 };
-use a2a_sse_testkit::{Decoder, Event};
+use a2a_sse_testkit::{Decoder, Event, Recorder, events};
 use bytes::Bytes;
 use futures_util::StreamExt;
 
+use crate::config::DEFAULT_RETRY;
 use crate::hook::{ConnectInfo, ConnectionGuard, DisconnectInfo};
-use crate::request::RequestError;
-use crate::service::{DEFAULT_RETRY, RequestHead, SseResponse};
-use crate::stream::SseStream;
+use crate::request::{RequestError, RequestHead};
+use crate::response::SseResponse;
+use crate::stream::{SseStream, StreamOptions};
 use crate::timer::{Timer, TokioTimer};
 
 pub(crate) fn plan(name: &str) -> PlanId {
-    PlanId::new(name).unwrap()
+    events::plan(name)
 }
 
 pub(crate) fn status(plan: &PlanId, state: TaskState) -> NewEvent {
-    let update = TaskStatusUpdateEvent {
-        task_id: plan.to_string(),
-        context_id: "ctx-1".into(),
-        status: state.into(),
-        metadata: None,
-    };
-    NewEvent::new(plan.clone(), EventPayload::StatusUpdate(update))
+    events::status(plan.as_str(), state)
 }
 
 /// An `error` event whose JSON is a little more than `size` bytes.
 pub(crate) fn sized(plan: &PlanId, size: usize) -> NewEvent {
-    let payload = ErrorPayload {
-        code: 1,
-        message: "x".repeat(size),
-        data: None,
-    };
-    NewEvent::new(plan.clone(), EventPayload::Error(payload))
+    events::sized(plan.as_str(), size)
 }
 
 pub(crate) fn publish(queue: &A2aEventQueue, plan: &PlanId, state: TaskState) -> EventId {
@@ -52,32 +42,6 @@ pub(crate) fn decode(bytes: &[u8]) -> Vec<Event> {
     Decoder::new().feed(bytes)
 }
 
-/// Records every call of a hook.
-pub(crate) struct Recorder<T>(Arc<Mutex<Vec<T>>>);
-
-impl<T: Clone + Send + 'static> Recorder<T> {
-    pub(crate) fn new() -> Self {
-        Self(Arc::new(Mutex::new(Vec::new())))
-    }
-
-    pub(crate) fn hook(&self) -> impl Fn(&T) + Send + Sync + 'static {
-        let sink = Arc::clone(&self.0);
-        move |info: &T| sink.lock().unwrap().push(info.clone())
-    }
-
-    pub(crate) fn calls(&self) -> Vec<T> {
-        self.0.lock().unwrap().clone()
-    }
-
-    /// The single call so far; fails unless there was exactly one.
-    #[track_caller]
-    pub(crate) fn only(&self) -> T {
-        let calls = self.calls();
-        assert_eq!(calls.len(), 1, "expected exactly one hook call");
-        calls.into_iter().next().unwrap()
-    }
-}
-
 pub(crate) type Disconnects = Recorder<DisconnectInfo>;
 pub(crate) type Connects = Recorder<ConnectInfo>;
 
@@ -85,6 +49,7 @@ pub(crate) type Connects = Recorder<ConnectInfo>;
 #[derive(Debug, Clone)]
 pub(crate) struct Head {
     pub(crate) method: &'static str,
+    pub(crate) path: &'static str,
     pub(crate) query: Option<&'static str>,
     pub(crate) headers: Vec<(&'static str, &'static [u8])>,
 }
@@ -93,6 +58,7 @@ impl Head {
     pub(crate) fn get(query: &'static str) -> Self {
         Self {
             method: "GET",
+            path: crate::config::DEFAULT_PATH,
             query: Some(query).filter(|q| !q.is_empty()),
             headers: Vec::new(),
         }
@@ -107,6 +73,10 @@ impl Head {
 impl RequestHead for Head {
     fn method(&self) -> &str {
         self.method
+    }
+
+    fn path(&self) -> &str {
+        self.path
     }
 
     fn query(&self) -> Option<&str> {
@@ -166,25 +136,31 @@ pub(crate) async fn next_ids<T: Timer>(tap: &mut Tap<T>) -> Vec<String> {
 }
 
 /// A stream over `sub`, reporting to `hook`, as the service would open it.
-pub(crate) fn open(
+pub(crate) fn open(sub: Subscription, keep_alive: Duration, hook: &Disconnects) -> Tap<TokioTimer> {
+    let options = StreamOptions {
+        keep_alive,
+        retry: DEFAULT_RETRY,
+        probe: None,
+    };
+    open_with(sub, options, hook)
+}
+
+/// [`open`] with every stream option.
+pub(crate) fn open_with(
     sub: Subscription,
-    filtered: bool,
-    keep_alive: Duration,
+    options: StreamOptions,
     hook: &Disconnects,
 ) -> Tap<TokioTimer> {
     let guard = ConnectionGuard::new(1, sub.plan().cloned(), Some(Arc::new(hook.hook())), None);
-    let stream = SseStream::new(
+    Tap::new(SseStream::new(
         EventStream::from(sub),
         TokioTimer,
-        keep_alive,
-        DEFAULT_RETRY,
-        filtered,
+        options,
         guard,
-    );
-    Tap::new(stream)
+    ))
 }
 
 pub(crate) fn open_all(queue: &A2aEventQueue, hook: &Disconnects) -> Tap<TokioTimer> {
     let sub = queue.subscribe(SubscribeRequest::all()).unwrap();
-    open(sub, false, Duration::from_secs(15), hook)
+    open(sub, Duration::from_secs(15), hook)
 }

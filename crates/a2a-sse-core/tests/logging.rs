@@ -18,6 +18,10 @@ impl RequestHead for Get {
         "GET"
     }
 
+    fn path(&self) -> &str {
+        "/a2a/events"
+    }
+
     fn query(&self) -> Option<&str> {
         Some(self.0)
     }
@@ -68,7 +72,7 @@ async fn opening_refusing_and_closing_are_logged_with_their_details() {
     tracing::subscriber::set_global_default(subscriber).unwrap();
 
     let queue = A2aEventQueue::new();
-    let service = SseService::builder(queue.clone()).build();
+    let service = SseService::builder(queue.clone()).build().unwrap();
     publish(&queue, TaskState::Working);
     let SseResponse::Stream(stream) = service.respond(&Get("plan_id=p", Some("0"))).await else {
         panic!("expected a stream");

@@ -3,6 +3,9 @@
 
 pub mod client;
 pub mod decoder;
+pub mod events;
+mod recorder;
 
 pub use client::{Next, Response, SseClient, StreamReader};
 pub use decoder::{Decoder, Event};
+pub use recorder::Recorder;

@@ -1,0 +1,244 @@
+//! [`SseConfig`]: every option of an [`SseService`](crate::SseService), its default, and
+//! the one place where options are checked ([`SseConfig::validate`]).
+
+use std::time::Duration;
+
+use a2a_events::BufferLimits;
+
+/// Default route of the native stream.
+pub const DEFAULT_PATH: &str = "/a2a/events";
+/// Default idle time before a keep-alive comment.
+pub const DEFAULT_KEEP_ALIVE: Duration = Duration::from_secs(15);
+/// Default reconnection delay sent in the `retry:` field.
+pub const DEFAULT_RETRY: Duration = Duration::from_secs(3);
+/// Default largest request body read, in bytes (a JSON-RPC request is a few hundred).
+pub const DEFAULT_MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// Options of an [`SseService`](crate::SseService), with the library's defaults. Adapters
+/// forward them; they define none of their own.
+///
+/// Set fields on [`SseConfig::default()`] and hand the result to
+/// [`SseServiceBuilder::config`](crate::SseServiceBuilder::config), or use the builder's
+/// methods: either way [`SseServiceBuilder::build`](crate::SseServiceBuilder::build)
+/// checks the options once, with [`validate`](Self::validate).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SseConfig {
+    /// Route of the native stream (default [`DEFAULT_PATH`]); see [`validate_path`].
+    pub path: String,
+    /// Idle time before a keep-alive comment (default [`DEFAULT_KEEP_ALIVE`]); at least
+    /// one millisecond.
+    pub keep_alive: Duration,
+    /// Reconnection delay sent to clients (default [`DEFAULT_RETRY`]).
+    pub retry: Duration,
+    /// Per-subscriber buffer; `None` uses the backend's default.
+    pub buffer: Option<BufferLimits>,
+    /// Most streams open at once; `None` for no limit. Past it, `503` with `Retry-After`.
+    pub max_connections: Option<usize>,
+    /// A liveness probe: after this long with nothing sent, an idle stream writes an empty
+    /// comment line (`:`), so that a transport which notices a closed client only when a
+    /// write fails notices it soon. `None` (the default) sends none; see the
+    /// [`SseStream`](crate::SseStream) docs.
+    pub liveness_probe: Option<Duration>,
+    /// Largest request body an adapter reads (default [`DEFAULT_MAX_BODY_BYTES`]); a larger
+    /// one is answered `413`.
+    pub max_body_bytes: usize,
+}
+
+impl Default for SseConfig {
+    fn default() -> Self {
+        Self {
+            path: DEFAULT_PATH.to_owned(),
+            keep_alive: DEFAULT_KEEP_ALIVE,
+            retry: DEFAULT_RETRY,
+            buffer: None,
+            max_connections: None,
+            liveness_probe: None,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+        }
+    }
+}
+
+/// Shortest keep-alive interval and probe accepted.
+const SHORTEST_INTERVAL: Duration = Duration::from_millis(1);
+
+impl SseConfig {
+    /// Checks every option.
+    ///
+    /// # Errors
+    ///
+    /// The first [`ConfigError`] found.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        validate_path(&self.path)?;
+        if self.keep_alive < SHORTEST_INTERVAL {
+            return Err(ConfigError::IntervalTooShort("keep_alive"));
+        }
+        if self
+            .liveness_probe
+            .is_some_and(|probe| probe < SHORTEST_INTERVAL)
+        {
+            return Err(ConfigError::IntervalTooShort("liveness_probe"));
+        }
+        if self.max_connections == Some(0) {
+            return Err(ConfigError::Zero("max_connections"));
+        }
+        if self.buffer.is_some_and(|b| b.events == 0 || b.bytes == 0) {
+            return Err(ConfigError::Zero("buffer"));
+        }
+        Ok(())
+    }
+}
+
+/// Why options were refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// A route cannot be mounted by every adapter.
+    #[error("invalid route {path:?}: {reason}")]
+    InvalidPath {
+        /// The route as given.
+        path: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// An interval (named) is shorter than one millisecond.
+    #[error("{0} must be at least one millisecond")]
+    IntervalTooShort(&'static str),
+    /// A limit (named) is zero, which would refuse everything.
+    #[error("{0} must not be zero")]
+    Zero(&'static str),
+}
+
+/// Checks that `path` is a route every adapter mounts the same way: it starts with `/`,
+/// has no empty segment, and holds only printable ASCII other than the characters that
+/// axum or actix-web read as route syntax (`{`, `}`, `*` and a segment starting with `:`)
+/// or that cannot appear in a path (`?`, `#`, `%`, white space). `/` alone is refused:
+/// the stream would shadow every other route.
+///
+/// ```
+/// use a2a_sse_core::validate_path;
+///
+/// assert!(validate_path("/a2a/events").is_ok());
+/// assert!(validate_path("a2a/events").is_err());
+/// assert!(validate_path("/a2a/{plan}").is_err());
+/// ```
+///
+/// # Errors
+///
+/// [`ConfigError::InvalidPath`] saying what is wrong.
+pub fn validate_path(path: &str) -> Result<(), ConfigError> {
+    let refuse = |reason| {
+        Err(ConfigError::InvalidPath {
+            path: path.to_owned(),
+            reason,
+        })
+    };
+    let Some(rest) = path.strip_prefix('/') else {
+        return refuse("it must start with '/'");
+    };
+    if rest.is_empty() {
+        return refuse("'/' alone would shadow every other route");
+    }
+    if path.len() > 1024 {
+        return refuse("it is longer than 1024 bytes");
+    }
+    let segments: Vec<&str> = rest.strip_suffix('/').unwrap_or(rest).split('/').collect();
+    if segments.iter().any(|s| s.is_empty()) {
+        return refuse("it has an empty segment ('//')");
+    }
+    if segments.iter().any(|s| s.starts_with(':')) {
+        return refuse("a segment starts with ':', which axum reads as a parameter");
+    }
+    if let Some(c) = path
+        .chars()
+        .find(|c| !c.is_ascii_graphic() || matches!(c, '{' | '}' | '*' | '?' | '#' | '%'))
+    {
+        return match c {
+            '{' | '}' | '*' => refuse("'{', '}' and '*' are route syntax"),
+            '?' | '#' => refuse("'?' and '#' end a path"),
+            '%' => refuse("percent-encoding is not allowed in a route"),
+            _ => refuse("only printable ASCII without white space is allowed"),
+        };
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn good_routes_pass() {
+        for path in ["/a2a/events", "/events/", "/v1/a2a.events", "/x-y_z~"] {
+            assert_eq!(validate_path(path), Ok(()), "{path}");
+        }
+    }
+
+    #[test]
+    fn bad_routes_say_why() {
+        let cases = [
+            ("", "start with '/'"),
+            ("events", "start with '/'"),
+            ("/", "shadow"),
+            ("/a//b", "empty segment"),
+            ("/a/:id", "':'"),
+            ("/a/{id}", "route syntax"),
+            ("/a/*rest", "route syntax"),
+            ("/a?b", "end a path"),
+            ("/a#b", "end a path"),
+            ("/a%20b", "percent"),
+            ("/a b", "printable"),
+            ("/é", "printable"),
+        ];
+        for (path, why) in cases {
+            let err = validate_path(path).unwrap_err();
+            assert!(err.to_string().contains(why), "{path}: {err}");
+        }
+        let long = format!("/{}", "x".repeat(1024));
+        assert!(
+            validate_path(&long)
+                .unwrap_err()
+                .to_string()
+                .contains("1024")
+        );
+    }
+
+    #[test]
+    fn every_option_is_checked() {
+        assert_eq!(SseConfig::default().validate(), Ok(()));
+        let config = SseConfig {
+            keep_alive: Duration::ZERO,
+            ..SseConfig::default()
+        };
+        assert_eq!(
+            config.validate(),
+            Err(ConfigError::IntervalTooShort("keep_alive"))
+        );
+        let config = SseConfig {
+            liveness_probe: Some(Duration::from_micros(10)),
+            ..SseConfig::default()
+        };
+        assert_eq!(
+            config.validate(),
+            Err(ConfigError::IntervalTooShort("liveness_probe"))
+        );
+        let config = SseConfig {
+            max_connections: Some(0),
+            ..SseConfig::default()
+        };
+        assert_eq!(config.validate(), Err(ConfigError::Zero("max_connections")));
+        let config = SseConfig {
+            buffer: Some(BufferLimits::new(0, 10)),
+            ..SseConfig::default()
+        };
+        assert_eq!(config.validate(), Err(ConfigError::Zero("buffer")));
+        let config = SseConfig {
+            path: "nope".into(),
+            ..SseConfig::default()
+        };
+        assert!(matches!(
+            config.validate(),
+            Err(ConfigError::InvalidPath { .. })
+        ));
+    }
+}

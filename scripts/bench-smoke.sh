@@ -8,9 +8,7 @@ target="${CARGO_TARGET_DIR:-target}"
 export CARGO_TARGET_DIR="$target"
 cargo build -p a2a-sse-bench --bins
 mkdir -p "$target/debug/bench-bins"
-for fw in axum actix; do
-    # Both examples are named `demo` and share target/debug/examples/demo.
-    cargo build -p "a2a-sse-$fw" --example demo
-    cp "$target/debug/examples/demo" "$target/debug/bench-bins/demo-$fw"
-done
+cargo build -p a2a-sse-axum --example demo -p a2a-sse-actix --example actix-demo
+cp "$target/debug/examples/demo" "$target/debug/bench-bins/demo-axum"
+cp "$target/debug/examples/actix-demo" "$target/debug/bench-bins/demo-actix"
 exec "$target/debug/loadgen" --bin-dir "$target/debug" --scenario smoke --check "$@"

@@ -1,7 +1,6 @@
 #!/usr/bin/env bash
-# Builds every server in release mode (one demo package at a time: both examples are named
-# `demo` and share target/release/examples/demo), copies the demos aside, and runs the load
-# generator with the given flags, e.g.:
+# Builds every server in release mode, copies the demos aside (as demo-axum and
+# demo-actix), and runs the load generator with the given flags, e.g.:
 #   crates/a2a-sse-bench/bench.sh --scenario a,b --repeat 3
 #   crates/a2a-sse-bench/bench.sh --scenario a --skip-ours
 set -euo pipefail
@@ -12,8 +11,10 @@ cargo build --release -p a2a-sse-bench --bins
 mkdir -p "$target/release/bench-bins"
 if [[ " $* " != *" --skip-ours "* ]]; then
     for fw in axum actix; do
-        if cargo build --release -p "a2a-sse-$fw" --example demo; then
-            cp "$target/release/examples/demo" "$target/release/bench-bins/demo-$fw"
+        example=demo
+        [ "$fw" = actix ] && example=actix-demo
+        if cargo build --release -p "a2a-sse-$fw" --example "$example"; then
+            cp "$target/release/examples/$example" "$target/release/bench-bins/demo-$fw"
         else
             echo "warning: the $fw demo did not build; its rows will read 'pending'" >&2
             rm -f "$target/release/bench-bins/demo-$fw"

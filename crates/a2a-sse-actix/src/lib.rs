@@ -2,114 +2,108 @@
 
 mod body;
 
+use std::sync::Arc;
+
+use a2a_sse_core::{RequestHead, ResponseBody, Route};
+use actix_web::body::BoxBody;
 use actix_web::http::StatusCode;
-use actix_web::http::header::ContentEncoding;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, Responder, web};
 
-pub use a2a_events::A2aEventQueue;
-pub use a2a_sse_core::{
-    AuthError, AuthRequest, ConnectInfo, DisconnectInfo, DisconnectReason, SseConfig, SseService,
-    SseServiceBuilder, TokioTimer,
-};
-pub use body::{PROBE, PROBE_INTERVAL, Probe};
+pub use a2a_sse_core::prelude::*;
 
-use a2a_sse_core::{RequestHead, STREAM_HEADERS, SseResponse};
-
-/// Registers the stream route: `service.config().path`, any method (the core answers
-/// `405` with `Allow: GET` to all but `GET`), with the [`Probe::On`] fallback.
+/// Every route of `service` (the native stream at its [`path`](SseConfig::path), default
+/// `/a2a/events`), for every method: the service answers a wrong method itself, with the
+/// JSON error body.
 ///
 /// Call it inside the per-worker factory:
-/// `App::new().configure(a2a_sse_actix::configure(service.clone()))`. On a server built
-/// with `.h1_allow_half_closed(false)` prefer [`configure_with`] and [`Probe::Off`].
-pub fn configure(
-    service: SseService<TokioTimer>,
-) -> impl Fn(&mut web::ServiceConfig) + Clone + Send + 'static {
-    configure_with(service, Probe::On)
-}
-
-/// [`configure`], choosing whether idle streams [`Probe`] for closed clients.
-///
-/// ```no_run
-/// # use a2a_sse_actix::{Probe, SseService, TokioTimer};
-/// # use actix_web::{App, HttpServer};
-/// # async fn run(service: SseService<TokioTimer>) -> std::io::Result<()> {
-/// HttpServer::new(move || {
-///     App::new().configure(a2a_sse_actix::configure_with(service.clone(), Probe::Off))
-/// })
-/// // Required with `Probe::Off`: actix then drops a stream when its client closes.
-/// .h1_allow_half_closed(false)
-/// .bind("127.0.0.1:3000")?
-/// .run()
-/// .await
-/// # }
-/// ```
-pub fn configure_with(
-    service: SseService<TokioTimer>,
-    probe: Probe,
-) -> impl Fn(&mut web::ServiceConfig) + Clone + Send + 'static {
+/// `App::new().configure(a2a_sse_actix::routes(service.clone()))`.
+pub fn routes(service: SseService) -> impl Fn(&mut web::ServiceConfig) + Clone + Send + 'static {
+    let routes: Arc<[Route]> = service.routes().into();
     move |config| {
-        let service = service.clone();
-        let path = service.config().path.clone();
-        config.route(
-            &path,
-            web::route().to(move |request: HttpRequest| {
-                let service = service.clone();
-                async move { into_response_with(service.respond(&ActixHead(&request)).await, probe) }
-            }),
-        );
-    }
-}
-
-/// Answers `request` with `service`, for your own handler; the same as the route
-/// [`configure`] registers ([`Probe::On`]). For [`Probe::Off`], write
-/// `into_response_with(service.respond(&ActixHead(request)).await, Probe::Off)`.
-pub async fn respond(service: &SseService<TokioTimer>, request: &HttpRequest) -> HttpResponse {
-    into_response(service.respond(&ActixHead(request)).await)
-}
-
-/// Turns the core's answer into an actix response, with the [`Probe::On`] fallback: the
-/// stream with the core's [`STREAM_HEADERS`], `204`, or the error's status, headers and
-/// JSON body.
-#[must_use]
-pub fn into_response(response: SseResponse<TokioTimer>) -> HttpResponse {
-    into_response_with(response, Probe::On)
-}
-
-/// [`into_response`], choosing whether an idle stream [`Probe`]s for a closed client.
-#[must_use]
-pub fn into_response_with(response: SseResponse<TokioTimer>, probe: Probe) -> HttpResponse {
-    match response {
-        SseResponse::Stream(stream) => {
-            let mut builder = HttpResponse::Ok();
-            for header in STREAM_HEADERS {
-                builder.insert_header(header);
-            }
-            // actix-web's `Compress` middleware leaves a response alone when it already
-            // has a `Content-Encoding`; a compressed event stream would be buffered.
-            builder.insert_header(ContentEncoding::Identity);
-            builder.streaming(body::LiveBody::new(stream, probe))
-        }
-        SseResponse::NoContent => HttpResponse::NoContent().finish(),
-        SseResponse::Error(err) => {
-            let status =
-                StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            let mut builder = HttpResponse::build(status);
-            for header in err.headers() {
-                builder.insert_header(header);
-            }
-            builder.body(err.body())
+        for route in routes.iter() {
+            let service = service.clone();
+            let path = route.path();
+            let route = Arc::new(route.clone());
+            config.route(
+                path,
+                web::route().to(move |request: HttpRequest, payload: web::Payload| {
+                    serve(service.clone(), Arc::clone(&route), request, payload)
+                }),
+            );
         }
     }
 }
 
-/// An [`HttpRequest`] as the core's [`RequestHead`], for calling
-/// [`SseService::respond`] yourself.
+async fn serve(
+    service: SseService,
+    route: Arc<Route>,
+    request: HttpRequest,
+    payload: web::Payload,
+) -> Reply {
+    let limit = service.config().max_body_bytes;
+    let body = match payload.to_bytes_limited(limit).await {
+        Ok(Ok(body)) => body,
+        Ok(Err(_)) => return Reply::from(SseResponse::from(RequestError::UnreadableBody)),
+        Err(_) => return Reply::from(SseResponse::from(RequestError::BodyTooLarge { limit })),
+    };
+    Reply(service.handle(&route, &Head::from(&request), body).await)
+}
+
+/// The service's answer as an actix response, for handlers of your own: the stream with
+/// its headers, a `204`, or a status with its headers and JSON body.
+///
+/// ```rust
+/// use a2a_sse_actix::{Head, Reply, SseService};
+/// use actix_web::{HttpRequest, web};
+///
+/// async fn my_stream(service: web::Data<SseService>, request: HttpRequest) -> Reply {
+///     Reply::from(service.respond(&Head::from(&request)).await)
+/// }
+/// ```
+#[derive(Debug)]
+#[must_use]
+pub struct Reply(pub SseResponse);
+
+impl From<SseResponse> for Reply {
+    fn from(response: SseResponse) -> Self {
+        Self(response)
+    }
+}
+
+impl Responder for Reply {
+    type Body = BoxBody;
+
+    fn respond_to(self, _: &HttpRequest) -> HttpResponse {
+        let status = StatusCode::from_u16(self.0.status()).unwrap_or(StatusCode::OK);
+        let mut builder = HttpResponse::build(status);
+        for (name, value) in self.0.headers() {
+            builder.insert_header((name, value.as_ref()));
+        }
+        match self.0.into_body() {
+            ResponseBody::Stream(stream) => builder.streaming(body::EventBody::new(stream)),
+            ResponseBody::Full(bytes) => builder.body(bytes),
+            _ => builder.finish(),
+        }
+    }
+}
+
+/// What the service reads of an [`HttpRequest`]: method, path, query string and headers.
 #[derive(Debug, Clone, Copy)]
-pub struct ActixHead<'a>(pub &'a HttpRequest);
+pub struct Head<'a>(&'a HttpRequest);
 
-impl RequestHead for ActixHead<'_> {
+impl<'a> From<&'a HttpRequest> for Head<'a> {
+    fn from(request: &'a HttpRequest) -> Self {
+        Self(request)
+    }
+}
+
+impl RequestHead for Head<'_> {
     fn method(&self) -> &str {
         self.0.method().as_str()
+    }
+
+    fn path(&self) -> &str {
+        self.0.uri().path()
     }
 
     fn query(&self) -> Option<&str> {

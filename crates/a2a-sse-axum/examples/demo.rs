@@ -8,7 +8,7 @@
 use std::error::Error;
 use std::time::Duration;
 
-use a2a_sse_axum::{A2aEventQueue, router, serve_http1};
+use a2a_sse_axum::{A2aEventQueue, routes};
 use a2a_sse_demo::{DemoArgs, INDEX_HTML, PUBLISH_ROUTE};
 use axum::Router;
 use axum::body::Bytes;
@@ -19,12 +19,12 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 
 /// The demo's routes over `queue`, configured by `args`.
-pub(crate) fn app(queue: &A2aEventQueue, args: &DemoArgs) -> Router {
-    Router::new()
+pub(crate) fn app(queue: &A2aEventQueue, args: &DemoArgs) -> Result<Router, Box<dyn Error>> {
+    Ok(Router::new()
         .route("/", get(|| async { Html(INDEX_HTML) }))
         .route(PUBLISH_ROUTE, post(publish))
         .with_state(queue.clone())
-        .merge(router(args.service(queue).build()))
+        .merge(routes(args.service(queue).build()?)))
 }
 
 async fn publish(
@@ -60,7 +60,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
     let addr = listener.local_addr()?;
     a2a_sse_demo::print_banner("axum", addr);
     // HTTP/1.1 connections with TCP_NODELAY, lighter per open stream than `axum::serve`.
-    serve_http1(listener, app(&queue, &args), async move {
+    a2a_sse_demo::serve_http1(listener, app(&queue, &args)?, async move {
         a2a_sse_demo::shutdown_signal().await;
         // Ends every open stream, so the shutdown is not held open by them.
         queue.close();

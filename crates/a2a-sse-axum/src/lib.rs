@@ -1,88 +1,106 @@
 #![doc = include_str!("../README.md")]
 
 use std::convert::Infallible;
+use std::sync::Arc;
 
-use a2a_sse_core::{RequestHead, STREAM_HEADERS, SseResponse};
+use a2a_sse_core::{RequestHead, ResponseBody, Route};
 use axum::Router;
 use axum::body::Body;
-use axum::extract::State;
+use axum::extract::{Request, State};
 use axum::http::header::{HeaderName, HeaderValue};
-use axum::http::{HeaderMap, Method, Request, StatusCode, Uri, request::Parts};
+use axum::http::{HeaderMap, Method, StatusCode, Uri, request::Parts};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use futures_util::StreamExt;
 
-mod serve;
+pub use a2a_sse_core::prelude::*;
 
-pub use a2a_events::A2aEventQueue;
-pub use a2a_sse_core::{
-    AuthError, AuthRequest, ConnectInfo, DisconnectInfo, DisconnectReason, SseConfig, SseService,
-    SseServiceBuilder, TokioTimer,
-};
-pub use serve::serve_http1;
-
-/// The stream endpoint as a router: one route at the service's
-/// [`path`](SseConfig::path), for every method (the service answers `405` with
-/// `Allow: GET` to anything but `GET`).
+/// Every route of `service` (the native stream at its
+/// [`path`](SseConfig::path), default `/a2a/events`), for every method: the service
+/// answers a wrong method itself, with the JSON error body.
 ///
-/// The router has no state of its own, so it merges into or nests under any app, whatever
-/// its state type.
-///
-/// # Panics
-///
-/// When the configured path is not a valid axum route (it must start with `/`).
-pub fn router<S: Clone + Send + Sync + 'static>(service: SseService<TokioTimer>) -> Router<S> {
-    let path = service.config().path.clone();
-    Router::new().route(&path, any(stream)).with_state(service)
+/// The router has no state of its own, so it merges into or nests under any app,
+/// whatever its state type.
+pub fn routes<S: Clone + Send + Sync + 'static>(service: SseService) -> Router<S> {
+    service.routes().into_iter().fold(Router::new(), |router, route| {
+        let path = route.path().to_owned();
+        let state = (service.clone(), Arc::new(route));
+        router.route(&path, any(serve).with_state(state))
+    })
 }
 
-async fn stream(State(service): State<SseService<TokioTimer>>, parts: Parts) -> Response {
-    into_response(service.respond(&HttpHead::from(&parts)).await)
+async fn serve(State((service, route)): State<(SseService, Arc<Route>)>, request: Request) -> Reply {
+    let (parts, body) = request.into_parts();
+    let limit = service.config().max_body_bytes;
+    let body = match axum::body::to_bytes(body, limit).await {
+        Ok(body) => body,
+        Err(err) => {
+            let too_large = std::error::Error::source(&err)
+                .is_some_and(|source| source.is::<http_body_util::LengthLimitError>());
+            return Reply::from(SseResponse::from(if too_large {
+                RequestError::BodyTooLarge { limit }
+            } else {
+                RequestError::UnreadableBody
+            }));
+        }
+    };
+    Reply(service.handle(&route, &Head::from(&parts), body).await)
 }
 
-/// Turns the service's answer into an axum response, for handlers that call
-/// [`SseService::respond`] themselves: the stream with its headers, a `204`, or the error's
-/// status, headers and JSON body.
+/// The service's answer as an axum response, for handlers of your own: the stream with
+/// its headers, a `204`, or a status with its headers and JSON body.
+///
+/// ```rust,no_run
+/// use a2a_sse_axum::{Head, Reply, SseService};
+/// use axum::extract::{Request, State};
+///
+/// async fn my_stream(State(service): State<SseService>, request: Request) -> Reply {
+///     Reply::from(service.respond(&Head::from(&request)).await)
+/// }
+/// ```
+#[derive(Debug)]
 #[must_use]
-pub fn into_response(response: SseResponse<TokioTimer>) -> Response {
-    match response {
-        SseResponse::Stream(stream) => {
-            let mut response = Body::from_stream(stream.map(Ok::<_, Infallible>)).into_response();
-            for (name, value) in STREAM_HEADERS {
-                response.headers_mut().insert(
-                    HeaderName::from_static(name),
-                    HeaderValue::from_static(value),
-                );
-            }
-            response
-        }
-        SseResponse::NoContent => StatusCode::NO_CONTENT.into_response(),
-        SseResponse::Error(err) => {
-            let status =
-                StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            let mut response = (status, err.body()).into_response();
-            for (name, value) in err.headers() {
-                if let Ok(value) = HeaderValue::try_from(value) {
-                    response
-                        .headers_mut()
-                        .insert(HeaderName::from_static(name), value);
-                }
-            }
-            response
-        }
+pub struct Reply(pub SseResponse);
+
+impl From<SseResponse> for Reply {
+    fn from(response: SseResponse) -> Self {
+        Self(response)
     }
 }
 
-/// What [`SseService::respond`] reads of an `http` request: method, query string and
-/// headers. Build it from [`Parts`] (the extractor) or a whole [`Request`].
+impl IntoResponse for Reply {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.0.status()).unwrap_or(StatusCode::OK);
+        let headers = self.0.headers();
+        let mut response = match self.0.into_body() {
+            ResponseBody::Stream(stream) => Body::from_stream(stream.map(Ok::<_, Infallible>)),
+            ResponseBody::Full(bytes) => Body::from(bytes),
+            _ => Body::empty(),
+        }
+        .into_response();
+        *response.status_mut() = status;
+        for (name, value) in headers {
+            if let (Ok(name), Ok(value)) = (
+                HeaderName::from_bytes(name.as_bytes()),
+                HeaderValue::from_str(&value),
+            ) {
+                response.headers_mut().insert(name, value);
+            }
+        }
+        response
+    }
+}
+
+/// What the service reads of an `http` request: method, path, query string and headers.
+/// Build it from [`Parts`] (the extractor) or a whole [`Request`].
 #[derive(Debug, Clone, Copy)]
-pub struct HttpHead<'a> {
+pub struct Head<'a> {
     method: &'a Method,
     uri: &'a Uri,
     headers: &'a HeaderMap,
 }
 
-impl<'a> HttpHead<'a> {
+impl<'a> Head<'a> {
     /// A head over these request parts.
     #[must_use]
     pub const fn new(method: &'a Method, uri: &'a Uri, headers: &'a HeaderMap) -> Self {
@@ -94,21 +112,25 @@ impl<'a> HttpHead<'a> {
     }
 }
 
-impl<'a> From<&'a Parts> for HttpHead<'a> {
+impl<'a> From<&'a Parts> for Head<'a> {
     fn from(parts: &'a Parts) -> Self {
         Self::new(&parts.method, &parts.uri, &parts.headers)
     }
 }
 
-impl<'a, B> From<&'a Request<B>> for HttpHead<'a> {
-    fn from(request: &'a Request<B>) -> Self {
+impl<'a, B> From<&'a axum::http::Request<B>> for Head<'a> {
+    fn from(request: &'a axum::http::Request<B>) -> Self {
         Self::new(request.method(), request.uri(), request.headers())
     }
 }
 
-impl RequestHead for HttpHead<'_> {
+impl RequestHead for Head<'_> {
     fn method(&self) -> &str {
         self.method.as_str()
+    }
+
+    fn path(&self) -> &str {
+        self.uri.path()
     }
 
     fn query(&self) -> Option<&str> {

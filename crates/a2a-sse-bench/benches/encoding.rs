@@ -23,11 +23,11 @@ fn sample_event() -> A2aEvent {
     let mut metadata = Metadata::new();
     metadata.insert("step".into(), 7.into());
     metadata.insert("tool".into(), "search".into());
-    A2aEvent {
-        id: EventId::new(4242),
-        plan_id: PlanId::new("plan-7").expect("valid plan id"),
-        timestamp: Timestamp::now(),
-        payload: EventPayload::StatusUpdate(TaskStatusUpdateEvent {
+    A2aEvent::new(
+        EventId::new(4242),
+        PlanId::new("plan-7").expect("valid plan id"),
+        Timestamp::now(),
+        EventPayload::StatusUpdate(TaskStatusUpdateEvent {
             task_id: "plan-7".into(),
             context_id: "ctx-1".into(),
             status: TaskStatus {
@@ -44,7 +44,7 @@ fn sample_event() -> A2aEvent {
             },
             metadata: Some(metadata),
         }),
-    }
+    )
 }
 
 fn encoding(c: &mut Criterion) {

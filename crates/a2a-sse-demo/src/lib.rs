@@ -1,19 +1,22 @@
-//! What the axum and actix-web `demo` examples share, so both serve the same contract
-//! (DESIGN.md, "Examples") with framework code only in the examples themselves:
+//! What the axum and actix-web demo servers share, so both serve the same routes and flags
+//! (`docs/architecture.md`, "Demos") with framework code only in the examples themselves:
 //! [`DemoArgs`] (the flags), [`INDEX_HTML`] (the page at `/`), [`publish`] (the
-//! `POST /a2a/plans/{plan_id}/events` logic), [`simulate`] (the built-in plan simulator)
-//! and [`listener`] (a socket with a backlog large enough for thousands of clients).
+//! `POST /a2a/plans/{plan_id}/events` logic), [`simulate`] (the built-in plan simulator),
+//! [`listener`] (a socket with a backlog large enough for thousands of clients), and
+//! [`serve_http1`], the axum demo's connection loop.
 
+mod http1;
 mod simulator;
 
 use std::net::{SocketAddr, TcpListener};
 use std::time::Duration;
 
-use a2a_events::{A2aEventQueue, BufferLimits, NewEvent, PlanId, PublishError, QueueConfig};
-use a2a_sse_core::{DEFAULT_KEEP_ALIVE, SseService, SseServiceBuilder, TokioTimer, error_body};
+use a2a_events::{A2aEventQueue, NewEvent, PlanId, PublishError, QueueConfig};
+use a2a_sse_core::{DEFAULT_KEEP_ALIVE, SseService, SseServiceBuilder, error_body};
 use bytes::Bytes;
 use clap::Parser;
 
+pub use http1::serve_http1;
 pub use simulator::simulate;
 
 /// The page served at `/`: a live `EventSource` view with a plan filter, no external assets.
@@ -69,16 +72,13 @@ impl DemoArgs {
             config.history_events = history;
         }
         if let Some(events) = self.buffer {
-            config.buffer = BufferLimits {
-                events,
-                ..config.buffer
-            };
+            config.buffer.events = events;
         }
         A2aEventQueue::with_config(config).map_err(|e| e.to_string())
     }
 
     /// The SSE service builder the flags describe (the core logs connects and disconnects).
-    pub fn service(&self, queue: &A2aEventQueue) -> SseServiceBuilder<TokioTimer> {
+    pub fn service(&self, queue: &A2aEventQueue) -> SseServiceBuilder {
         SseService::builder(queue.clone()).keep_alive(Duration::from_millis(self.keep_alive_ms))
     }
 }

@@ -1,7 +1,7 @@
 //! Floor for axum: `GET /a2a/events` answers `200 text/event-stream`, writes one comment so
 //! the head is flushed, then keeps the body pending forever — no queue, no subscription.
 //! Its RSS per idle connection is what axum/hyper itself costs per open SSE response. It is
-//! served like the axum demo, by `a2a_sse_axum::serve_http1`, so the difference between
+//! served like the axum demo, by `a2a_sse_demo::serve_http1`, so the difference between
 //! the two is the SSE layer's own state.
 
 use std::convert::Infallible;
@@ -32,5 +32,5 @@ async fn main() -> std::io::Result<()> {
     let args = ServerArgs::parse();
     let app = Router::new().route("/a2a/events", get(events));
     let listener = tokio::net::TcpListener::from_std(listener(args.addr)?)?;
-    a2a_sse_axum::serve_http1(listener, app, std::future::pending()).await
+    a2a_sse_demo::serve_http1(listener, app, std::future::pending()).await
 }

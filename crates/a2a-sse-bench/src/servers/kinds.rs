@@ -20,7 +20,7 @@ pub enum Framework {
 pub enum ServerKind {
     /// The library's axum demo (`a2a-sse-axum` example `demo`).
     AxumDemo,
-    /// The library's actix demo (`a2a-sse-actix` example `demo`).
+    /// The library's actix demo (`a2a-sse-actix` example `actix-demo`).
     ActixDemo,
     /// axum `Sse` + broadcast, serialising per subscriber.
     BaselineAxum,

@@ -1,24 +1,24 @@
-//! The actix-web demo server (DESIGN.md, "Examples"): the page at `/`, the stream at
-//! `/a2a/events`, a publish route and a plan simulator.
+//! The actix-web demo server: the page at `/`, the stream at `/a2a/events`, a publish
+//! route and a plan simulator; the same routes and flags as the axum demo.
 //!
 //! ```text
-//! cargo run -p a2a-sse-actix --example demo -- --addr 127.0.0.1:3000 --keep-alive-ms 5000
+//! cargo run -p a2a-sse-actix --example actix-demo -- --addr 127.0.0.1:3000 --keep-alive-ms 5000
 //! ```
 
 use std::time::Duration;
 
-use a2a_sse_actix::{A2aEventQueue, Probe, SseService, TokioTimer};
+use a2a_sse_actix::{A2aEventQueue, SseService};
 use a2a_sse_demo::{DemoArgs, INDEX_HTML, PUBLISH_ROUTE};
 use actix_web::http::StatusCode;
 use actix_web::{App, HttpResponse, HttpServer, web};
 
 /// The demo's routes: the page, the publish endpoint and the stream, for a server built
-/// with `h1_allow_half_closed(false)` (so the stream needs no liveness probe).
+/// with `h1_allow_half_closed(false)` (so a closed client ends its stream at once).
 pub(crate) fn app_config(
     queue: A2aEventQueue,
-    service: SseService<TokioTimer>,
+    service: SseService,
 ) -> impl Fn(&mut web::ServiceConfig) + Clone + Send + 'static {
-    let events = a2a_sse_actix::configure_with(service, Probe::Off);
+    let events = a2a_sse_actix::routes(service);
     move |config| {
         let queue = queue.clone();
         config.route("/", web::get().to(page)).route(
@@ -49,7 +49,10 @@ async fn main() -> std::io::Result<()> {
     let args = DemoArgs::from_env();
     a2a_sse_demo::init_tracing();
     let queue = args.queue().map_err(std::io::Error::other)?;
-    let service = args.service(&queue).build();
+    let service = args
+        .service(&queue)
+        .build()
+        .map_err(std::io::Error::other)?;
     if !args.no_simulate {
         let simulator = a2a_sse_demo::simulate(queue.clone(), Duration::from_millis(700));
         actix_web::rt::spawn(simulator);

@@ -1,5 +1,10 @@
-//! [`serve_http1`]: an axum [`Router`] served over plain HTTP/1.1 connections, for
-//! servers that hold thousands of long-lived event streams.
+//! [`serve_http1`]: an axum [`Router`] served over plain HTTP/1.1 connections, as the axum
+//! demo (and the benchmark's axum floor) serve it.
+//!
+//! It is not part of the adapter: `axum::serve` works as well. What it shows, and
+//! `docs/deployment.md` explains with figures, is what serving many open streams from
+//! hyper costs and saves: HTTP/1.1 only, `TCP_NODELAY`, one flat write buffer, and a
+//! graceful shutdown without a channel read on every poll.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -29,12 +34,11 @@ const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 /// completes; then stops accepting, asks every open connection to finish its current
 /// response, and returns once they all have.
 ///
-/// [`axum::serve()`] works with this crate too. This is the leaner choice for many open
+/// `axum::serve` works with the adapter too. This is a leaner loop for many open
 /// streams: it speaks HTTP/1.1 only (no HTTP/2 detection and no upgrades, so no prefix
 /// buffer per connection), and it sets `TCP_NODELAY` on every accepted connection so that
-/// small frames leave at once instead of waiting for the client's delayed ACK. An open
-/// response that only waits costs about 11.6 KiB of memory this way against 18.5 KiB
-/// under `axum::serve` (`docs/benchmarks.md`), some 70 MB less for 10,000 streams.
+/// small frames leave at once instead of waiting for the client's delayed ACK
+/// (`docs/deployment.md` has the memory figures).
 ///
 /// An event stream ends only when its subscription does, so a graceful shutdown needs the
 /// queue closed: do it in `shutdown`, after the signal (see the example).
@@ -47,19 +51,20 @@ const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 /// # Example
 ///
 /// ```rust,no_run
-/// use a2a_sse_axum::{A2aEventQueue, SseService, router, serve_http1};
+/// use a2a_sse_axum::{A2aEventQueue, SseService, routes};
+/// use a2a_sse_demo::serve_http1;
 ///
-/// # async fn run() -> std::io::Result<()> {
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 /// let queue = A2aEventQueue::new();
-/// let app = router(SseService::builder(queue.clone()).build());
+/// let app = routes(SseService::builder(queue.clone()).build()?);
 /// let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
 /// serve_http1(listener, app, async move {
 ///     let _ = tokio::signal::ctrl_c().await;
 ///     // Ends every open stream, so their connections can finish.
 ///     queue.close();
 /// })
-/// .await
-/// # }
+/// .await?;
+/// # Ok(()) }
 /// ```
 pub async fn serve_http1<F>(listener: TcpListener, router: Router, shutdown: F) -> io::Result<()>
 where

@@ -17,9 +17,11 @@ use futures_core::Stream;
 
 use crate::error::{PublishError, SubscribeError};
 use crate::event::NewEvent;
-use crate::ids::EventId;
+use crate::ids::{EventId, PlanId};
 use crate::queue::{A2aEventQueue, SubscribeRequest};
 use crate::subscription::{Subscription, SubscriptionItem};
+use crate::task::TaskSnapshot;
+use std::sync::Arc;
 
 /// A boxed, sendable future, as the trait's methods return.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -93,6 +95,13 @@ pub trait EventBackend: Send + Sync + 'static {
         request: SubscribeRequest,
     ) -> BoxFuture<'_, Result<EventStream, SubscribeError>>;
 
+    /// `plan`'s task as of its latest event (A2A's `GetTask`); `None` for a plan it knows
+    /// nothing of. See [`A2aEventQueue::task`].
+    fn task(
+        &self,
+        plan: &PlanId,
+    ) -> BoxFuture<'_, Result<Option<Arc<TaskSnapshot>>, SubscribeError>>;
+
     /// Subscriptions currently receiving live events from this process.
     fn subscriber_count(&self) -> usize;
 
@@ -112,6 +121,14 @@ impl EventBackend for A2aEventQueue {
     ) -> BoxFuture<'_, Result<EventStream, SubscribeError>> {
         let result = Self::subscribe(self, request).map(EventStream::from);
         Box::pin(std::future::ready(result))
+    }
+
+    fn task(
+        &self,
+        plan: &PlanId,
+    ) -> BoxFuture<'_, Result<Option<Arc<TaskSnapshot>>, SubscribeError>> {
+        let task = Self::task(self, plan);
+        Box::pin(std::future::ready(Ok(task)))
     }
 
     fn subscriber_count(&self) -> usize {

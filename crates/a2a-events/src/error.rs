@@ -104,6 +104,10 @@ pub enum SubscribeError {
         /// Id of the event that finished the plan.
         terminal: EventId,
     },
+    /// A snapshot was asked for a plan the backend knows nothing of (no event published,
+    /// or forgotten since it finished).
+    #[error("no such plan")]
+    UnknownPlan,
     /// The backend failed (another engine than the in-memory queue, such as a network store).
     #[error("the event backend failed: {0}")]
     Backend(#[from] BackendError),

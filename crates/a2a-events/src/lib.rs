@@ -105,6 +105,16 @@
 //! resume with `Last-Event-ID` elsewhere. Publishing and subscribing then fail with
 //! `Closed`.
 //!
+//! # Tasks
+//!
+//! The queue folds each plan's events into a [`TaskSnapshot`] as they are published (the
+//! [`task`](task) module says how), for A2A's `GetTask` ([`A2aEventQueue::task`]) and
+//! for subscriptions that start with the task as it is
+//! ([`SubscribeRequest::with_snapshot`]). A running plan's snapshot lives until the plan
+//! finishes; a finished plan's as long as the plan is remembered:
+//! [`QueueConfig::finished_plans`] plans at most (10,000), for
+//! [`QueueConfig::finished_ttl`] at most (one hour).
+//!
 //! # Ending
 //!
 //! Every subscription's last item is [`SubscriptionItem::End`], which says why it ended
@@ -130,6 +140,7 @@ mod ids;
 mod model;
 mod queue;
 mod subscription;
+pub mod task;
 
 pub use backend::{BoxFuture, EventBackend, EventStream};
 pub use error::{
@@ -146,3 +157,4 @@ pub use model::{
 };
 pub use queue::{A2aEventQueue, BufferLimits, QueueConfig, SubscribeRequest};
 pub use subscription::{LagNotice, ResetNotice, Subscription, SubscriptionEnd, SubscriptionItem};
+pub use task::{Task, TaskSnapshot};

@@ -5,6 +5,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::task::Waker;
+use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
 use slab::Slab;
@@ -13,6 +14,7 @@ use crate::error::{PublishError, QueueConfigError, SubscribeError};
 use crate::event::{A2aEvent, NewEvent, SharedEvent, StoredEvent, Timestamp};
 use crate::ids::{EventId, PlanId};
 use crate::subscription::{ResetNotice, Subscription, SubscriptionItem};
+use crate::task::TaskSnapshot;
 
 /// Bound on what one subscriber may have waiting, undelivered.
 ///
@@ -73,9 +75,17 @@ pub struct QueueConfig {
     pub history_bytes: usize,
     /// Per-subscriber buffer used when a subscription asks for none of its own.
     pub buffer: BufferLimits,
-    /// How many finished plans the queue remembers, to refuse late publishes and answer
-    /// resumes past their end (default 10,000; the oldest is forgotten first).
+    /// How many finished plans the queue remembers, with their task snapshots, to refuse
+    /// late publishes, answer resumes past their end and `GetTask` (default 10,000; the
+    /// oldest is forgotten first).
     pub finished_plans: usize,
+    /// How long a finished plan is remembered at most (default one hour). Once forgotten,
+    /// its id is free again and its snapshot gone.
+    pub finished_ttl: Duration,
+    /// Keep each plan's [`TaskSnapshot`] up to date as its events are published (default
+    /// on), for [`A2aEventQueue::task`] and [`SubscribeRequest::with_snapshot`]. A plan's
+    /// snapshot lives while the plan runs, then as long as the plan is remembered.
+    pub task_snapshots: bool,
 }
 
 impl Default for QueueConfig {
@@ -85,6 +95,8 @@ impl Default for QueueConfig {
             history_bytes: 8 << 20,
             buffer: BufferLimits::DEFAULT,
             finished_plans: 10_000,
+            finished_ttl: Duration::from_secs(60 * 60),
+            task_snapshots: true,
         }
     }
 }
@@ -101,6 +113,9 @@ pub struct SubscribeRequest {
     pub after: Option<EventId>,
     /// This subscriber's buffer; `None` for the queue's default.
     pub buffer: Option<BufferLimits>,
+    /// Start with the plan's [`TaskSnapshot`] (plan-filtered subscriptions only); see
+    /// [`with_snapshot`](Self::with_snapshot).
+    pub snapshot: bool,
 }
 
 impl SubscribeRequest {
@@ -123,6 +138,20 @@ impl SubscribeRequest {
     #[must_use]
     pub const fn after(mut self, id: EventId) -> Self {
         self.after = Some(id);
+        self
+    }
+
+    /// Starts with the plan's task as it is now, as A2A's `SubscribeToTask` does: the
+    /// first item is a [`SubscriptionItem::Snapshot`] taken in the same step as the
+    /// subscription, then live events follow with no gap and no duplicate.
+    ///
+    /// With [`after`](Self::after), a resume that history still covers replays as
+    /// usual, without a snapshot; one that history no longer covers gets a fresh snapshot
+    /// instead of a `reset`, and goes live from there. A plan with no event yet is
+    /// [`SubscribeError::UnknownPlan`]. Ignored without a plan filter.
+    #[must_use]
+    pub const fn with_snapshot(mut self) -> Self {
+        self.snapshot = true;
         self
     }
 
@@ -158,7 +187,9 @@ struct State {
     unfiltered: Slab<Arc<Slot>>,
     by_plan: HashMap<PlanId, Slab<Arc<Slot>>>,
     finished: HashMap<PlanId, EventId>,
-    finished_order: VecDeque<PlanId>,
+    /// Finished plans, oldest first, with when they finished.
+    finished_order: VecDeque<(PlanId, Instant)>,
+    tasks: HashMap<PlanId, Arc<TaskSnapshot>>,
 }
 
 /// One subscriber's mailbox, shared between the queue (which fills it) and the
@@ -337,6 +368,7 @@ impl A2aEventQueue {
             by_plan: HashMap::new(),
             finished: HashMap::new(),
             finished_order: VecDeque::new(),
+            tasks: HashMap::new(),
         };
         Self {
             shared: Arc::new(Shared {
@@ -376,6 +408,7 @@ impl A2aEventQueue {
             if self.shared.is_closed() {
                 return Err(PublishError::Closed);
             }
+            state.forget_expired(&self.shared.config);
             if let Some(&terminal) = state.finished.get(&event.plan_id) {
                 return Err(PublishError::PlanFinished {
                     plan: event.plan_id,
@@ -387,6 +420,9 @@ impl A2aEventQueue {
             let event = A2aEvent::new(id, event.plan_id, timestamp, event.payload);
             let stored = Arc::new(StoredEvent::new(&event)?);
             state.next_id += 1;
+            if self.shared.config.task_snapshots {
+                state.fold(&event);
+            }
             state.remember(&stored, &self.shared.config);
             let dropped = state.fan_out(&stored, &mut wakers);
             self.shared
@@ -411,13 +447,25 @@ impl A2aEventQueue {
     /// [`SubscribeError::Closed`] after [`close`](Self::close);
     /// [`SubscribeError::PlanFinished`] when `request.plan` already finished and `after`
     /// is absent, at or past its terminal event, or so old that the terminal event left
-    /// history: such a subscription could never receive anything of the plan.
+    /// history: such a subscription could never receive anything of the plan;
+    /// [`SubscribeError::UnknownPlan`] when a snapshot is asked for a plan without one.
     pub fn subscribe(&self, request: SubscribeRequest) -> Result<Subscription, SubscribeError> {
         let limits = request.buffer.unwrap_or(self.shared.config.buffer);
         let mut state = self.shared.state.lock();
         if self.shared.is_closed() {
             return Err(SubscribeError::Closed);
         }
+        state.forget_expired(&self.shared.config);
+        let snapshot = match (&request.plan, request.snapshot) {
+            (Some(plan), true) => Some(
+                state
+                    .tasks
+                    .get(plan)
+                    .cloned()
+                    .ok_or(SubscribeError::UnknownPlan)?,
+            ),
+            _ => None,
+        };
         let finished = request
             .plan
             .as_ref()
@@ -434,10 +482,17 @@ impl A2aEventQueue {
                 return Err(SubscribeError::PlanFinished { terminal });
             }
         }
-        let replay = request
+        let mut replay = request
             .after
             .map(|after| state.replay(after, request.plan.as_ref()))
             .unwrap_or_default();
+        if let Some(snapshot) = snapshot {
+            // No resume point, or one history no longer covers: the task as it is now.
+            let lost = matches!(replay.front(), Some(SubscriptionItem::Reset(_)));
+            if request.after.is_none() || lost {
+                replay = VecDeque::from([SubscriptionItem::Snapshot(snapshot)]);
+            }
+        }
         // A finished plan gets its replay and nothing live: no slot is registered.
         let slot = finished.is_none().then(|| {
             let slot = Arc::new(Slot {
@@ -474,7 +529,18 @@ impl A2aEventQueue {
     /// The id of the event that finished `plan`, if it finished and is still remembered.
     #[must_use]
     pub fn terminal_event(&self, plan: &PlanId) -> Option<EventId> {
-        self.shared.state.lock().finished.get(plan).copied()
+        let mut state = self.shared.state.lock();
+        state.forget_expired(&self.shared.config);
+        state.finished.get(plan).copied()
+    }
+
+    /// `plan`'s task as of its latest event (A2A's `GetTask`), if it has one: it has
+    /// published something, is running or still remembered, and snapshots are on.
+    #[must_use]
+    pub fn task(&self, plan: &PlanId) -> Option<Arc<TaskSnapshot>> {
+        let mut state = self.shared.state.lock();
+        state.forget_expired(&self.shared.config);
+        state.tasks.get(plan).cloned()
     }
 
     /// The id of the newest event, or `None` before the first publish.
@@ -528,15 +594,48 @@ impl State {
                 }
             }
         }
-        if event.is_terminal() && config.finished_plans > 0 {
+        if event.is_terminal() {
+            if config.finished_plans == 0 {
+                self.tasks.remove(event.plan_id());
+                return;
+            }
             self.finished.insert(event.plan_id().clone(), event.id());
-            self.finished_order.push_back(event.plan_id().clone());
+            self.finished_order
+                .push_back((event.plan_id().clone(), Instant::now()));
             if self.finished_order.len() > config.finished_plans
-                && let Some(old) = self.finished_order.pop_front()
+                && let Some((old, _)) = self.finished_order.pop_front()
             {
-                self.finished.remove(&old);
+                self.forget(&old);
             }
         }
+    }
+
+    /// Folds `event` into its plan's snapshot.
+    fn fold(&mut self, event: &A2aEvent) {
+        match self.tasks.get_mut(&event.plan_id) {
+            Some(snapshot) => Arc::make_mut(snapshot).apply(event.id, &event.payload),
+            None => {
+                let snapshot = TaskSnapshot::new(&event.plan_id, event.id, &event.payload);
+                self.tasks.insert(event.plan_id.clone(), Arc::new(snapshot));
+            }
+        }
+    }
+
+    /// Forgets finished plans older than the configured time to live.
+    fn forget_expired(&mut self, config: &QueueConfig) {
+        while let Some((plan, at)) = self.finished_order.front() {
+            if at.elapsed() < config.finished_ttl {
+                break;
+            }
+            let plan = plan.clone();
+            self.finished_order.pop_front();
+            self.forget(&plan);
+        }
+    }
+
+    fn forget(&mut self, plan: &PlanId) {
+        self.finished.remove(plan);
+        self.tasks.remove(plan);
     }
 
     /// Hands `event` to every matching slot; returns how many slots lagged and were removed.

@@ -680,3 +680,180 @@ fn the_queue_subscription_and_a_boxed_stream_read_alike() {
         assert!(matches!(poll_once(stream), Poll::Ready(None)));
     }
 }
+
+fn artifact_chunk(p: &str, artifact: &str, text: &str, append: bool) -> NewEvent {
+    use crate::model::{Artifact, Part, TaskArtifactUpdateEvent};
+    NewEvent::new(
+        plan(p),
+        EventPayload::ArtifactUpdate(TaskArtifactUpdateEvent {
+            task_id: p.into(),
+            context_id: "ctx".into(),
+            artifact: Artifact {
+                artifact_id: artifact.into(),
+                name: None,
+                description: None,
+                parts: vec![Part::text(text)],
+                metadata: None,
+            },
+            append: Some(append),
+            last_chunk: None,
+            metadata: None,
+        }),
+    )
+}
+
+fn snapshot_of(item: &SubscriptionItem) -> &crate::task::TaskSnapshot {
+    match item {
+        SubscriptionItem::Snapshot(snapshot) => snapshot,
+        other => panic!("expected a snapshot, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_snapshot_subscription_starts_with_the_task_then_goes_live() {
+    let queue = A2aEventQueue::new();
+    queue.publish(working("a")).unwrap();
+    queue.publish(artifact_chunk("a", "r", "1", false)).unwrap();
+    queue.publish(working("b")).unwrap();
+    let mut sub = queue
+        .subscribe(SubscribeRequest::plan(plan("a")).with_snapshot())
+        .unwrap();
+    queue.publish(artifact_chunk("a", "r", "2", true)).unwrap();
+    let items = drain(&mut sub);
+    let snapshot = snapshot_of(&items[0]);
+    assert_eq!(snapshot.as_of, EventId::new(2));
+    assert_eq!(snapshot.task.id, "a");
+    assert_eq!(snapshot.task.status.state, TaskState::Working);
+    assert_eq!(snapshot.task.artifacts[0].parts.len(), 1);
+    assert_eq!(ids(&items[1..]), [4]);
+    assert_eq!(sub.last_delivered(), Some(EventId::new(4)));
+    // The queue's own snapshot moved on; the one handed out did not.
+    assert_eq!(
+        queue.task(&plan("a")).unwrap().task.artifacts[0]
+            .parts
+            .len(),
+        2
+    );
+    assert_eq!(snapshot.task.artifacts[0].parts.len(), 1);
+}
+
+#[test]
+fn a_snapshot_of_a_plan_without_events_is_unknown() {
+    let queue = A2aEventQueue::new();
+    let request = SubscribeRequest::plan(plan("nobody")).with_snapshot();
+    assert_eq!(
+        queue.subscribe(request).unwrap_err(),
+        SubscribeError::UnknownPlan
+    );
+    assert!(queue.task(&plan("nobody")).is_none());
+    // Without a plan filter the flag means nothing.
+    let mut all = queue
+        .subscribe(SubscribeRequest::all().with_snapshot())
+        .unwrap();
+    assert!(drain(&mut all).is_empty());
+}
+
+#[test]
+fn a_covered_resume_replays_and_a_lost_one_gets_a_fresh_snapshot() {
+    let queue = small(2);
+    for _ in 0..4 {
+        queue.publish(working("a")).unwrap();
+    }
+    let covered = SubscribeRequest::plan(plan("a"))
+        .with_snapshot()
+        .after(EventId::new(3));
+    let mut sub = queue.subscribe(covered).unwrap();
+    assert_eq!(ids(&drain(&mut sub)), [4]);
+    let lost = SubscribeRequest::plan(plan("a"))
+        .with_snapshot()
+        .after(EventId::new(1));
+    let mut sub = queue.subscribe(lost).unwrap();
+    let items = drain(&mut sub);
+    assert_eq!(items.len(), 1, "a snapshot instead of a reset: {items:?}");
+    assert_eq!(snapshot_of(&items[0]).as_of, EventId::new(4));
+}
+
+#[test]
+fn the_snapshot_outlives_the_history_of_its_early_events() {
+    let queue = small(1);
+    queue.publish(artifact_chunk("a", "r", "1", false)).unwrap();
+    queue.publish(artifact_chunk("a", "r", "2", true)).unwrap();
+    queue.publish(working("b")).unwrap();
+    let task = queue.task(&plan("a")).unwrap();
+    assert_eq!(task.task.artifacts[0].parts.len(), 2);
+    assert_eq!(task.as_of, EventId::new(2));
+}
+
+#[test]
+fn finished_tasks_are_kept_as_long_as_their_plans_are_remembered() {
+    let queue = A2aEventQueue::with_config(QueueConfig {
+        finished_plans: 1,
+        ..QueueConfig::default()
+    })
+    .unwrap();
+    queue.publish(status("a", TaskState::Completed)).unwrap();
+    assert_eq!(
+        queue.task(&plan("a")).unwrap().task.status.state,
+        TaskState::Completed
+    );
+    let finished = SubscribeRequest::plan(plan("a")).with_snapshot();
+    assert!(matches!(
+        queue.subscribe(finished),
+        Err(SubscribeError::PlanFinished { .. })
+    ));
+    queue.publish(status("b", TaskState::Failed)).unwrap();
+    assert!(
+        queue.task(&plan("a")).is_none(),
+        "one finished plan is remembered"
+    );
+    assert!(queue.task(&plan("b")).is_some());
+
+    let forgetful = A2aEventQueue::with_config(QueueConfig {
+        finished_ttl: std::time::Duration::ZERO,
+        ..QueueConfig::default()
+    })
+    .unwrap();
+    forgetful
+        .publish(status("a", TaskState::Completed))
+        .unwrap();
+    assert!(
+        forgetful.task(&plan("a")).is_none(),
+        "past its time to live"
+    );
+    assert_eq!(forgetful.terminal_event(&plan("a")), None);
+    assert!(
+        forgetful.publish(working("a")).is_ok(),
+        "its id is free again"
+    );
+
+    let none = A2aEventQueue::with_config(QueueConfig {
+        finished_plans: 0,
+        ..QueueConfig::default()
+    })
+    .unwrap();
+    none.publish(working("a")).unwrap();
+    assert!(none.task(&plan("a")).is_some());
+    none.publish(status("a", TaskState::Completed)).unwrap();
+    assert!(none.task(&plan("a")).is_none());
+}
+
+#[test]
+fn snapshots_can_be_turned_off() {
+    let queue = A2aEventQueue::with_config(QueueConfig {
+        task_snapshots: false,
+        ..QueueConfig::default()
+    })
+    .unwrap();
+    queue.publish(working("a")).unwrap();
+    assert!(queue.task(&plan("a")).is_none());
+}
+
+#[tokio::test]
+async fn the_backend_trait_answers_get_task() {
+    let queue = A2aEventQueue::new();
+    queue.publish(working("a")).unwrap();
+    let backend: &dyn EventBackend = &queue;
+    let task = backend.task(&plan("a")).await.unwrap().unwrap();
+    assert_eq!(task.as_of, EventId::new(1));
+    assert!(backend.task(&plan("z")).await.unwrap().is_none());
+}

@@ -11,6 +11,7 @@ use futures_core::{FusedStream, Stream};
 use crate::event::SharedEvent;
 use crate::ids::{EventId, PlanId};
 use crate::queue::{Shared, Slot, SlotEnd, SlotKey};
+use crate::task::TaskSnapshot;
 
 /// The requested resume point is no longer covered by history; replay continues from the
 /// oldest retained event.
@@ -76,6 +77,9 @@ pub enum SubscriptionItem {
     Event(SharedEvent),
     /// History did not reach back to the resume point; comes first, before the replay.
     Reset(ResetNotice),
+    /// The plan's task as of the event it names; comes first, on a subscription that
+    /// asked for it ([`SubscribeRequest::with_snapshot`](crate::SubscribeRequest::with_snapshot)).
+    Snapshot(Arc<TaskSnapshot>),
     /// Why the subscription ended; always the last item, and always there: a stream that
     /// ends (`None`) without it was dropped by its backend (a bug).
     End(SubscriptionEnd),
@@ -163,6 +167,9 @@ impl Subscription {
     }
 
     fn deliver(&mut self, item: SubscriptionItem) -> Poll<Option<SubscriptionItem>> {
+        if let SubscriptionItem::Snapshot(snapshot) = &item {
+            self.last_delivered = Some(snapshot.as_of);
+        }
         if let SubscriptionItem::Event(event) = &item {
             self.last_delivered = Some(event.id());
             // A filtered subscription only ever sees its own plan's events.

@@ -1,5 +1,6 @@
 //! Property tests of `A2aEventQueue`: plan filtering, the replay/live seam under concurrent
-//! publishing, resume against a model, slow-consumer isolation and shared serialization.
+//! publishing, resume against a model, slow-consumer isolation, shared serialization, and
+//! the task snapshot's fold of artifact chunks.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Barrier, mpsc};
@@ -7,9 +8,10 @@ use std::thread;
 use std::time::Duration;
 
 use a2a_events::{
-    A2aEventQueue, BufferLimits, EventId, EventPayload, LagNotice, NewEvent, PlanId, QueueConfig,
-    ResetNotice, SharedEvent, SubscribeRequest, Subscription, SubscriptionEnd, SubscriptionItem,
-    TaskState, TaskStatusUpdateEvent,
+    A2aEventQueue, Artifact, BufferLimits, EventId, EventPayload, LagNotice, NewEvent, Part,
+    PartContent, PlanId, QueueConfig, ResetNotice, SharedEvent, SubscribeRequest, Subscription,
+    SubscriptionEnd, SubscriptionItem, Task, TaskArtifactUpdateEvent, TaskState,
+    TaskStatusUpdateEvent,
 };
 use futures_util::{FutureExt, StreamExt};
 use proptest::prelude::*;
@@ -631,5 +633,116 @@ proptest! {
                 );
             }
         }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// 6. The task snapshot's fold of artifact chunks
+// ---------------------------------------------------------------------------------------
+
+/// One artifact chunk: which of three artifacts, whether it appends, and its text.
+type Chunk = (usize, bool, String);
+
+fn chunk_event(&(artifact, append, ref text): &Chunk) -> NewEvent {
+    NewEvent::new(
+        plan(0),
+        EventPayload::ArtifactUpdate(TaskArtifactUpdateEvent {
+            task_id: PLANS[0].into(),
+            context_id: "ctx".into(),
+            artifact: Artifact {
+                artifact_id: format!("art-{artifact}"),
+                name: None,
+                description: None,
+                parts: vec![Part::text(text.clone())],
+                metadata: None,
+            },
+            append: Some(append),
+            last_chunk: None,
+            metadata: None,
+        }),
+    )
+}
+
+/// The artifacts as a list of (id, texts), applying each chunk by hand: an appending chunk
+/// extends the artifact it names, any other chunk replaces it (or adds it at the end).
+fn by_hand(chunks: &[Chunk]) -> Vec<(String, Vec<String>)> {
+    let mut artifacts: Vec<(String, Vec<String>)> = Vec::new();
+    for (artifact, append, text) in chunks {
+        let id = format!("art-{artifact}");
+        match artifacts.iter_mut().find(|(known, _)| *known == id) {
+            Some((_, texts)) if *append => texts.push(text.clone()),
+            Some((_, texts)) => *texts = vec![text.clone()],
+            None => artifacts.push((id, vec![text.clone()])),
+        }
+    }
+    artifacts
+}
+
+fn as_lists(task: &Task) -> Vec<(String, Vec<String>)> {
+    task.artifacts
+        .iter()
+        .map(|a| {
+            let texts = a
+                .parts
+                .iter()
+                .map(|p| match &p.content {
+                    PartContent::Text(text) => text.clone(),
+                    other => format!("{other:?}"),
+                })
+                .collect();
+            (a.artifact_id.clone(), texts)
+        })
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn the_snapshot_joins_any_chunks_as_applying_them_one_by_one(
+        chunks in proptest::collection::vec((0..3usize, any::<bool>(), "[a-z]{0,3}"), 1..40),
+        history in 1..6usize,
+        split in any::<Index>(),
+    ) {
+        // A short history: the snapshot must not depend on what history still holds.
+        let queue = A2aEventQueue::with_config({
+            let mut config = QueueConfig::default();
+            config.history_events = history;
+            config
+        })
+        .unwrap();
+        let split = split.index(chunks.len());
+        for chunk in &chunks[..split] {
+            queue.publish(chunk_event(chunk)).unwrap();
+        }
+        // A subscriber that starts from the snapshot and folds the live events itself.
+        let mut sub = queue
+            .subscribe(SubscribeRequest::plan(plan(0)).with_snapshot())
+            .ok();
+        for chunk in &chunks[split..] {
+            queue.publish(chunk_event(chunk)).unwrap();
+        }
+        let task = queue.task(&plan(0)).unwrap();
+        prop_assert_eq!(as_lists(&task.task), by_hand(&chunks));
+        prop_assert_eq!(task.as_of.get(), chunks.len() as u64);
+
+        let Some(sub) = sub.as_mut() else {
+            // Nothing was published before the split: no snapshot to start from.
+            prop_assert_eq!(split, 0);
+            return Ok(());
+        };
+        let mut items = drain(sub).into_iter();
+        let Some(SubscriptionItem::Snapshot(first)) = items.next() else {
+            return Err(TestCaseError::fail("no snapshot first"));
+        };
+        let mut folded = (*first).clone();
+        for item in items {
+            let SubscriptionItem::Event(event) = item else {
+                return Err(TestCaseError::fail(format!("unexpected {item:?}")));
+            };
+            let event = event.to_event().unwrap();
+            folded.apply(event.id, &event.payload);
+        }
+        prop_assert_eq!(&folded, &*task);
     }
 }

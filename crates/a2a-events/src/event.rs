@@ -377,6 +377,7 @@ pub struct StoredEvent {
     id: EventId,
     plan_id: PlanId,
     kind: EventKind,
+    state: Option<TaskState>,
     terminal: bool,
     json: Bytes,
     encodings: [OnceLock<Bytes>; Encoding::COUNT],
@@ -397,6 +398,10 @@ impl StoredEvent {
             id: event.id,
             plan_id: event.plan_id.clone(),
             kind: event.payload.kind(),
+            state: match &event.payload {
+                EventPayload::StatusUpdate(update) => Some(update.status.state),
+                _ => None,
+            },
             terminal: event.payload.terminal_state().is_some(),
             json: Bytes::from(json),
             encodings: Default::default(),
@@ -419,6 +424,12 @@ impl StoredEvent {
     #[must_use]
     pub const fn kind(&self) -> EventKind {
         self.kind
+    }
+
+    /// The state a status update moves its plan to; `None` for other kinds.
+    #[must_use]
+    pub const fn state(&self) -> Option<TaskState> {
+        self.state
     }
 
     /// Whether this event puts its plan in a terminal state.
@@ -572,6 +583,7 @@ mod tests {
         };
         let stored = StoredEvent::new(&event).unwrap();
         assert!(stored.is_terminal());
+        assert_eq!(stored.state(), Some(TaskState::Failed));
         assert_eq!(stored.kind(), EventKind::StatusUpdate);
         assert_eq!(stored.plan_id().as_str(), "p");
         assert_eq!(stored.id(), EventId::new(1));

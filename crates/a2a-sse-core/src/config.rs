@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use a2a_events::BufferLimits;
 
+use crate::a2a::A2aConfig;
+
 /// Default route of the native stream.
 pub const DEFAULT_PATH: &str = "/a2a/events";
 /// Default idle time before a keep-alive comment.
@@ -43,6 +45,8 @@ pub struct SseConfig {
     /// Largest request body an adapter reads (default [`DEFAULT_MAX_BODY_BYTES`]); a larger
     /// one is answered `413`.
     pub max_body_bytes: usize,
+    /// The A2A binding's routes, when it is on (default off); see [`crate::a2a`].
+    pub a2a: Option<A2aConfig>,
 }
 
 impl Default for SseConfig {
@@ -55,6 +59,7 @@ impl Default for SseConfig {
             max_connections: None,
             liveness_probe: None,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            a2a: None,
         }
     }
 }
@@ -84,6 +89,23 @@ impl SseConfig {
         }
         if self.buffer.is_some_and(|b| b.events == 0 || b.bytes == 0) {
             return Err(ConfigError::Zero("buffer"));
+        }
+        if let Some(a2a) = &self.a2a {
+            a2a.validate()?;
+            let routes = [
+                self.path.as_str(),
+                a2a.jsonrpc_path.as_str(),
+                &a2a.task_route(),
+                crate::a2a::AGENT_CARD_PATH,
+            ];
+            for (i, route) in routes.iter().enumerate() {
+                if routes[..i].contains(route) {
+                    return Err(ConfigError::InvalidPath {
+                        path: (*route).to_owned(),
+                        reason: "two routes of the service would be the same",
+                    });
+                }
+            }
         }
         Ok(())
     }
@@ -232,6 +254,28 @@ mod tests {
             ..SseConfig::default()
         };
         assert_eq!(config.validate(), Err(ConfigError::Zero("buffer")));
+        let clash = SseConfig {
+            path: "/a2a/jsonrpc".into(),
+            a2a: Some(A2aConfig::default()),
+            ..SseConfig::default()
+        };
+        assert!(clash.validate().unwrap_err().to_string().contains("same"));
+        let bad_a2a = SseConfig {
+            a2a: Some(A2aConfig {
+                rest_base: "x".into(),
+                ..A2aConfig::default()
+            }),
+            ..SseConfig::default()
+        };
+        assert!(bad_a2a.validate().is_err());
+        assert_eq!(
+            SseConfig {
+                a2a: Some(A2aConfig::default()),
+                ..SseConfig::default()
+            }
+            .validate(),
+            Ok(())
+        );
         let config = SseConfig {
             path: "nope".into(),
             ..SseConfig::default()

@@ -23,6 +23,9 @@ pub enum DisconnectReason {
     Lagged,
     /// The queue closed (the server is shutting down).
     Shutdown,
+    /// An A2A stream's task moved to an interrupted state (input or authentication
+    /// required): A2A streams end there.
+    Interrupted,
 }
 
 impl DisconnectReason {
@@ -34,6 +37,7 @@ impl DisconnectReason {
             Self::Finished => "finished",
             Self::Lagged => "lagged",
             Self::Shutdown => "shutdown",
+            Self::Interrupted => "interrupted",
         }
     }
 }
@@ -250,6 +254,7 @@ mod tests {
             (DisconnectReason::Finished, "finished"),
             (DisconnectReason::Lagged, "lagged"),
             (DisconnectReason::Shutdown, "shutdown"),
+            (DisconnectReason::Interrupted, "interrupted"),
         ] {
             assert_eq!(reason.to_string(), name);
         }

@@ -88,6 +88,7 @@ macro_rules! with_default_timer {
     };
 }
 
+pub mod a2a;
 mod config;
 pub mod frame;
 mod hook;

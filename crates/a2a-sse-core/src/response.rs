@@ -54,6 +54,13 @@ with_default_timer! {
             /// The document.
             body: Bytes,
         },
+        /// Another answer with an `Allow` header naming the methods the route takes.
+        Allowing {
+            /// The answer.
+            response: Box<SseResponse<T>>,
+            /// The value of `Allow`.
+            allow: &'static str,
+        },
     }
 }
 
@@ -83,6 +90,16 @@ impl<T: Timer> SseResponse<T> {
             Self::NoContent => 204,
             Self::Error(err) => err.status(),
             Self::Json { status, .. } => *status,
+            Self::Allowing { response, .. } => response.status(),
+        }
+    }
+
+    /// The same answer with `Allow: allow`.
+    #[must_use]
+    pub fn allowing(self, allow: &'static str) -> Self {
+        Self::Allowing {
+            response: Box::new(self),
+            allow,
         }
     }
 
@@ -97,6 +114,12 @@ impl<T: Timer> SseResponse<T> {
             Self::NoContent => Vec::new(),
             Self::Error(err) => err.headers(),
             Self::Json { .. } => vec![("content-type", Cow::Borrowed("application/json"))],
+            Self::Allowing { response, allow } => {
+                let mut headers = response.headers();
+                headers.retain(|(name, _)| *name != "allow");
+                headers.push(("allow", Cow::Borrowed(allow)));
+                headers
+            }
         }
     }
 
@@ -108,6 +131,7 @@ impl<T: Timer> SseResponse<T> {
             Self::NoContent => ResponseBody::Empty,
             Self::Error(err) => ResponseBody::Full(err.body()),
             Self::Json { body, .. } => ResponseBody::Full(body),
+            Self::Allowing { response, .. } => response.into_body(),
         }
     }
 }
@@ -128,6 +152,11 @@ impl<T: Timer> fmt::Debug for SseResponse<T> {
                 .debug_struct("Json")
                 .field("status", status)
                 .field("body", &String::from_utf8_lossy(body))
+                .finish(),
+            Self::Allowing { response, allow } => f
+                .debug_struct("Allowing")
+                .field("response", response)
+                .field("allow", allow)
                 .finish(),
         }
     }

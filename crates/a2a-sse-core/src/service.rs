@@ -14,14 +14,17 @@ use std::time::Duration;
 use a2a_events::{BufferLimits, EventBackend, EventId, PlanId, SubscribeError, SubscribeRequest};
 use bytes::Bytes;
 
+use crate::a2a::encode::Binding;
+use crate::a2a::{self, A2aConfig, A2aError, AGENT_CARD_PATH, jsonrpc, rest};
 use crate::config::{ConfigError, SseConfig};
 use crate::hook::{
     ConnectHook, ConnectInfo, ConnectionGuard, DisconnectHook, DisconnectInfo, Permit,
 };
 use crate::request::{LAST_EVENT_ID_HEADER, RequestError, RequestHead, SseRequest};
 use crate::response::SseResponse;
-use crate::stream::{SseStream, StreamOptions};
+use crate::stream::{Framing, SseStream, StreamOptions};
 use crate::timer::Timer;
+use serde_json::value::RawValue;
 
 /// What the authorization hook sees.
 pub struct AuthRequest<'a> {
@@ -65,6 +68,12 @@ pub struct Route {
 enum Endpoint {
     /// The native event stream.
     Events,
+    /// The A2A JSON-RPC binding.
+    A2aJsonRpc,
+    /// The A2A HTTP+JSON task routes.
+    A2aTask,
+    /// The A2A agent card.
+    AgentCard,
 }
 
 impl Route {
@@ -154,13 +163,23 @@ impl<T: Timer> SseService<T> {
         self.inner.active.load(Ordering::Acquire)
     }
 
-    /// The routes to mount, each answered by [`handle`](Self::handle).
+    /// The routes to mount, each answered by [`handle`](Self::handle): the native stream,
+    /// and the A2A binding's when it is on.
     #[must_use]
     pub fn routes(&self) -> Vec<Route> {
-        vec![Route {
-            path: self.inner.config.path.clone(),
-            endpoint: Endpoint::Events,
-        }]
+        let route = |path: &str, endpoint| Route {
+            path: path.to_owned(),
+            endpoint,
+        };
+        let mut routes = vec![route(&self.inner.config.path, Endpoint::Events)];
+        if let Some(a2a) = &self.inner.config.a2a {
+            routes.push(route(&a2a.jsonrpc_path, Endpoint::A2aJsonRpc));
+            routes.push(route(&a2a.task_route(), Endpoint::A2aTask));
+            if a2a.card.is_some() {
+                routes.push(route(AGENT_CARD_PATH, Endpoint::AgentCard));
+            }
+        }
+        routes
     }
 
     /// Answers one request to `route` (one of [`routes`](Self::routes)), whose body an
@@ -174,9 +193,20 @@ impl<T: Timer> SseService<T> {
         head: &dyn RequestHead,
         body: Bytes,
     ) -> impl Future<Output = SseResponse<T>> + Send + use<'a, T> {
-        let _ = body;
-        match route.endpoint {
-            Endpoint::Events => self.respond(head),
+        // Everything that reads `head` happens here, before the future.
+        let prepared = match route.endpoint {
+            Endpoint::Events => Prepared::Events(self.admit(head)),
+            Endpoint::A2aJsonRpc => Prepared::A2a(self.a2a_jsonrpc(head, &body)),
+            Endpoint::A2aTask => Prepared::A2a(self.a2a_rest(head)),
+            Endpoint::AgentCard => Prepared::Ready(Box::new(self.agent_card(head))),
+        };
+        async move {
+            match prepared {
+                Prepared::Events(admitted) => self.events(admitted).await,
+                Prepared::A2a(Ok(call)) => self.a2a_call(call).await,
+                Prepared::A2a(Err(response)) => *response,
+                Prepared::Ready(response) => *response,
+            }
         }
     }
 
@@ -192,69 +222,68 @@ impl<T: Timer> SseService<T> {
         head: &dyn RequestHead,
     ) -> impl Future<Output = SseResponse<T>> + Send + use<'a, T> {
         let admitted = self.admit(head);
-        async move {
-            let opened = match admitted {
-                Ok((request, permit)) => self.open(request, permit).await,
-                Err(err) => Err(err),
-            };
-            match opened {
-                Ok(Some(stream)) => SseResponse::Stream(stream),
-                Ok(None) => SseResponse::NoContent,
-                Err(err) => {
-                    tracing::debug!(code = err.code(), %err, "sse request refused");
-                    SseResponse::Error(err)
-                }
-            }
-        }
+        self.events(admitted)
     }
 
-    fn admit(&self, head: &dyn RequestHead) -> Result<(SseRequest, Permit), RequestError> {
-        let inner = &*self.inner;
-        if head.method() != "GET" {
-            return Err(RequestError::MethodNotAllowed);
-        }
-        let request = SseRequest::parse(head.query(), head.header(LAST_EVENT_ID_HEADER))?;
-        if let Some(authorize) = &inner.authorize {
-            authorize(&AuthRequest {
-                request: &request,
-                head,
-            })
-            .map_err(|err| match err {
-                AuthError::Unauthorized(m) => RequestError::Unauthorized(m),
-                AuthError::Forbidden(m) => RequestError::Forbidden(m),
-            })?;
-        }
-        let permit = Permit::acquire(&inner.active, inner.config.max_connections)
-            .ok_or(RequestError::TooManyConnections)?;
-        Ok((request, permit))
-    }
-
-    async fn open(
-        &self,
-        request: SseRequest,
-        permit: Permit,
-    ) -> Result<Option<SseStream<T>>, RequestError> {
-        let inner = &*self.inner;
+    async fn events(&self, admitted: Result<(SseRequest, Permit), RequestError>) -> SseResponse<T> {
+        let (request, permit) = match admitted {
+            Ok(admitted) => admitted,
+            Err(err) => return refused(err),
+        };
         let mut subscribe = request
             .plan
             .clone()
             .map_or_else(SubscribeRequest::all, SubscribeRequest::plan);
         subscribe.after = request.last_event_id;
-        subscribe.buffer = inner.config.buffer;
-        let subscription = match inner.backend.subscribe(subscribe).await {
-            Ok(subscription) => subscription,
+        match self
+            .open(&request, permit, subscribe, Framing::Native)
+            .await
+        {
+            Ok(stream) => SseResponse::Stream(stream),
             Err(SubscribeError::PlanFinished { terminal }) => {
                 tracing::debug!(plan = plan_str(request.plan.as_ref()), %terminal, "plan finished: 204");
-                return Ok(None);
+                SseResponse::NoContent
             }
-            Err(SubscribeError::Closed) => return Err(RequestError::ShuttingDown),
-            Err(SubscribeError::Backend(err)) => return Err(RequestError::Backend(err)),
-            Err(other) => {
-                let err =
-                    a2a_events::BackendError::new(a2a_events::BackendErrorKind::Protocol, other);
-                return Err(RequestError::Backend(err));
-            }
+            Err(err) => refused(transport_error(err)),
+        }
+    }
+
+    fn admit(&self, head: &dyn RequestHead) -> Result<(SseRequest, Permit), RequestError> {
+        if head.method() != "GET" {
+            return Err(RequestError::MethodNotAllowed);
+        }
+        let request = SseRequest::parse(head.query(), head.header(LAST_EVENT_ID_HEADER))?;
+        self.authorize(head, &request)?;
+        Ok((request, self.permit()?))
+    }
+
+    fn authorize(&self, head: &dyn RequestHead, request: &SseRequest) -> Result<(), RequestError> {
+        let Some(authorize) = &self.inner.authorize else {
+            return Ok(());
         };
+        authorize(&AuthRequest { request, head }).map_err(|err| match err {
+            AuthError::Unauthorized(m) => RequestError::Unauthorized(m),
+            AuthError::Forbidden(m) => RequestError::Forbidden(m),
+        })
+    }
+
+    fn permit(&self) -> Result<Permit, RequestError> {
+        let inner = &*self.inner;
+        Permit::acquire(&inner.active, inner.config.max_connections)
+            .ok_or(RequestError::TooManyConnections)
+    }
+
+    /// Subscribes and wraps the subscription in a stream with its hooks.
+    async fn open(
+        &self,
+        request: &SseRequest,
+        permit: Permit,
+        mut subscribe: SubscribeRequest,
+        framing: Framing,
+    ) -> Result<SseStream<T>, SubscribeError> {
+        let inner = &*self.inner;
+        subscribe.buffer = inner.config.buffer;
+        let subscription = inner.backend.subscribe(subscribe).await?;
         let connection = inner.next_connection.fetch_add(1, Ordering::Relaxed);
         let info = ConnectInfo {
             connection,
@@ -281,13 +310,224 @@ impl<T: Timer> SseService<T> {
             retry: inner.config.retry,
             probe: inner.config.liveness_probe,
         };
-        Ok(Some(SseStream::new(
+        Ok(SseStream::new(
             subscription,
             inner.timer.clone(),
             options,
+            framing,
             guard,
-        )))
+        ))
     }
+
+    /// Reads a JSON-RPC request of the A2A binding.
+    fn a2a_jsonrpc(&self, head: &dyn RequestHead, body: &[u8]) -> Result<A2aCall, Refused<T>> {
+        if head.method() != "POST" {
+            return Err(Box::new(
+                refused(RequestError::MethodNotAllowed).allowing("POST"),
+            ));
+        }
+        let reply = |id: Option<&RawValue>, err: A2aError| {
+            tracing::debug!(code = err.code(), %err, "a2a json-rpc request refused");
+            Box::new(SseResponse::Json {
+                status: 200,
+                body: err.jsonrpc_response(id),
+            })
+        };
+        let call = jsonrpc::parse(body).map_err(|(id, err)| reply(id.as_deref(), err))?;
+        a2a::negotiate(head).map_err(|err| reply(Some(&call.id), err))?;
+        self.a2a_admit(head, call.method, Binding::json_rpc(call.id))
+    }
+
+    /// Reads a request of the A2A HTTP+JSON binding.
+    fn a2a_rest(&self, head: &dyn RequestHead) -> Result<A2aCall, Refused<T>> {
+        let method = rest::parse(head.method(), head.path(), head.query())
+            .and_then(|method| a2a::negotiate(head).map(|()| method))
+            .map_err(|err| Box::new(status_reply(&err)))?;
+        self.a2a_admit(head, method, Binding::Rest)
+    }
+
+    /// Validates the task, asks the authorization hook and, for a stream, takes a place.
+    fn a2a_admit(
+        &self,
+        head: &dyn RequestHead,
+        method: jsonrpc::Method,
+        binding: Binding,
+    ) -> Result<A2aCall, Refused<T>> {
+        let (task, subscribe, history_length) = match method {
+            jsonrpc::Method::GetTask {
+                task,
+                history_length,
+            } => (task, false, history_length),
+            jsonrpc::Method::SubscribeToTask { task } => (task, true, None),
+        };
+        let fail = |err: A2aError| Err(Box::new(a2a_reply(&binding, &err)));
+        // An id that cannot be a plan id names no task.
+        let Ok(plan) = PlanId::new(&task) else {
+            return fail(A2aError::TaskNotFound(task));
+        };
+        let last_event_id = match head.header(LAST_EVENT_ID_HEADER) {
+            Some(header) if subscribe => {
+                SseRequest::parse(None, Some(header)).map_err(|err| Box::new(refused(err)))?
+            }
+            _ => SseRequest::default(),
+        }
+        .last_event_id;
+        let request = SseRequest {
+            plan: Some(plan),
+            last_event_id,
+        };
+        self.authorize(head, &request)
+            .map_err(|err| Box::new(refused(err)))?;
+        let kind = if subscribe {
+            A2aKind::Subscribe(self.permit().map_err(|err| Box::new(refused(err)))?)
+        } else {
+            A2aKind::Get(history_length)
+        };
+        Ok(A2aCall {
+            request,
+            binding,
+            kind,
+        })
+    }
+
+    /// Runs an admitted A2A call.
+    async fn a2a_call(&self, call: A2aCall) -> SseResponse<T> {
+        let A2aCall {
+            request,
+            binding,
+            kind,
+        } = call;
+        let Some(plan) = request.plan.clone() else {
+            return refused(RequestError::ShuttingDown);
+        };
+        let not_found = || A2aError::TaskNotFound(plan.to_string());
+        match kind {
+            A2aKind::Get(history_length) => match self.inner.backend.task(&plan).await {
+                Ok(Some(snapshot)) => {
+                    let task = snapshot.task.clone().with_history_length(history_length);
+                    let task = a2a_json(&task);
+                    let body = match &binding {
+                        Binding::Rest => task,
+                        Binding::JsonRpc { id, .. } => jsonrpc::result(id, &task),
+                    };
+                    SseResponse::Json { status: 200, body }
+                }
+                Ok(None) => a2a_reply(&binding, &not_found()),
+                Err(err) => refused(transport_error(err)),
+            },
+            A2aKind::Subscribe(permit) => {
+                let mut subscribe = SubscribeRequest::plan(plan.clone()).with_snapshot();
+                subscribe.after = request.last_event_id;
+                let framing = Framing::A2a(binding.clone());
+                match self.open(&request, permit, subscribe, framing).await {
+                    Ok(stream) => SseResponse::Stream(stream),
+                    Err(SubscribeError::UnknownPlan) => a2a_reply(&binding, &not_found()),
+                    Err(SubscribeError::PlanFinished { terminal }) => {
+                        let message =
+                            format!("task {plan} is in a terminal state since event {terminal}");
+                        a2a_reply(&binding, &A2aError::UnsupportedOperation(message))
+                    }
+                    Err(err) => refused(transport_error(err)),
+                }
+            }
+        }
+    }
+
+    /// The agent card, for a `GET`.
+    fn agent_card(&self, head: &dyn RequestHead) -> SseResponse<T> {
+        if head.method() != "GET" {
+            return refused(RequestError::MethodNotAllowed);
+        }
+        let Some((config, card)) = self
+            .inner
+            .config
+            .a2a
+            .as_ref()
+            .and_then(|a2a| a2a.card.as_ref().map(|card| (a2a, card)))
+        else {
+            return refused(RequestError::ShuttingDown);
+        };
+        let host = head
+            .header("host")
+            .and_then(|host| std::str::from_utf8(host).ok());
+        SseResponse::Json {
+            status: 200,
+            body: card.render(config, host),
+        }
+    }
+}
+
+/// An answer that refuses a request (never a stream), boxed to keep results small.
+type Refused<T> = Box<SseResponse<T>>;
+
+/// What [`SseService::handle`] read of a request before it awaits anything.
+enum Prepared<T: Timer> {
+    Events(Result<(SseRequest, Permit), RequestError>),
+    A2a(Result<A2aCall, Refused<T>>),
+    Ready(Refused<T>),
+}
+
+/// An admitted A2A request.
+struct A2aCall {
+    request: SseRequest,
+    binding: Binding,
+    kind: A2aKind,
+}
+
+enum A2aKind {
+    /// `GetTask`, with its `historyLength`.
+    Get(Option<usize>),
+    /// `SubscribeToTask`, holding its place among the open streams.
+    Subscribe(Permit),
+}
+
+fn refused<T: Timer>(err: RequestError) -> SseResponse<T> {
+    tracing::debug!(code = err.code(), %err, "sse request refused");
+    SseResponse::Error(err)
+}
+
+/// A protocol error in the binding's shape.
+fn a2a_reply<T: Timer>(binding: &Binding, err: &A2aError) -> SseResponse<T> {
+    match binding {
+        Binding::Rest => status_reply(err),
+        Binding::JsonRpc { id, .. } => {
+            tracing::debug!(code = err.code(), %err, "a2a json-rpc request refused");
+            SseResponse::Json {
+                status: 200,
+                body: err.jsonrpc_response(Some(id)),
+            }
+        }
+    }
+}
+
+/// A protocol error of the HTTP+JSON binding: its status and `google.rpc.Status` body.
+fn status_reply<T: Timer>(err: &A2aError) -> SseResponse<T> {
+    tracing::debug!(status = err.http_status(), %err, "a2a http+json request refused");
+    let response = SseResponse::Json {
+        status: err.http_status(),
+        body: err.status_body(),
+    };
+    match err {
+        A2aError::MethodNotAllowed(allow) => response.allowing(allow),
+        _ => response,
+    }
+}
+
+/// A backend's refusal that is not the request's fault.
+fn transport_error(err: SubscribeError) -> RequestError {
+    match err {
+        SubscribeError::Closed => RequestError::ShuttingDown,
+        SubscribeError::Backend(err) => RequestError::Backend(err),
+        other => RequestError::Backend(a2a_events::BackendError::new(
+            a2a_events::BackendErrorKind::Protocol,
+            other,
+        )),
+    }
+}
+
+/// A task's JSON.
+fn a2a_json(task: &a2a_events::Task) -> Bytes {
+    Bytes::from(serde_json::to_vec(task).unwrap_or_default())
 }
 
 fn plan_str(plan: Option<&PlanId>) -> Option<&str> {
@@ -351,6 +591,13 @@ impl<T: Timer> SseServiceBuilder<T> {
     /// Largest request body read, in bytes.
     pub fn max_body_bytes(mut self, limit: usize) -> Self {
         self.config.max_body_bytes = limit;
+        self
+    }
+
+    /// Serves the A2A v1.0 binding too (`SubscribeToTask` and `GetTask` over JSON-RPC
+    /// and HTTP+JSON, and the agent card when `config` has one): see [`crate::a2a`].
+    pub fn a2a(mut self, config: A2aConfig) -> Self {
+        self.config.a2a = Some(config);
         self
     }
 

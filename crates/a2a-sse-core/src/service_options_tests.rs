@@ -160,6 +160,7 @@ fn config_replaces_every_option_at_once() {
         max_connections: Some(3),
         liveness_probe: Some(Duration::from_millis(250)),
         max_body_bytes: 10,
+        a2a: None,
     };
     let service = SseService::builder(A2aEventQueue::new())
         .path("/ignored")

@@ -221,6 +221,14 @@ impl EventBackend for Unavailable {
         Box::pin(async { Err(SubscribeError::Backend(down("connection refused"))) })
     }
 
+    fn task(
+        &self,
+        _: &a2a_events::PlanId,
+    ) -> BoxFuture<'_, Result<Option<std::sync::Arc<a2a_events::TaskSnapshot>>, SubscribeError>>
+    {
+        Box::pin(async { Err(SubscribeError::Backend(down("connection refused"))) })
+    }
+
     fn subscriber_count(&self) -> usize {
         0
     }
@@ -265,7 +273,7 @@ impl RequestHead for NotSync {
     }
 
     fn query(&self) -> Option<&str> {
-        self.0.query()
+        RequestHead::query(&self.0)
     }
 
     fn header(&self, name: &str) -> Option<&[u8]> {

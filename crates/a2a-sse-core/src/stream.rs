@@ -8,13 +8,15 @@ use std::time::{Duration, Instant};
 
 use a2a_events::{
     Encoding, EventStream, LagNotice, ResetNotice, SharedEvent, StoredEvent, SubscriptionEnd,
-    SubscriptionItem,
+    SubscriptionItem, TaskState,
 };
 use bytes::{Bytes, BytesMut};
 use futures_core::{FusedStream, Stream};
 use pin_project_lite::pin_project;
 use serde_json::json;
 
+use crate::a2a::A2aError;
+use crate::a2a::encode::{self as a2a_encode, Binding};
 use crate::frame::Frame;
 use crate::hook::{ConnectionGuard, DisconnectReason};
 use crate::timer::Timer;
@@ -74,6 +76,17 @@ fn control_frame(name: &'static str, data: &serde_json::Value) -> Bytes {
         .unwrap_or_default()
 }
 
+/// What an A2A subscriber that fell behind its buffer is told before its stream ends.
+fn lag_error(notice: &LagNotice) -> A2aError {
+    let resume = notice.last_delivered.map_or_else(
+        || "from the start".to_owned(),
+        |id| format!("after event {id}"),
+    );
+    A2aError::Internal(format!(
+        "this subscriber fell behind its buffer; subscribe again with Last-Event-ID to resume {resume}"
+    ))
+}
+
 /// The first chunk of every stream: the reconnection delay and a comment, so the response
 /// headers and the first body bytes reach the client at once.
 #[must_use]
@@ -90,6 +103,16 @@ pub const PING: &[u8] = b": ping\n\n";
 
 /// The liveness probe's chunk: an empty comment line, ignored by every client.
 pub const PROBE: &[u8] = b":\n";
+
+/// What a stream's frames look like.
+#[derive(Debug, Clone)]
+pub(crate) enum Framing {
+    /// The native stream: [`event_frame`] per event, `reset` and `lagged` frames.
+    Native,
+    /// An A2A stream: the task first, `StreamResponse` items, and an end after a terminal
+    /// or interrupted state.
+    A2a(Binding),
+}
 
 /// How a stream paces itself when idle, and what it tells clients first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -138,11 +161,14 @@ pin_project! {
         // Something was sent since the stream was last idle.
         sent: bool,
         done: bool,
+        // `framing` is not `Native`: read per event here, the framing itself only then.
+        a2a: bool,
         ending: Option<DisconnectReason>,
         // Its counters first: see `ConnectionGuard`.
         guard: ConnectionGuard,
         // Empty once sent.
         preamble: Bytes,
+        framing: Framing,
         #[pin]
         sleep: T::Sleep,
         timer: T,
@@ -154,6 +180,7 @@ impl<T: Timer> SseStream<T> {
         inner: EventStream,
         timer: T,
         options: StreamOptions,
+        framing: Framing,
         guard: ConnectionGuard,
     ) -> Self {
         let (idle, idle_chunk) = match options.probe {
@@ -176,6 +203,8 @@ impl<T: Timer> SseStream<T> {
             sleep_waker: None,
             ending: None,
             done: false,
+            a2a: matches!(framing, Framing::A2a(_)),
+            framing,
             guard,
         }
     }
@@ -285,17 +314,42 @@ impl<T: Timer> Stream for SseStream<T> {
         let mut events = 0;
         while this.ending.is_none() && !batch.is_full() {
             match Pin::new(&mut *this.inner).poll_next(cx) {
-                Poll::Ready(Some(SubscriptionItem::Event(event))) => {
+                Poll::Ready(Some(SubscriptionItem::Event(event))) if !*this.a2a => {
                     events += 1;
                     batch.push_event(event);
                 }
+                Poll::Ready(Some(SubscriptionItem::Event(event))) => {
+                    if let Framing::A2a(binding) = &*this.framing
+                        && let Some(frame) = a2a_encode::event_frame(&event, binding)
+                    {
+                        events += 1;
+                        batch.push_frame(frame);
+                    }
+                    // A2A streams end when the task waits for its client, too.
+                    if event.state().is_some_and(TaskState::is_interrupted) {
+                        *this.ending = Some(DisconnectReason::Interrupted);
+                    }
+                }
+                Poll::Ready(Some(SubscriptionItem::Snapshot(snapshot))) => {
+                    if let Framing::A2a(binding) = &*this.framing {
+                        batch.push_frame(a2a_encode::snapshot_frame(&snapshot, binding));
+                    }
+                }
                 Poll::Ready(Some(SubscriptionItem::Reset(notice))) => {
-                    batch.push_frame(reset_frame(&notice));
+                    // An A2A stream that history does not cover starts with the task instead.
+                    if !*this.a2a {
+                        batch.push_frame(reset_frame(&notice));
+                    }
                 }
                 Poll::Ready(Some(SubscriptionItem::End(end))) => {
                     *this.ending = Some(match end {
                         SubscriptionEnd::Lagged(notice) => {
-                            batch.push_frame(lagged_frame(&notice));
+                            batch.push_frame(match &*this.framing {
+                                Framing::Native => lagged_frame(&notice),
+                                Framing::A2a(binding) => {
+                                    a2a_encode::error_frame(&lag_error(&notice), binding)
+                                }
+                            });
                             DisconnectReason::Lagged
                         }
                         SubscriptionEnd::PlanFinished { .. } => DisconnectReason::Finished,

@@ -17,7 +17,7 @@ use crate::config::DEFAULT_RETRY;
 use crate::hook::{ConnectInfo, ConnectionGuard, DisconnectInfo};
 use crate::request::{RequestError, RequestHead};
 use crate::response::SseResponse;
-use crate::stream::{SseStream, StreamOptions};
+use crate::stream::{Framing, SseStream, StreamOptions};
 use crate::timer::{Timer, TokioTimer};
 
 pub(crate) fn plan(name: &str) -> PlanId {
@@ -62,6 +62,21 @@ impl Head {
             query: Some(query).filter(|q| !q.is_empty()),
             headers: Vec::new(),
         }
+    }
+
+    /// A request with `method` to `path`, without query or headers.
+    pub(crate) fn new(method: &'static str, path: &'static str) -> Self {
+        Self {
+            method,
+            path,
+            query: None,
+            headers: Vec::new(),
+        }
+    }
+
+    pub(crate) fn query(mut self, query: &'static str) -> Self {
+        self.query = Some(query);
+        self
     }
 
     pub(crate) fn header(mut self, name: &'static str, value: &'static str) -> Self {
@@ -156,6 +171,7 @@ pub(crate) fn open_with(
         EventStream::from(sub),
         TokioTimer,
         options,
+        Framing::Native,
         guard,
     ))
 }

@@ -1,0 +1,318 @@
+//! [`A2aError`]: the protocol errors of the binding, in both of their wire shapes.
+
+use bytes::Bytes;
+use serde::Serialize;
+use serde_json::value::RawValue;
+
+/// The `domain` of every `ErrorInfo` detail.
+pub const ERROR_DOMAIN: &str = "a2a-protocol.org";
+
+const ERROR_INFO_TYPE: &str = "type.googleapis.com/google.rpc.ErrorInfo";
+
+/// A protocol error of the A2A binding. Over JSON-RPC it is an error object with its
+/// code (answered with HTTP 200 before a stream starts, since A2A clients read any HTTP
+/// 4xx as a generic failure); over HTTP+JSON a `google.rpc.Status` with its HTTP status.
+/// Both carry an `ErrorInfo` detail naming the reason, in the domain [`ERROR_DOMAIN`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum A2aError {
+    /// The body is not JSON (JSON-RPC `-32700`).
+    #[error("invalid JSON payload: {0}")]
+    Parse(String),
+    /// The JSON is not a JSON-RPC 2.0 request (`-32600`).
+    #[error("invalid request: {0}")]
+    InvalidRequest(String),
+    /// No such method (`-32601`; HTTP+JSON 404).
+    #[error("method not found: {0}")]
+    MethodNotFound(String),
+    /// The method's parameters are wrong (`-32602`; HTTP+JSON 400).
+    #[error("invalid parameters: {0}")]
+    InvalidParams(String),
+    /// No such task (`-32001`; HTTP+JSON 404 `TASK_NOT_FOUND`).
+    #[error("task not found: {0}")]
+    TaskNotFound(String),
+    /// The operation cannot be done, such as subscribing to a task in a terminal state
+    /// (`-32004`; HTTP+JSON 400 `UNSUPPORTED_OPERATION`).
+    #[error("unsupported operation: {0}")]
+    UnsupportedOperation(String),
+    /// The client asked for a protocol version this server does not speak (`-32009`;
+    /// HTTP+JSON 400 `VERSION_NOT_SUPPORTED`); it holds the version asked for.
+    #[error("protocol version {0} is not supported; this server speaks 1.0")]
+    VersionNotSupported(String),
+    /// Something failed on the server's side (`-32603`; HTTP+JSON 500).
+    #[error("internal error: {0}")]
+    Internal(String),
+    /// The HTTP method cannot be used on this HTTP+JSON route (405); it holds the
+    /// methods that can.
+    #[error("method not allowed here; use {0}")]
+    MethodNotAllowed(&'static str),
+}
+
+impl A2aError {
+    /// The JSON-RPC error code.
+    #[must_use]
+    pub const fn code(&self) -> i32 {
+        match self {
+            Self::Parse(_) => -32700,
+            Self::InvalidRequest(_) | Self::MethodNotAllowed(_) => -32600,
+            Self::MethodNotFound(_) => -32601,
+            Self::InvalidParams(_) => -32602,
+            Self::Internal(_) => -32603,
+            Self::TaskNotFound(_) => -32001,
+            Self::UnsupportedOperation(_) => -32004,
+            Self::VersionNotSupported(_) => -32009,
+        }
+    }
+
+    /// The HTTP status of the HTTP+JSON answer.
+    #[must_use]
+    pub const fn http_status(&self) -> u16 {
+        match self {
+            Self::TaskNotFound(_) | Self::MethodNotFound(_) => 404,
+            Self::MethodNotAllowed(_) => 405,
+            Self::Internal(_) => 500,
+            _ => 400,
+        }
+    }
+
+    /// The `google.rpc.Code` name of the HTTP+JSON answer.
+    #[must_use]
+    pub const fn grpc_status(&self) -> &'static str {
+        match self {
+            Self::TaskNotFound(_) | Self::MethodNotFound(_) => "NOT_FOUND",
+            Self::UnsupportedOperation(_) | Self::VersionNotSupported(_) => "FAILED_PRECONDITION",
+            Self::MethodNotAllowed(_) => "UNIMPLEMENTED",
+            Self::Internal(_) => "INTERNAL",
+            _ => "INVALID_ARGUMENT",
+        }
+    }
+
+    /// The `ErrorInfo` reason: the error's name in upper snake case.
+    #[must_use]
+    pub const fn reason(&self) -> &'static str {
+        match self {
+            Self::Parse(_) => "JSON_PARSE_ERROR",
+            Self::InvalidRequest(_) => "INVALID_REQUEST",
+            Self::MethodNotFound(_) => "METHOD_NOT_FOUND",
+            Self::InvalidParams(_) => "INVALID_PARAMS",
+            Self::TaskNotFound(_) => "TASK_NOT_FOUND",
+            Self::UnsupportedOperation(_) => "UNSUPPORTED_OPERATION",
+            Self::VersionNotSupported(_) => "VERSION_NOT_SUPPORTED",
+            Self::Internal(_) => "INTERNAL_ERROR",
+            Self::MethodNotAllowed(_) => "METHOD_NOT_ALLOWED",
+        }
+    }
+
+    /// What the `ErrorInfo`'s metadata says, beside the reason.
+    fn metadata(&self) -> Vec<(&'static str, &str)> {
+        match self {
+            Self::TaskNotFound(task) => vec![("taskId", task.as_str())],
+            Self::VersionNotSupported(asked) => {
+                vec![
+                    ("requestedVersion", asked.as_str()),
+                    ("supportedVersions", "1.0"),
+                ]
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    fn details(&self) -> [ErrorInfo<'_>; 1] {
+        [ErrorInfo {
+            kind: ERROR_INFO_TYPE,
+            reason: self.reason(),
+            domain: ERROR_DOMAIN,
+            metadata: self.metadata().into_iter().collect(),
+        }]
+    }
+
+    /// The JSON-RPC error object: `{"code", "message", "data": [ErrorInfo]}`.
+    #[must_use]
+    pub fn to_jsonrpc(&self) -> serde_json::Value {
+        serde_json::json!({
+            "code": self.code(),
+            "message": self.to_string(),
+            "data": self.details(),
+        })
+    }
+
+    /// A whole JSON-RPC error response for the request with id `id` (`null` when the
+    /// request's id could not be read).
+    #[must_use]
+    pub fn jsonrpc_response(&self, id: Option<&RawValue>) -> Bytes {
+        #[derive(Serialize)]
+        struct Response<'a> {
+            jsonrpc: &'static str,
+            id: Option<&'a RawValue>,
+            error: serde_json::Value,
+        }
+        to_bytes(&Response {
+            jsonrpc: "2.0",
+            id,
+            error: self.to_jsonrpc(),
+        })
+    }
+
+    /// The HTTP+JSON body: `{"error": google.rpc.Status}`.
+    #[must_use]
+    pub fn status_body(&self) -> Bytes {
+        #[derive(Serialize)]
+        struct Status<'a> {
+            code: u16,
+            status: &'static str,
+            message: String,
+            details: [ErrorInfo<'a>; 1],
+        }
+        #[derive(Serialize)]
+        struct Body<'a> {
+            error: Status<'a>,
+        }
+        to_bytes(&Body {
+            error: Status {
+                code: self.http_status(),
+                status: self.grpc_status(),
+                message: self.to_string(),
+                details: self.details(),
+            },
+        })
+    }
+}
+
+#[derive(Serialize)]
+struct ErrorInfo<'a> {
+    #[serde(rename = "@type")]
+    kind: &'static str,
+    reason: &'static str,
+    domain: &'static str,
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    metadata: std::collections::BTreeMap<&'static str, &'a str>,
+}
+
+/// Serializes a value made of strings, numbers and raw JSON: it cannot fail.
+pub(crate) fn to_bytes(value: &impl Serialize) -> Bytes {
+    Bytes::from(serde_json::to_vec(value).unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{Value, json};
+
+    #[test]
+    fn each_error_has_its_code_status_and_reason() {
+        let cases = [
+            (
+                A2aError::Parse("x".into()),
+                -32700,
+                400,
+                "INVALID_ARGUMENT",
+                "JSON_PARSE_ERROR",
+            ),
+            (
+                A2aError::InvalidRequest("x".into()),
+                -32600,
+                400,
+                "INVALID_ARGUMENT",
+                "INVALID_REQUEST",
+            ),
+            (
+                A2aError::MethodNotFound("x".into()),
+                -32601,
+                404,
+                "NOT_FOUND",
+                "METHOD_NOT_FOUND",
+            ),
+            (
+                A2aError::InvalidParams("x".into()),
+                -32602,
+                400,
+                "INVALID_ARGUMENT",
+                "INVALID_PARAMS",
+            ),
+            (
+                A2aError::Internal("x".into()),
+                -32603,
+                500,
+                "INTERNAL",
+                "INTERNAL_ERROR",
+            ),
+            (
+                A2aError::TaskNotFound("t".into()),
+                -32001,
+                404,
+                "NOT_FOUND",
+                "TASK_NOT_FOUND",
+            ),
+            (
+                A2aError::UnsupportedOperation("x".into()),
+                -32004,
+                400,
+                "FAILED_PRECONDITION",
+                "UNSUPPORTED_OPERATION",
+            ),
+            (
+                A2aError::VersionNotSupported("0.3".into()),
+                -32009,
+                400,
+                "FAILED_PRECONDITION",
+                "VERSION_NOT_SUPPORTED",
+            ),
+            (
+                A2aError::MethodNotAllowed("GET"),
+                -32600,
+                405,
+                "UNIMPLEMENTED",
+                "METHOD_NOT_ALLOWED",
+            ),
+        ];
+        for (err, code, http, grpc, reason) in cases {
+            assert_eq!(
+                (
+                    err.code(),
+                    err.http_status(),
+                    err.grpc_status(),
+                    err.reason()
+                ),
+                (code, http, grpc, reason),
+                "{err}"
+            );
+            let status: Value = serde_json::from_slice(&err.status_body()).unwrap();
+            assert_eq!(status["error"]["code"], http);
+            assert_eq!(status["error"]["status"], grpc);
+            assert_eq!(status["error"]["details"][0]["reason"], reason);
+            assert_eq!(status["error"]["details"][0]["domain"], ERROR_DOMAIN);
+            let rpc = err.to_jsonrpc();
+            assert_eq!(rpc["code"], code);
+            assert_eq!(rpc["data"][0]["@type"], ERROR_INFO_TYPE);
+        }
+    }
+
+    #[test]
+    fn shapes_match_the_spec() {
+        let err = A2aError::TaskNotFound("t-x".into());
+        let id = RawValue::from_string("\"req-1\"".into()).unwrap();
+        let response: Value = serde_json::from_slice(&err.jsonrpc_response(Some(&id))).unwrap();
+        assert_eq!(
+            response,
+            json!({"jsonrpc": "2.0", "id": "req-1", "error": {
+                "code": -32001,
+                "message": "task not found: t-x",
+                "data": [{
+                    "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+                    "reason": "TASK_NOT_FOUND",
+                    "domain": "a2a-protocol.org",
+                    "metadata": {"taskId": "t-x"}
+                }]
+            }})
+        );
+        let anonymous: Value = serde_json::from_slice(&err.jsonrpc_response(None)).unwrap();
+        assert_eq!(anonymous["id"], Value::Null);
+        let version: Value =
+            serde_json::from_slice(&A2aError::VersionNotSupported("0.3".into()).status_body())
+                .unwrap();
+        assert_eq!(
+            version["error"]["details"][0]["metadata"],
+            json!({"requestedVersion": "0.3", "supportedVersions": "1.0"})
+        );
+    }
+}

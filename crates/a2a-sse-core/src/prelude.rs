@@ -13,6 +13,7 @@ pub use a2a_events::{
     TaskArtifactUpdateEvent, TaskState, TaskStatus, TaskStatusUpdateEvent, Timestamp,
 };
 
+pub use crate::a2a;
 pub use crate::{
     AuthError, AuthRequest, ConfigError, ConnectInfo, DisconnectInfo, DisconnectReason,
     RequestError, SseConfig, SseResponse, SseService, SseServiceBuilder,

@@ -12,6 +12,7 @@ use std::net::{SocketAddr, TcpListener};
 use std::time::Duration;
 
 use a2a_events::{A2aEventQueue, NewEvent, PlanId, PublishError, QueueConfig};
+use a2a_sse_core::a2a::{A2aConfig, AgentCard};
 use a2a_sse_core::{DEFAULT_KEEP_ALIVE, SseService, SseServiceBuilder, error_body};
 use bytes::Bytes;
 use clap::Parser;
@@ -78,8 +79,17 @@ impl DemoArgs {
     }
 
     /// The SSE service builder the flags describe (the core logs connects and disconnects).
+    /// The service builder the flags describe, with the A2A binding on (its default
+    /// routes, and the demo's agent card). The core logs connects and disconnects.
     pub fn service(&self, queue: &A2aEventQueue) -> SseServiceBuilder {
-        SseService::builder(queue.clone()).keep_alive(Duration::from_millis(self.keep_alive_ms))
+        let card = AgentCard::new(
+            "a2a-sse demo",
+            "Streams the demo's simulated plans as A2A tasks",
+            env!("CARGO_PKG_VERSION"),
+        );
+        SseService::builder(queue.clone())
+            .keep_alive(Duration::from_millis(self.keep_alive_ms))
+            .a2a(A2aConfig::with_card(card))
     }
 }
 
@@ -155,6 +165,10 @@ pub fn print_banner(framework: &str, addr: SocketAddr) {
     println!("  stream    curl -N http://{addr}/a2a/events");
     println!(
         "  publish   curl -X POST http://{addr}/a2a/plans/plan-x/events -H 'content-type: application/json' \\\n            -d '{{\"kind\":\"status-update\",\"data\":{{\"taskId\":\"plan-x\",\"contextId\":\"ctx\",\"status\":{{\"state\":\"TASK_STATE_WORKING\"}}}}}}'"
+    );
+    println!("  A2A card  http://{addr}/.well-known/agent-card.json");
+    println!(
+        "  A2A       curl -N -X POST http://{addr}/a2a/tasks/plan-x:subscribe -H 'A2A-Version: 1.0'"
     );
 }
 

@@ -37,7 +37,10 @@ pub enum A2aError {
     UnsupportedOperation(String),
     /// The client asked for a protocol version this server does not speak (`-32009`;
     /// HTTP+JSON 400 `VERSION_NOT_SUPPORTED`); it holds the version asked for.
-    #[error("protocol version {0} is not supported; this server speaks 1.0")]
+    #[error(
+        "protocol version {0} is not supported; this server speaks 1.0 \
+         (send A2A-Version: 1.0; a request without it asks for 0.3)"
+    )]
     VersionNotSupported(String),
     /// Something failed on the server's side (`-32603`; HTTP+JSON 500).
     #[error("internal error: {0}")]

@@ -34,10 +34,10 @@ pub enum EventIdError {
     /// The text is empty.
     #[error("event id is empty")]
     Empty,
-    /// The text holds something other than the decimal digits `0`–`9`.
-    #[error("event id is not a decimal number")]
+    /// The text is not `SEQUENCE` or `EPOCH-SEQUENCE` in decimal digits `0`–`9`.
+    #[error("event id is not a decimal number (or EPOCH-SEQUENCE)")]
     NotDecimal,
-    /// The number does not fit in 64 bits.
+    /// A number does not fit in 64 bits.
     #[error("event id is too large")]
     TooLarge,
 }

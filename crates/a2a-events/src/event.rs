@@ -408,6 +408,30 @@ impl StoredEvent {
         })
     }
 
+    /// A stored event from its JSON (the [`A2aEvent`] form, as [`json`](Self::json) gives
+    /// it), for a backend that keeps events as JSON: the JSON is kept as it is, and only
+    /// the fields the queue needs are read from it (the payload is checked by its kind).
+    ///
+    /// # Errors
+    ///
+    /// [`EventDataError::InvalidJson`] when the text is not an event's JSON.
+    pub fn from_json(json: Bytes) -> Result<Self, EventDataError> {
+        let event: A2aEvent = serde_json::from_slice(&json)
+            .map_err(|e| EventDataError::InvalidJson(e.to_string()))?;
+        Ok(Self {
+            id: event.id,
+            plan_id: event.plan_id,
+            kind: event.payload.kind(),
+            state: match &event.payload {
+                EventPayload::StatusUpdate(update) => Some(update.status.state),
+                _ => None,
+            },
+            terminal: event.payload.terminal_state().is_some(),
+            json,
+            encodings: Default::default(),
+        })
+    }
+
     /// The event's id.
     #[must_use]
     pub const fn id(&self) -> EventId {
@@ -588,6 +612,12 @@ mod tests {
         assert_eq!(stored.plan_id().as_str(), "p");
         assert_eq!(stored.id(), EventId::new(1));
         assert_eq!(stored.to_event().unwrap(), event);
+        let again = StoredEvent::from_json(stored.json().clone()).unwrap();
+        assert_eq!(
+            (again.id(), again.state(), again.is_terminal(), again.json()),
+            (stored.id(), stored.state(), true, stored.json())
+        );
+        assert!(StoredEvent::from_json(Bytes::from_static(b"{}")).is_err());
         let mut calls = 0;
         let first = stored.encoded(Encoding::NativeFrame, |s| {
             calls += 1;

@@ -95,11 +95,16 @@ impl<'de> Deserialize<'de> for PlanId {
     }
 }
 
-/// Position of an event in a queue.
+/// Position of an event in a queue: an epoch and a sequence number within it, ordered by
+/// epoch, then sequence.
 ///
-/// The in-memory queue assigns ids `1, 2, 3, …` in publish order, so ids compare in publish
-/// order. On the wire an id is its decimal text (`"42"`); that is also what a client sends
-/// back in `Last-Event-ID`. `0` is valid and means "before the first event".
+/// The in-memory queue assigns ids `1, 2, 3, …` in publish order, all in epoch 0, and
+/// writes them as decimal text (`"42"`). A backend that can lose its history and start
+/// again (a Redis store restarted without persistence) starts a new, higher epoch, so
+/// that no id is ever given to two events; such ids are written `EPOCH-SEQUENCE`
+/// (`"1796197675121525-7"`, which is also how Redis Streams name entries). Either form is
+/// what a client sends back in `Last-Event-ID`. `0` is valid and means "before the first
+/// event".
 ///
 /// ```
 /// use a2a_events::EventId;
@@ -107,58 +112,93 @@ impl<'de> Deserialize<'de> for PlanId {
 /// let id: EventId = "42".parse()?;
 /// assert_eq!(id, EventId::new(42));
 /// assert_eq!(id.to_string(), "42");
+/// let later: EventId = "7-1".parse()?;
+/// assert_eq!((later.epoch(), later.sequence()), (7, 1));
+/// assert!(later > id, "a later epoch comes after every id of an earlier one");
 /// assert!("4 2".parse::<EventId>().is_err());
 /// # Ok::<(), a2a_events::EventIdError>(())
 /// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
-pub struct EventId(u64);
+pub struct EventId {
+    // Field order is the ordering: epoch first.
+    epoch: u64,
+    sequence: u64,
+}
 
 impl EventId {
-    /// Wraps a raw position.
+    /// Position `value` in epoch 0, as the in-memory queue numbers events.
     #[must_use]
     pub const fn new(value: u64) -> Self {
-        Self(value)
+        Self::from_parts(0, value)
     }
 
-    /// The raw position.
+    /// Position `sequence` in `epoch`.
+    #[must_use]
+    pub const fn from_parts(epoch: u64, sequence: u64) -> Self {
+        Self { epoch, sequence }
+    }
+
+    /// The epoch (0 for the in-memory queue).
+    #[must_use]
+    pub const fn epoch(self) -> u64 {
+        self.epoch
+    }
+
+    /// The sequence number within the epoch.
+    #[must_use]
+    pub const fn sequence(self) -> u64 {
+        self.sequence
+    }
+
+    /// The sequence number within the epoch: for the in-memory queue, the whole id.
     #[must_use]
     pub const fn get(self) -> u64 {
-        self.0
+        self.sequence
     }
 }
 
 impl fmt::Debug for EventId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "EventId({})", self.0)
+        write!(f, "EventId({self})")
     }
 }
 
 impl fmt::Display for EventId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&self.0, f)
+        if self.epoch == 0 {
+            fmt::Display::fmt(&self.sequence, f)
+        } else {
+            write!(f, "{}-{}", self.epoch, self.sequence)
+        }
     }
+}
+
+fn decimal(text: &str) -> Result<u64, EventIdError> {
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(EventIdError::NotDecimal);
+    }
+    text.parse::<u64>().map_err(|_| EventIdError::TooLarge)
 }
 
 impl FromStr for EventId {
     type Err = EventIdError;
 
-    /// Parses plain decimal digits; signs, white space and other characters are refused.
+    /// Parses `SEQUENCE` or `EPOCH-SEQUENCE`, plain decimal digits; signs, white space and
+    /// other characters are refused.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         if s.is_empty() {
             return Err(EventIdError::Empty);
         }
-        if !s.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(EventIdError::NotDecimal);
+        match s.split_once('-') {
+            None => decimal(s).map(Self::new),
+            Some((epoch, sequence)) => Ok(Self::from_parts(decimal(epoch)?, decimal(sequence)?)),
         }
-        s.parse::<u64>()
-            .map(Self)
-            .map_err(|_| EventIdError::TooLarge)
     }
 }
 
 impl Serialize for EventId {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(&self.0)
+        serializer.collect_str(self)
     }
 }
 
@@ -216,7 +256,14 @@ mod tests {
         assert_eq!("".parse::<EventId>(), Err(EventIdError::Empty));
         assert_eq!("+1".parse::<EventId>(), Err(EventIdError::NotDecimal));
         assert_eq!(" 1".parse::<EventId>(), Err(EventIdError::NotDecimal));
-        assert_eq!("1-0".parse::<EventId>(), Err(EventIdError::NotDecimal));
+        assert_eq!("1-".parse::<EventId>(), Err(EventIdError::NotDecimal));
+        assert_eq!("-1".parse::<EventId>(), Err(EventIdError::NotDecimal));
+        assert_eq!("1-2-3".parse::<EventId>(), Err(EventIdError::NotDecimal));
+        assert_eq!("1-0".parse(), Ok(EventId::from_parts(1, 0)));
+        assert_eq!(
+            "18446744073709551616-1".parse::<EventId>(),
+            Err(EventIdError::TooLarge)
+        );
         assert_eq!(
             "18446744073709551616".parse::<EventId>(),
             Err(EventIdError::TooLarge)
@@ -226,6 +273,16 @@ mod tests {
     #[test]
     fn event_id_orders_and_serializes_as_text() {
         assert!(EventId::new(2) > EventId::new(1));
+        assert!(EventId::from_parts(1, 1) > EventId::new(u64::MAX));
+        assert!(EventId::from_parts(2, 1) > EventId::from_parts(1, 9));
+        let epoch = EventId::from_parts(1_796_197_675_121_525, 7);
+        assert_eq!(epoch.to_string(), "1796197675121525-7");
+        assert_eq!(format!("{epoch:?}"), "EventId(1796197675121525-7)");
+        assert_eq!(epoch.to_string().parse(), Ok(epoch));
+        assert_eq!(
+            (epoch.epoch(), epoch.sequence(), epoch.get()),
+            (1_796_197_675_121_525, 7, 7)
+        );
         assert_eq!(EventId::new(9).get(), 9);
         assert_eq!(format!("{:?}", EventId::new(3)), "EventId(3)");
         assert_eq!(serde_json::to_string(&EventId::new(42)).unwrap(), "\"42\"");

@@ -654,7 +654,8 @@ impl State {
     fn replay(&self, after: EventId, plan: Option<&PlanId>) -> VecDeque<SubscriptionItem> {
         let last = self.next_id - 1;
         let oldest = self.history.front().map(|e| e.id());
-        let ahead = after.get() > last;
+        // An id of a later epoch is ahead too: this queue numbers in epoch 0 only.
+        let ahead = after > EventId::new(last);
         let lost = ahead
             || match oldest {
                 Some(oldest) => after.get() + 1 < oldest.get(),

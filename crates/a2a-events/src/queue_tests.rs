@@ -857,3 +857,18 @@ async fn the_backend_trait_answers_get_task() {
     assert_eq!(task.as_of, EventId::new(1));
     assert!(backend.task(&plan("z")).await.unwrap().is_none());
 }
+
+#[test]
+fn a_resume_point_of_another_epoch_is_reset() {
+    let queue = A2aEventQueue::new();
+    queue.publish(working("a")).unwrap();
+    let mut sub = queue
+        .subscribe(SubscribeRequest::all().after(EventId::from_parts(9, 1)))
+        .unwrap();
+    let items = drain(&mut sub);
+    assert!(matches!(
+        items[0],
+        SubscriptionItem::Reset(ResetNotice { requested, .. }) if requested == EventId::from_parts(9, 1)
+    ));
+    assert_eq!(ids(&items), [1]);
+}

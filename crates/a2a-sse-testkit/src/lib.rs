@@ -1,7 +1,11 @@
-//! Test helpers shared by the a2a-sse crates: a reference WHATWG event-stream [`decoder`]
-//! and a small HTTP/1.1 SSE [`client`] for tests over real sockets.
+//! Test helpers shared by the a2a-sse crates: a reference WHATWG event-stream [`decoder`],
+//! a small HTTP/1.1 SSE [`client`] for tests over real sockets, [`events`] with known
+//! frames, a hook [`Recorder`], and, behind the `conformance` feature, the feature suite
+//! every adapter runs ([`conformance`]).
 
 pub mod client;
+#[cfg(feature = "conformance")]
+pub mod conformance;
 pub mod decoder;
 pub mod events;
 mod recorder;

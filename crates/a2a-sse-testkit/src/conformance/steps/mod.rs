@@ -1,5 +1,6 @@
 //! Step definitions, one file per domain. Each step is a few lines calling
-//! [`BddWorld`](crate::world::BddWorld) methods and knows nothing of the adapter.
+//! [`ConformanceWorld`](super::world::ConformanceWorld) methods and knows nothing of the
+//! adapter.
 
 mod clients;
 mod disconnect;

@@ -7,21 +7,26 @@ use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
 
-use a2a_sse_core::{SseService, TokioTimer};
+use a2a_sse_core::{SseService, SseServiceBuilder};
 
 /// A boxed, sendable future.
 pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
 
-/// One web framework's way to serve the stream endpoint.
-///
-/// The steps know nothing else about the framework: every scenario runs once per
-/// implementation.
+/// One web framework's way to serve an [`SseService`]: the only thing the suite knows of
+/// an adapter. Each scenario starts a server of its own and stops it at its end.
 pub trait Server: fmt::Debug + Send + Sync + 'static {
-    /// The framework's name, as printed in the results.
+    /// The setup's name, as printed in the results.
     fn name(&self) -> &'static str;
 
-    /// Serves `service` on `127.0.0.1`, on a port the system picks.
-    fn start(&self, service: SseService<TokioTimer>) -> BoxFuture<io::Result<RunningServer>>;
+    /// Serves every route of `service` on `127.0.0.1`, on a port the system picks.
+    fn start(&self, service: SseService) -> BoxFuture<io::Result<RunningServer>>;
+
+    /// Options this setup needs on the service, applied after the scenario's own: actix's
+    /// fallback for servers that allow half-closed connections turns on the liveness
+    /// probe here. None by default.
+    fn configure(&self, builder: SseServiceBuilder) -> SseServiceBuilder {
+        builder
+    }
 }
 
 /// A server started by [`Server::start`]. Dropping it stops the server without waiting.

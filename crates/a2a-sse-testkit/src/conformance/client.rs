@@ -3,12 +3,12 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use crate::{Event, Next, SseClient, StreamReader};
 use a2a_sse_core::DEFAULT_PATH;
-use a2a_sse_testkit::{Event, Next, SseClient, StreamReader};
 use serde_json::Value;
 use tokio::time::Instant;
 
-use crate::world::PATIENCE;
+use super::world::PATIENCE;
 
 /// Event names the stream generates itself; every other event came from the queue.
 const CONTROL_EVENTS: [&str; 2] = ["reset", "lagged"];

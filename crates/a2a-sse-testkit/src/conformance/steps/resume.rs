@@ -2,10 +2,10 @@
 
 use cucumber::{then, when};
 
-use crate::world::{BddWorld, ResumeVia};
+use crate::conformance::world::{ConformanceWorld, ResumeVia};
 
 #[when(expr = "{string} reconnects with the last event id it received")]
-async fn reconnect(world: &mut BddWorld, name: String) {
+async fn reconnect(world: &mut ConformanceWorld, name: String) {
     let last = world
         .client(&name)
         .last_id()
@@ -15,7 +15,7 @@ async fn reconnect(world: &mut BddWorld, name: String) {
 }
 
 #[when(expr = "{string} reconnects with the last event id it received in the address")]
-async fn reconnect_in_query(world: &mut BddWorld, name: String) {
+async fn reconnect_in_query(world: &mut ConformanceWorld, name: String) {
     let last = world
         .client(&name)
         .last_id()
@@ -25,18 +25,18 @@ async fn reconnect_in_query(world: &mut BddWorld, name: String) {
 }
 
 #[when(expr = "a client {string} resumes plan {string} after event {int}")]
-async fn resume_after(world: &mut BddWorld, name: String, plan: String, after: u64) {
+async fn resume_after(world: &mut ConformanceWorld, name: String, plan: String, after: u64) {
     world.connect_after(&name, &plan, &after.to_string()).await;
 }
 
 #[then(
     expr = "{string} is first told that history was reset: event {int} was asked for and event {int} is the oldest kept"
 )]
-async fn told_reset(world: &mut BddWorld, name: String, requested: u64, oldest: u64) {
+async fn told_reset(world: &mut ConformanceWorld, name: String, requested: u64, oldest: u64) {
     world.expect_reset(&name, requested, oldest).await;
 }
 
 #[then(expr = "{string} then receives events {int} to {int}")]
-async fn receives_range(world: &mut BddWorld, name: String, from: u64, to: u64) {
+async fn receives_range(world: &mut ConformanceWorld, name: String, from: u64, to: u64) {
     world.expect_range(&name, from, to).await;
 }

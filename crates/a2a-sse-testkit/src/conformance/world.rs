@@ -1,21 +1,25 @@
-//! [`BddWorld`]: one scenario's event queue, server, clients and what they observed.
+//! [`ConformanceWorld`]: one scenario's event engine, server, clients and what they
+//! observed.
 //!
-//! The adapter under test is chosen before each scenario ([`BddWorld::use_server`]); from
-//! then on nothing here or in the steps depends on which one it is.
+//! The server and the backend under test are chosen before each scenario
+//! ([`ConformanceWorld::use_setup`]); from then on nothing here or in the steps depends on
+//! which they are.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
-use a2a_events::{A2aEventQueue, BufferLimits, QueueConfig};
-use a2a_sse_bdd::{RunningServer, Server};
-use a2a_sse_core::{AuthError, DisconnectInfo, DisconnectReason, SseService, TokioTimer};
+use a2a_events::{BufferLimits, EventBackend};
+use a2a_sse_core::{AuthError, DisconnectInfo, DisconnectReason, SseService};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
-use crate::client::{Answer, Client};
-use crate::publish::Published;
+use super::backend::{Backend, BackendSettings, Shared};
+use super::client::{Answer, Client};
+use super::publish::Published;
+use super::server::{RunningServer, Server};
+use crate::Recorder;
 
 /// How long anything expected may take before a step fails: generous, for a loaded machine.
 pub(crate) const PATIENCE: Duration = Duration::from_secs(10);
@@ -23,7 +27,7 @@ pub(crate) const PATIENCE: Duration = Duration::from_secs(10);
 /// A scenario that takes longer is named on standard error.
 const SLOW: Duration = Duration::from_secs(3);
 
-/// History retained by every scenario's queue, in bytes: large enough that only the number
+/// History retained by every scenario's engine, in bytes: large enough that only the number
 /// of events bounds it, so a scenario that sends big events still resumes without loss.
 const HISTORY_BYTES: usize = 512 << 20;
 
@@ -39,53 +43,55 @@ pub(crate) struct Settings {
     pub(crate) max_streams: Option<usize>,
 }
 
+/// The server and backend a run uses for every scenario.
+#[derive(Debug, Clone)]
+pub(crate) struct Setup {
+    pub(crate) server: Arc<dyn Server>,
+    pub(crate) backend: Arc<dyn Backend>,
+}
+
 /// What one scenario set up and observed.
 #[derive(Debug, Default, cucumber::World)]
-pub(crate) struct BddWorld {
-    adapter: Option<Arc<dyn Server>>,
-    queue: Option<A2aEventQueue>,
-    service: Option<SseService<TokioTimer>>,
+pub(crate) struct ConformanceWorld {
+    setup: Option<Setup>,
+    service: Option<SseService>,
     server: Option<RunningServer>,
     pub(crate) clients: BTreeMap<String, Client>,
     pub(crate) published: Published,
     pub(crate) answer: Option<Answer>,
-    disconnects: Arc<Mutex<Vec<DisconnectInfo>>>,
+    disconnects: Recorder<DisconnectInfo>,
     stopping: Option<JoinHandle<Duration>>,
     began: Option<Instant>,
 }
 
-impl BddWorld {
-    /// Serves this scenario with `adapter`.
-    pub(crate) fn use_server(&mut self, adapter: Arc<dyn Server>) {
-        self.adapter = Some(adapter);
+impl ConformanceWorld {
+    /// Serves this scenario with `setup`.
+    pub(crate) fn use_setup(&mut self, setup: Setup) {
+        self.setup = Some(setup);
         self.began = Some(Instant::now());
     }
 
-    /// Starts a queue and a server configured by `settings`.
+    /// Starts an engine and a server configured by `settings`.
     pub(crate) async fn start(&mut self, settings: Settings) {
-        let adapter = self
-            .adapter
+        let Setup { server, backend } = self
+            .setup
             .clone()
-            .expect("an adapter chosen before the scenario");
-        let mut config = QueueConfig {
-            history_bytes: HISTORY_BYTES,
-            ..QueueConfig::default()
+            .expect("a setup chosen before the scenario");
+        let backend_settings = BackendSettings {
+            history_events: settings.history_events,
+            history_bytes: Some(HISTORY_BYTES),
         };
-        if let Some(events) = settings.history_events {
-            config.history_events = events;
-        }
-        let queue = A2aEventQueue::with_config(config).expect("queue config");
-        let disconnects = Arc::clone(&self.disconnects);
-        let mut builder = SseService::builder(queue.clone())
-            .on_disconnect(move |info| disconnects.lock().unwrap().push(info.clone()));
+        let backend = backend
+            .start(backend_settings)
+            .await
+            .unwrap_or_else(|e| panic!("{backend:?} did not start: {e}"));
+        let mut builder = SseService::builder(Shared(Arc::clone(&backend)))
+            .on_disconnect(self.disconnects.hook());
         if let Some(every) = settings.keep_alive {
             builder = builder.keep_alive(every);
         }
         if let Some(events) = settings.buffer_events {
-            builder = builder.buffer(BufferLimits {
-                events,
-                ..BufferLimits::DEFAULT
-            });
+            builder = builder.buffer(BufferLimits::new(events, BufferLimits::DEFAULT.bytes));
         }
         if let Some(token) = settings.bearer_token {
             let expected = bearer(&token);
@@ -98,20 +104,27 @@ impl BddWorld {
         if let Some(limit) = settings.max_streams {
             builder = builder.max_connections(limit);
         }
-        let service = builder.build();
-        let server = adapter
+        let service = server
+            .configure(builder)
+            .build()
+            .unwrap_or_else(|e| panic!("service options: {e}"));
+        let running = server
             .start(service.clone())
             .await
-            .unwrap_or_else(|e| panic!("{} server did not start: {e}", adapter.name()));
-        self.published.attach(queue.clone());
-        self.queue = Some(queue);
+            .unwrap_or_else(|e| panic!("{} server did not start: {e}", server.name()));
+        self.published.attach(backend);
         self.service = Some(service);
-        self.server = Some(server);
+        self.server = Some(running);
     }
 
-    /// The scenario's queue.
-    pub(crate) fn queue(&self) -> &A2aEventQueue {
-        self.queue.as_ref().expect("a server was started")
+    /// The scenario's service.
+    fn service(&self) -> &SseService {
+        self.service.as_ref().expect("a server was started")
+    }
+
+    /// The scenario's event engine.
+    pub(crate) fn backend(&self) -> &Arc<dyn EventBackend> {
+        self.service().backend()
     }
 
     /// Where the server listens.
@@ -126,11 +139,11 @@ impl BddWorld {
             .unwrap_or_else(|| panic!("no client {name:?}"))
     }
 
-    /// Streams open on the server and subscribers of the queue, once both equal `count`
+    /// Streams open on the server and subscribers of the engine, once both equal `count`
     /// (or as they are after [`PATIENCE`]).
     pub(crate) async fn settle_streams(&self, count: usize) -> (usize, usize) {
-        let service = self.service.as_ref().expect("a server was started");
-        let counts = || (service.open_streams(), self.queue().subscriber_count());
+        let service = self.service();
+        let counts = || (service.open_streams(), service.backend().subscriber_count());
         eventually(|| counts() == (count, count)).await;
         counts()
     }
@@ -138,11 +151,11 @@ impl BddWorld {
     /// The disconnect hook's reports, once there are at least `count` of them (or as they
     /// are after [`PATIENCE`]).
     pub(crate) async fn disconnects(&self, count: usize) -> Vec<DisconnectInfo> {
-        eventually(|| self.disconnects.lock().unwrap().len() >= count).await;
-        self.disconnects.lock().unwrap().clone()
+        eventually(|| self.disconnects.len() >= count).await;
+        self.disconnects.calls()
     }
 
-    /// Reports of streams ended for `reason`, among the first `count` reports.
+    /// Reasons of the reports, once there are at least `count` of them.
     pub(crate) async fn disconnect_reasons(&self, count: usize) -> Vec<DisconnectReason> {
         self.disconnects(count)
             .await
@@ -151,9 +164,9 @@ impl BddWorld {
             .collect()
     }
 
-    /// Closes the queue, then stops the server gracefully in the background, timing it.
+    /// Closes the engine, then stops the server gracefully in the background, timing it.
     pub(crate) fn shut_down(&mut self) {
-        self.queue().close();
+        self.backend().close();
         let server = self.server.take().expect("a running server");
         let started = Instant::now();
         self.stopping = Some(tokio::spawn(async move {
@@ -172,13 +185,13 @@ impl BddWorld {
             .map(|r| r.expect("stop task"))
     }
 
-    /// Ends the scenario: closes every client and the queue, then stops the server. Names
+    /// Ends the scenario: closes every client and the engine, then stops the server. Names
     /// `scenario` on standard error when it was slow, to find what slows the run down.
     pub(crate) async fn tear_down(&mut self, scenario: &str) {
         self.clients.clear();
         self.published.stop().await;
-        if let Some(queue) = &self.queue {
-            queue.close();
+        if let Some(service) = &self.service {
+            service.backend().close();
         }
         let stopped = match self.server.take() {
             Some(server) => tokio::time::timeout(PATIENCE, server.stop()).await.is_ok(),
@@ -192,8 +205,8 @@ impl BddWorld {
         }
         let took = self.began.map(|began| began.elapsed()).unwrap_or_default();
         if took > SLOW {
-            let adapter = self.adapter.as_ref().map_or("?", |a| a.name());
-            eprintln!("note: {scenario:?} took {took:.1?} against {adapter}");
+            let server = self.setup.as_ref().map_or("?", |s| s.server.name());
+            eprintln!("note: {scenario:?} took {took:.1?} against {server}");
         }
     }
 }
@@ -221,7 +234,7 @@ pub(crate) enum ResumeVia {
     Query,
 }
 
-impl BddWorld {
+impl ConformanceWorld {
     /// Connects a client `name` watching `plan`, or every plan.
     pub(crate) async fn connect(&mut self, name: &str, plan: Option<&str>) {
         let client =
@@ -268,7 +281,7 @@ impl BddWorld {
 
     /// Sends a one-off request and keeps the answer.
     pub(crate) async fn ask(&mut self, method: &str, query: &str, headers: &[(&str, &str)]) {
-        let (answer, _stream) = crate::client::request(self.addr(), method, query, headers).await;
+        let (answer, _stream) = super::client::request(self.addr(), method, query, headers).await;
         self.answer = Some(answer);
     }
 }

@@ -2,15 +2,15 @@
 
 use cucumber::{then, when};
 
-use crate::world::{BddWorld, bearer};
+use crate::conformance::world::{ConformanceWorld, bearer};
 
 #[when(expr = "a client opens the stream with the query {string}")]
-async fn bad_query(world: &mut BddWorld, query: String) {
+async fn bad_query(world: &mut ConformanceWorld, query: String) {
     world.ask("GET", &query, &[]).await;
 }
 
 #[when(expr = "a client opens the stream with the Last-Event-ID {string}")]
-async fn bad_header(world: &mut BddWorld, last_event_id: String) {
+async fn bad_header(world: &mut ConformanceWorld, last_event_id: String) {
     world
         .ask("GET", "", &[("last-event-id", &last_event_id)])
         .await;
@@ -18,12 +18,12 @@ async fn bad_header(world: &mut BddWorld, last_event_id: String) {
 
 #[when("a client opens the stream without credentials")]
 #[when("another client opens the stream")]
-async fn no_credentials(world: &mut BddWorld) {
+async fn no_credentials(world: &mut ConformanceWorld) {
     world.ask("GET", "", &[]).await;
 }
 
 #[when(expr = "a client opens the stream with the bearer token {string}")]
-async fn with_token(world: &mut BddWorld, token: String) {
+async fn with_token(world: &mut ConformanceWorld, token: String) {
     let authorization = bearer(&token);
     world
         .ask("GET", "", &[("authorization", &authorization)])
@@ -31,23 +31,23 @@ async fn with_token(world: &mut BddWorld, token: String) {
 }
 
 #[when(expr = "a client sends a {word} request to the stream")]
-async fn other_method(world: &mut BddWorld, method: String) {
+async fn other_method(world: &mut ConformanceWorld, method: String) {
     world.ask(&method, "", &[]).await;
 }
 
 #[then(expr = "the server answers {int} with the error code {string}")]
-fn error_answer(world: &mut BddWorld, status: u16, code: String) {
+fn error_answer(world: &mut ConformanceWorld, status: u16, code: String) {
     world.expect_error(status, &code);
 }
 
 #[then(expr = "the answer says that only {word} is allowed")]
-fn allow(world: &mut BddWorld, method: String) {
+fn allow(world: &mut ConformanceWorld, method: String) {
     let answer = world.answer.as_ref().expect("an answer");
     assert_eq!(answer.header("allow"), Some(method.as_str()), "{answer:?}");
 }
 
 #[then(expr = "the answer says to retry after {int} second(s)")]
-fn retry_after(world: &mut BddWorld, seconds: u32) {
+fn retry_after(world: &mut ConformanceWorld, seconds: u32) {
     let answer = world.answer.as_ref().expect("an answer");
     let expected = seconds.to_string();
     assert_eq!(

@@ -4,10 +4,10 @@ use std::time::Duration;
 
 use cucumber::then;
 
-use crate::world::BddWorld;
+use crate::conformance::world::ConformanceWorld;
 
 #[then(expr = "{string} receives {int} keep-alive comments, one every {int} milliseconds")]
-async fn keep_alives(world: &mut BddWorld, name: String, times: usize, millis: u64) {
+async fn keep_alives(world: &mut ConformanceWorld, name: String, times: usize, millis: u64) {
     let every = Duration::from_millis(millis);
     world.expect_keep_alives(&name, every, times).await;
 }

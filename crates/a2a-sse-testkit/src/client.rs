@@ -117,6 +117,42 @@ impl Response {
             .map(|(_, v)| v.as_str())
     }
 
+    /// The headers the application set, sorted: all but those an HTTP server adds on its
+    /// own (`date`, and the framing headers `transfer-encoding`, `content-length`,
+    /// `connection`).
+    #[must_use]
+    pub fn app_headers(&self) -> Vec<(&str, &str)> {
+        const SERVER_OWN: [&str; 4] = ["date", "transfer-encoding", "content-length", "connection"];
+        let mut headers: Vec<(&str, &str)> = self
+            .headers
+            .iter()
+            .filter(|(name, _)| !SERVER_OWN.contains(&name.as_str()))
+            .map(|(name, value)| (name.as_str(), value.as_str()))
+            .collect();
+        headers.sort_unstable();
+        headers
+    }
+
+    /// Reads the body as the JSON error every refusal carries
+    /// (`{"error": {"code": "...", "message": "..."}}`) and returns its code.
+    ///
+    /// # Panics
+    ///
+    /// When the answer is not `application/json`, or not that shape with a message.
+    pub async fn error_code(self) -> String {
+        let content_type = self.header("content-type").map(str::to_owned);
+        assert_eq!(content_type.as_deref(), Some("application/json"));
+        let body = self.text().await;
+        let json: serde_json::Value = serde_json::from_str(&body)
+            .unwrap_or_else(|e| panic!("error body is not JSON ({e}): {body:?}"));
+        let message = json["error"]["message"].as_str().unwrap_or_default();
+        assert!(!message.is_empty(), "an error message: {json}");
+        json["error"]["code"]
+            .as_str()
+            .unwrap_or_else(|| panic!("an error code: {json}"))
+            .to_owned()
+    }
+
     /// Reads the whole body (use for finite responses).
     ///
     /// # Panics

@@ -2,7 +2,7 @@
 //! id, 400 with the JSON error shape) and the stream they feed.
 
 #[allow(dead_code)] // its `main` is the example's, not ours
-#[path = "../examples/demo.rs"]
+#[path = "../examples/actix-demo.rs"]
 mod demo;
 
 use std::time::Duration;
@@ -17,7 +17,8 @@ const WORKING: &str = r#"{"kind":"status-update","data":{"taskId":"plan-x","cont
 #[actix_web::test]
 async fn serves_the_page_publishes_and_streams() {
     let queue = A2aEventQueue::new();
-    let app = demo::app_config(queue.clone(), SseService::builder(queue.clone()).build());
+    let service = SseService::builder(queue.clone()).build().unwrap();
+    let app = demo::app_config(queue.clone(), service);
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let client = SseClient::new(listener.local_addr().unwrap());
     let server = HttpServer::new(move || App::new().configure(app.clone()))

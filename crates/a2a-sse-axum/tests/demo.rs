@@ -26,7 +26,7 @@ async fn serve_demo(queue: &A2aEventQueue) -> SseClient {
     };
     let listener = tokio::net::TcpListener::bind(args.addr).await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let app = demo::app(queue, &args);
+    let app = demo::app(queue, &args).unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     SseClient::new(addr)
 }

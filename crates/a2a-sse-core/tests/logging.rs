@@ -7,8 +7,9 @@
 use std::io;
 use std::sync::{Arc, Mutex};
 
-use a2a_events::{A2aEventQueue, EventPayload, NewEvent, PlanId, TaskState, TaskStatusUpdateEvent};
+use a2a_events::{A2aEventQueue, TaskState};
 use a2a_sse_core::{RequestHead, SseResponse, SseService};
+use a2a_sse_testkit::events::status;
 use futures_util::StreamExt;
 
 struct Get(&'static str, Option<&'static str>);
@@ -34,15 +35,7 @@ impl RequestHead for Get {
 }
 
 fn publish(queue: &A2aEventQueue, state: TaskState) {
-    let plan = PlanId::new("p").unwrap();
-    let update = TaskStatusUpdateEvent {
-        task_id: "p".into(),
-        context_id: "ctx".into(),
-        status: state.into(),
-        metadata: None,
-    };
-    let event = NewEvent::new(plan, EventPayload::StatusUpdate(update));
-    queue.publish(event).unwrap();
+    queue.publish(status("p", state)).unwrap();
 }
 
 /// Captured log output.

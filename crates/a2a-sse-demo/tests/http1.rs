@@ -2,19 +2,21 @@
 //! keep-alive connections, and a graceful shutdown that ends streams, closes idle
 //! connections and stops accepting.
 
-#[allow(dead_code, reason = "each test file uses its own part of the helpers")]
-mod support;
-
 use std::time::Duration;
 
-use a2a_sse_axum::{A2aEventQueue, DisconnectReason, SseService, router, serve_http1};
-use a2a_sse_testkit::{Next, SseClient};
+use a2a_sse_axum::{
+    A2aEventQueue, DisconnectInfo, DisconnectReason, SseService, TaskState, routes,
+};
+use a2a_sse_demo::serve_http1;
+use a2a_sse_testkit::events::{status, status_frame};
+use a2a_sse_testkit::{Next, Recorder, SseClient};
 use axum::Router;
 use axum::routing::get;
-use support::{WAIT, frame, open, publish, recording};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+/// Long enough for a loaded machine; only reached when a test fails.
+const WAIT: Duration = Duration::from_secs(10);
 const HEALTH: &[u8] = b"GET /health HTTP/1.1\r\nHost: test\r\n\r\n";
 
 /// Sends one `GET /health` on `socket` and reads its whole answer, leaving the connection
@@ -37,10 +39,14 @@ async fn health(socket: &mut TcpStream) -> String {
 #[tokio::test]
 async fn serves_routes_and_streams_then_shuts_down_gracefully() {
     let queue = A2aEventQueue::new();
-    let (builder, ended) = recording(SseService::builder(queue.clone()));
+    let ended = Recorder::<DisconnectInfo>::new();
+    let service = SseService::builder(queue.clone())
+        .on_disconnect(ended.hook())
+        .build()
+        .unwrap();
     let app = Router::new()
         .route("/health", get(|| async { "ok" }))
-        .merge(router(builder.build()));
+        .merge(routes(service));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -58,13 +64,21 @@ async fn serves_routes_and_streams_then_shuts_down_gracefully() {
     }
 
     let client = SseClient::new(addr);
-    let mut stream = open(&client, "/a2a/events?plan_id=plan-a", &[]).await;
-    publish(&queue, "plan-a", "WORKING");
+    let response = client.get("/a2a/events?plan_id=plan-a", &[]).await;
+    assert_eq!(response.status, 200);
+    let mut stream = response.into_stream();
+    queue.publish(status("plan-a", TaskState::Working)).unwrap();
     let Next::Event(event) = stream.next_event(WAIT).await else {
         panic!("no event");
     };
     assert_eq!(event.id, "1");
-    assert!(String::from_utf8_lossy(stream.raw()).ends_with(&frame(1, "plan-a", "WORKING")));
+    assert!(
+        String::from_utf8_lossy(stream.raw()).ends_with(&status_frame(
+            1,
+            "plan-a",
+            TaskState::Working
+        ))
+    );
 
     stop.send(()).unwrap();
     assert!(stream.wait_end(WAIT).await, "the stream ends");
@@ -79,7 +93,7 @@ async fn serves_routes_and_streams_then_shuts_down_gracefully() {
     assert!(matches!(read, Ok(Ok(0))), "{read:?} {rest:?}");
     // Nothing listens any more.
     assert!(TcpStream::connect(addr).await.is_err());
-    let reasons: Vec<_> = ended.lock().unwrap().iter().map(|i| i.reason).collect();
+    let reasons: Vec<_> = ended.calls().iter().map(|i| i.reason).collect();
     assert_eq!(reasons, [DisconnectReason::Shutdown]);
 }
 
@@ -88,7 +102,7 @@ async fn a_connection_that_breaks_off_does_not_stop_the_server() {
     let queue = A2aEventQueue::new();
     let app = Router::new()
         .route("/health", get(|| async { "ok" }))
-        .merge(router(SseService::builder(queue.clone()).build()));
+        .merge(routes(SseService::builder(queue.clone()).build().unwrap()));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let server = tokio::spawn(serve_http1(listener, app, std::future::pending()));

@@ -27,7 +27,10 @@ impl Stream for EventBody {
     type Item = Result<Bytes, Infallible>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        self.project().inner.poll_next(cx).map(|chunk| chunk.map(Ok))
+        self.project()
+            .inner
+            .poll_next(cx)
+            .map(|chunk| chunk.map(Ok))
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {

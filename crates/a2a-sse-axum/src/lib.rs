@@ -22,14 +22,20 @@ pub use a2a_sse_core::prelude::*;
 /// The router has no state of its own, so it merges into or nests under any app,
 /// whatever its state type.
 pub fn routes<S: Clone + Send + Sync + 'static>(service: SseService) -> Router<S> {
-    service.routes().into_iter().fold(Router::new(), |router, route| {
-        let path = route.path().to_owned();
-        let state = (service.clone(), Arc::new(route));
-        router.route(&path, any(serve).with_state(state))
-    })
+    service
+        .routes()
+        .into_iter()
+        .fold(Router::new(), |router, route| {
+            let path = route.path().to_owned();
+            let state = (service.clone(), Arc::new(route));
+            router.route(&path, any(serve).with_state(state))
+        })
 }
 
-async fn serve(State((service, route)): State<(SseService, Arc<Route>)>, request: Request) -> Reply {
+async fn serve(
+    State((service, route)): State<(SseService, Arc<Route>)>,
+    request: Request,
+) -> Reply {
     let (parts, body) = request.into_parts();
     let limit = service.config().max_body_bytes;
     let body = match axum::body::to_bytes(body, limit).await {

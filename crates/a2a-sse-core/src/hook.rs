@@ -11,6 +11,8 @@ use std::time::{Duration, Instant};
 
 use a2a_events::{EventId, PlanId};
 
+use crate::telemetry;
+
 /// Why a stream ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -119,15 +121,38 @@ pub(crate) struct ConnectionGuard {
     started: Instant,
     hook: Option<DisconnectHook>,
     _permit: Option<Permit>,
+    binding: &'static str,
+    /// What was added to the delivery counters so far, and when last.
+    reported_events: u64,
+    reported_bytes: u64,
+    reported_at: Instant,
 }
 
+/// Most time between two reports of a stream's deliveries to the metrics counters.
+const REPORT_EVERY: Duration = Duration::from_secs(1);
+
 impl ConnectionGuard {
+    #[cfg(test)]
     pub(crate) fn new(
         connection: u64,
         plan: Option<PlanId>,
         hook: Option<DisconnectHook>,
         permit: Option<Permit>,
     ) -> Self {
+        Self::for_binding(connection, plan, hook, permit, "native")
+    }
+
+    /// A guard of a stream of `binding` (`native`, `jsonrpc`, `rest`), counted as open.
+    pub(crate) fn for_binding(
+        connection: u64,
+        plan: Option<PlanId>,
+        hook: Option<DisconnectHook>,
+        permit: Option<Permit>,
+        binding: &'static str,
+    ) -> Self {
+        metrics::counter!(telemetry::CONNECTS, "binding" => binding).increment(1);
+        metrics::gauge!(telemetry::OPEN_STREAMS).increment(1.0);
+        let started = Instant::now();
         Self {
             events: 0,
             bytes: 0,
@@ -139,10 +164,36 @@ impl ConnectionGuard {
                 bytes: 0,
                 duration: Duration::ZERO,
             }),
-            started: Instant::now(),
+            started,
             hook,
             _permit: permit,
+            binding,
+            reported_events: 0,
+            reported_bytes: 0,
+            reported_at: started,
         }
+    }
+
+    /// Adds what was sent since the last report to the delivery counters, if a report is
+    /// due at `now` (the stream calls it when it goes idle).
+    pub(crate) fn report_due(&mut self, now: Instant) {
+        if now.saturating_duration_since(self.reported_at) >= REPORT_EVERY {
+            self.reported_at = now;
+            self.report();
+        }
+    }
+
+    fn report(&mut self) {
+        let events = self.events - self.reported_events;
+        let bytes = self.bytes - self.reported_bytes;
+        if events > 0 {
+            metrics::counter!(telemetry::EVENTS_DELIVERED).increment(events);
+        }
+        if bytes > 0 {
+            metrics::counter!(telemetry::BYTES_DELIVERED).increment(bytes);
+        }
+        self.reported_events = self.events;
+        self.reported_bytes = self.bytes;
     }
 
     /// Records one chunk handed to the transport.
@@ -156,6 +207,14 @@ impl ConnectionGuard {
         let Some(mut info) = self.info.take() else {
             return;
         };
+        self.report();
+        metrics::gauge!(telemetry::OPEN_STREAMS).decrement(1.0);
+        metrics::counter!(
+            telemetry::DISCONNECTS,
+            "binding" => self.binding,
+            "reason" => reason.as_str()
+        )
+        .increment(1);
         info.reason = reason;
         info.events = self.events;
         info.bytes = self.bytes;

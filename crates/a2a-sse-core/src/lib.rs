@@ -97,6 +97,7 @@ mod request;
 mod response;
 mod service;
 mod stream;
+pub mod telemetry;
 #[cfg(test)]
 mod test_support;
 mod timer;

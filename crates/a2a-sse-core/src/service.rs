@@ -23,6 +23,7 @@ use crate::hook::{
 use crate::request::{LAST_EVENT_ID_HEADER, RequestError, RequestHead, SseRequest};
 use crate::response::SseResponse;
 use crate::stream::{Framing, SseStream, StreamOptions};
+use crate::telemetry;
 use crate::timer::Timer;
 use serde_json::value::RawValue;
 
@@ -299,11 +300,17 @@ impl<T: Timer> SseService<T> {
         if let Some(hook) = &inner.on_connect {
             hook(&info);
         }
-        let guard = ConnectionGuard::new(
+        let binding = match &framing {
+            Framing::Native => "native",
+            Framing::A2a(Binding::Rest) => "rest",
+            Framing::A2a(Binding::JsonRpc { .. }) => "jsonrpc",
+        };
+        let guard = ConnectionGuard::for_binding(
             connection,
             request.plan.clone(),
             inner.on_disconnect.clone(),
             Some(permit),
+            binding,
         );
         let options = StreamOptions {
             keep_alive: inner.config.keep_alive,
@@ -328,6 +335,7 @@ impl<T: Timer> SseService<T> {
         }
         let reply = |id: Option<&RawValue>, err: A2aError| {
             tracing::debug!(code = err.code(), %err, "a2a json-rpc request refused");
+            telemetry::refusal(200, err.reason());
             Box::new(SseResponse::Json {
                 status: 200,
                 body: err.jsonrpc_response(id),
@@ -483,6 +491,7 @@ enum A2aKind {
 
 fn refused<T: Timer>(err: RequestError) -> SseResponse<T> {
     tracing::debug!(code = err.code(), %err, "sse request refused");
+    telemetry::refusal(err.status(), err.code());
     SseResponse::Error(err)
 }
 
@@ -492,6 +501,7 @@ fn a2a_reply<T: Timer>(binding: &Binding, err: &A2aError) -> SseResponse<T> {
         Binding::Rest => status_reply(err),
         Binding::JsonRpc { id, .. } => {
             tracing::debug!(code = err.code(), %err, "a2a json-rpc request refused");
+            telemetry::refusal(200, err.reason());
             SseResponse::Json {
                 status: 200,
                 body: err.jsonrpc_response(Some(id)),
@@ -503,6 +513,7 @@ fn a2a_reply<T: Timer>(binding: &Binding, err: &A2aError) -> SseResponse<T> {
 /// A protocol error of the HTTP+JSON binding: its status and `google.rpc.Status` body.
 fn status_reply<T: Timer>(err: &A2aError) -> SseResponse<T> {
     tracing::debug!(status = err.http_status(), %err, "a2a http+json request refused");
+    telemetry::refusal(err.http_status(), err.reason());
     let response = SseResponse::Json {
         status: err.http_status(),
         body: err.status_body(),

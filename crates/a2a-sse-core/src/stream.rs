@@ -19,6 +19,7 @@ use crate::a2a::A2aError;
 use crate::a2a::encode::{self as a2a_encode, Binding};
 use crate::frame::Frame;
 use crate::hook::{ConnectionGuard, DisconnectReason};
+use crate::telemetry;
 use crate::timer::Timer;
 
 /// Most frames coalesced into one chunk when several are ready at once.
@@ -152,7 +153,6 @@ pin_project! {
         last_sent: Instant,
         // Idle time before `idle_chunk`: the keep-alive, or the probe when shorter.
         idle: Duration,
-        idle_chunk: &'static [u8],
         // The waker the sleep was last polled with.
         sleep_waker: Option<Waker>,
         // The preamble went out (a flag here rather than `preamble.is_empty()`, which
@@ -168,6 +168,8 @@ pin_project! {
         guard: ConnectionGuard,
         // Empty once sent.
         preamble: Bytes,
+        // What goes out after `idle` (read only then).
+        idle_chunk: &'static [u8],
         framing: Framing,
         #[pin]
         sleep: T::Sleep,
@@ -338,12 +340,14 @@ impl<T: Timer> Stream for SseStream<T> {
                 Poll::Ready(Some(SubscriptionItem::Reset(notice))) => {
                     // An A2A stream that history does not cover starts with the task instead.
                     if !*this.a2a {
+                        metrics::counter!(telemetry::RESETS).increment(1);
                         batch.push_frame(reset_frame(&notice));
                     }
                 }
                 Poll::Ready(Some(SubscriptionItem::End(end))) => {
                     *this.ending = Some(match end {
                         SubscriptionEnd::Lagged(notice) => {
+                            metrics::counter!(telemetry::LAGGED).increment(1);
                             batch.push_frame(match &*this.framing {
                                 Framing::Native => lagged_frame(&notice),
                                 Framing::A2a(binding) => {
@@ -377,6 +381,7 @@ impl<T: Timer> Stream for SseStream<T> {
         let now = this.timer.now();
         if std::mem::take(this.sent) {
             *this.last_sent = now;
+            this.guard.report_due(now);
         }
         let mut poll_sleep = this
             .sleep_waker

@@ -14,7 +14,7 @@
 pub mod client;
 pub mod decoder;
 pub mod http1;
-pub mod procfs;
+pub mod metrics;
 pub mod publisher;
 pub mod report;
 pub mod run;

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::{Notify, Semaphore, watch};
 
 use crate::client::{open_stream_retrying, read_stream, stream_path};
-use crate::procfs;
+use crate::metrics;
 use crate::publisher::{PublishOutcome, PublishPlan, publish_all};
 use crate::scenario::LoadConfig;
 use crate::tracker::{ConnTracker, plan_name};
@@ -126,7 +126,7 @@ pub async fn run_load(
 ) -> io::Result<RunResult> {
     let mut result = RunResult::default();
     warm_up(addr, config.connections.min(WARM_UP_STREAMS)).await;
-    let read_rss = |pid: Option<u32>| pid.map_or(Ok(0), procfs::rss_kib);
+    let read_rss = |pid: Option<u32>| pid.map_or(Ok(0), metrics::rss_kib);
     result.rss_before_kib = read_rss(pid)?;
 
     let delivered = Arc::new(AtomicU64::new(0));
@@ -182,8 +182,8 @@ pub async fn run_load(
 
     let mut accepted = vec![false; config.events as usize];
     if config.publish {
-        let cpu_before = pid.map_or(Ok(0), procfs::cpu_ticks)?;
-        let own_cpu_before = procfs::cpu_ticks(std::process::id())?;
+        let cpu_before = pid.map_or(Ok(0), metrics::cpu_ticks)?;
+        let own_cpu_before = metrics::cpu_ticks(std::process::id())?;
         let plan = PublishPlan {
             addr,
             events: config.events,
@@ -202,10 +202,10 @@ pub async fn run_load(
             .as_secs_f64();
         let expected = expected_total(config, &accepted);
         wait_for_deliveries(&delivered, expected, config.drain_idle, config.drain_max).await;
-        let cpu_after = pid.map_or(Ok(0), procfs::cpu_ticks)?;
-        let own_cpu_after = procfs::cpu_ticks(std::process::id())?;
-        result.server_cpu_secs = procfs::ticks_to_secs(cpu_before, cpu_after);
-        result.client_cpu_secs = procfs::ticks_to_secs(own_cpu_before, own_cpu_after);
+        let cpu_after = pid.map_or(Ok(0), metrics::cpu_ticks)?;
+        let own_cpu_after = metrics::cpu_ticks(std::process::id())?;
+        result.server_cpu_secs = metrics::ticks_to_secs(cpu_before, cpu_after);
+        result.client_cpu_secs = metrics::ticks_to_secs(own_cpu_before, own_cpu_after);
         result.delivery_secs = f64::NAN;
         let stats = collect(tasks, stop_tx, &accepted, &mut result).await;
         if let Some(last) = stats {

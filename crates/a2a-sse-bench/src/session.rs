@@ -5,6 +5,7 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::path::Path;
 use std::time::Duration;
 
+use crate::metrics::load_average;
 use crate::report::{Outcome, ServerRow, run_line};
 use crate::run::{RunResult, run_load};
 use crate::scenario::LoadConfig;
@@ -92,12 +93,4 @@ pub async fn run_scenario(
         }
     }
     rows
-}
-
-/// The 1-minute load average (`/proc/loadavg`), to show how busy the shared machine was.
-pub fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .ok()
-        .and_then(|s| s.split_whitespace().next().map(str::to_owned))
-        .unwrap_or_else(|| "?".to_owned())
 }

@@ -108,27 +108,14 @@ fn a_server_started_with_a_niceness_and_cpus_runs_at_them() {
             .await
             .unwrap();
         // `nice` and `taskset` replaced themselves with the server: the pid is the
-        // server's, at niceness 7 (field 19 of `/proc/<pid>/stat`, the 17th after the
-        // command name) and on CPU 0 only.
-        let stat = std::fs::read_to_string(format!("/proc/{}/stat", server.pid())).unwrap();
-        let after_name = &stat[stat.rfind(')').unwrap() + 1..];
-        let nice: i32 = after_name
-            .split_whitespace()
-            .nth(16)
-            .unwrap()
-            .parse()
-            .unwrap();
-        assert_eq!(nice, 7, "{stat}");
-        let status = std::fs::read_to_string(format!("/proc/{}/status", server.pid())).unwrap();
-        assert!(
-            status.lines().any(|l| l == "Cpus_allowed_list:\t0"),
-            "{status}"
+        // server's, at niceness 7 and on CPU 0 only.
+        let process = procfs::process::Process::new(server.pid() as i32).unwrap();
+        assert_eq!(process.stat().unwrap().nice, 7);
+        assert_eq!(
+            process.status().unwrap().cpus_allowed_list,
+            Some(vec![(0, 0)])
         );
-        assert!(
-            std::fs::read_link(format!("/proc/{}/exe", server.pid()))
-                .unwrap()
-                .ends_with("bare")
-        );
+        assert!(process.exe().unwrap().ends_with("bare"));
         server.stop().await.unwrap();
     });
 }

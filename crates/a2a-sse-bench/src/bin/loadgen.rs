@@ -10,12 +10,12 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use a2a_sse_bench::procfs;
+use a2a_sse_bench::metrics::{self, load_average};
 use a2a_sse_bench::report::{faulty, ratio_table, server_table};
 use a2a_sse_bench::scenario::LoadConfig;
 use a2a_sse_bench::servers::support::raise_nofile_limit;
 use a2a_sse_bench::servers::{Scheduling, ServerKind};
-use a2a_sse_bench::session::{load_average, run_scenario};
+use a2a_sse_bench::session::run_scenario;
 use clap::Parser;
 
 #[derive(Debug, Parser)]
@@ -182,7 +182,7 @@ fn main() -> Result<(), String> {
             if let Some(cpus) = &scheduling.cpus {
                 shape.push_str(&format!(
                     ", servers on CPUs {cpus}, load generator on CPUs {}",
-                    procfs::allowed_cpus(std::process::id()).unwrap_or_else(|_| "?".into())
+                    metrics::allowed_cpus(std::process::id()).unwrap_or_else(|_| "?".into())
                 ));
             }
             eprintln!(

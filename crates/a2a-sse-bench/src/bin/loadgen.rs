@@ -2,10 +2,13 @@
 //! its own process, and prints Markdown tables with ratios ours/baseline.
 //!
 //! ```text
-//! loadgen --scenario a,b              # both named scenarios, all servers
+//! taskset -c 0 loadgen --scenario a,b --server-cpus 1   # the main configuration
+//! loadgen --scenario a,b                                # shared cores
 //! loadgen --scenario smoke --skip-ours
 //! loadgen --scenario custom -n 500 -p 5 -m 300 -r 100 --repeat 3
 //! ```
+//!
+//! `bench.sh` builds the servers and runs the main configuration (one core each).
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -70,8 +73,9 @@ struct Cli {
     #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
     server_nice: i32,
     /// CPUs the servers may run on, in `taskset -c` syntax (e.g. `1`); start the load
-    /// generator itself on the others (`taskset -c 0 loadgen …`) to give each side cores
-    /// of its own. Runtimes size their worker pools from it (one CPU: one worker).
+    /// generator itself on the others (`taskset -c 0 loadgen …`, as `bench.sh` does) to
+    /// give each side cores of its own: the benchmark's main configuration. Runtimes size
+    /// their worker pools from it (one CPU: one worker). Without it, both share all cores.
     #[arg(long)]
     server_cpus: Option<String>,
     /// Load generator worker threads: 1 = current-thread runtime (leaves a core to the server).

@@ -1,5 +1,6 @@
 //! The subscriber side: one hand-rolled HTTP/1.1 GET per connection, read incrementally
-//! through [`BodyDecoder`] and [`SseDecoder`] into a [`ConnTracker`].
+//! through [`BodyDecoder`] and [`SseDecoder`] into a [`ConnTracker`] (why not hyper's
+//! client: [`crate::http1`]).
 //!
 //! Per connection the load generator holds a socket, a 4 KiB read buffer, the decoder's
 //! partial line and the tracker's bitset, so 10,000 streams fit in one small process.

@@ -1,5 +1,12 @@
-//! The small slice of HTTP/1.1 a load generator needs: response heads and body framing
-//! (`Content-Length`, `chunked`, or read-until-close), decoded incrementally.
+//! The slice of HTTP/1.1 the event streams need: the response head (parsed by `httparse`)
+//! and the body's framing (`chunked`, read-until-close, or `Content-Length`), undone in
+//! place on the bytes of each socket read.
+//!
+//! Hand-written because the load generator's CPU per delivery is one of the measured
+//! figures and, on shared cores, takes from the server's: hyper's client de-frames in a
+//! connection task of its own and hands each chunk over to the body, which costs about
+//! three times as much per event (`benches/stream_read.rs`; figures in
+//! `docs/benchmarks.md`).
 
 use std::io;
 

@@ -1,17 +1,22 @@
 //! The publisher side: `M` events at rate `R` through a small pool of keep-alive
-//! connections, each a `POST /a2a/plans/{plan_id}/events` answered by `202 {"id": ...}`.
+//! connections (hyper's HTTP/1 client), each a `POST /a2a/plans/{plan_id}/events` answered
+//! by `202 {"id": ...}`.
 
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::client::conn::http1::{SendRequest, handshake};
+use hyper::header::{CONTENT_TYPE, HOST};
+use hyper::{Request, StatusCode};
+use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 use tokio::sync::{Mutex, mpsc};
 use tokio::time::MissedTickBehavior;
 
-use crate::http1::{BodyDecoder, Framing, parse_head};
 use crate::tracker::{plan_name, unix_micros};
 
 /// What to publish.
@@ -130,10 +135,22 @@ pub async fn publish_all(plan: &PublishPlan) -> PublishOutcome {
     }
 }
 
-/// One keep-alive connection with its read buffer.
+/// One keep-alive connection.
 struct PostConn {
-    socket: TcpStream,
-    buf: Vec<u8>,
+    sender: SendRequest<Full<Bytes>>,
+}
+
+impl PostConn {
+    async fn open(addr: SocketAddr) -> io::Result<Self> {
+        let socket = TcpStream::connect(addr).await?;
+        socket.set_nodelay(true)?;
+        let (sender, connection) = handshake(TokioIo::new(socket))
+            .await
+            .map_err(io::Error::other)?;
+        // Ends when the server closes the connection or the sender is dropped.
+        tokio::spawn(connection);
+        Ok(Self { sender })
+    }
 }
 
 async fn post_event(
@@ -143,73 +160,36 @@ async fn post_event(
     plan: &str,
 ) -> io::Result<()> {
     if conn.is_none() {
-        let socket = TcpStream::connect(addr).await?;
-        socket.set_nodelay(true)?;
-        *conn = Some(PostConn {
-            socket,
-            buf: Vec::with_capacity(1024),
-        });
+        *conn = Some(PostConn::open(addr).await?);
     }
     let Some(c) = conn.as_mut() else {
         return Err(io::Error::other("no connection"));
     };
     let body = event_body(seq, plan, unix_micros());
-    let request = format!(
-        "POST /a2a/plans/{plan}/events HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    );
+    let request = Request::post(format!("/a2a/plans/{plan}/events"))
+        .header(HOST, addr.to_string())
+        .header(CONTENT_TYPE, "application/json")
+        .body(Full::new(Bytes::from(body)))
+        .map_err(io::Error::other)?;
     let exchange = async {
-        c.socket.write_all(request.as_bytes()).await?;
-        read_response(c).await
+        c.sender.ready().await?;
+        let response = c.sender.send_request(request).await?;
+        let status = response.status();
+        let body = response.into_body().collect().await?.to_bytes();
+        Ok::<_, hyper::Error>((status, body))
     };
     let (status, response) = tokio::time::timeout(Duration::from_secs(10), exchange)
         .await
-        .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "POST timed out"))??;
+        .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "POST timed out"))?
+        .map_err(io::Error::other)?;
     let has_id = serde_json::from_slice::<serde_json::Value>(&response)
         .ok()
         .is_some_and(|v| v.get("id").is_some_and(|id| id.is_string()));
-    if status != 202 || !has_id {
+    if status != StatusCode::ACCEPTED || !has_id {
         return Err(io::Error::other(format!(
             "answer {status}: {}",
             String::from_utf8_lossy(&response)
         )));
     }
-    Ok(())
-}
-
-/// Reads one response (head and body) from the keep-alive connection.
-async fn read_response(c: &mut PostConn) -> io::Result<(u16, Vec<u8>)> {
-    let head = loop {
-        if let Some(head) = parse_head(&c.buf)? {
-            break head;
-        }
-        read_more(c).await?;
-    };
-    c.buf.drain(..head.head_len);
-    if head.framing == Framing::UntilClose {
-        return Err(io::Error::other("POST answer without length"));
-    }
-    let mut decoder = BodyDecoder::new(head.framing);
-    let mut body = Vec::new();
-    loop {
-        let used = decoder.decode(&c.buf, &mut |bytes| body.extend_from_slice(bytes))?;
-        c.buf.drain(..used);
-        if decoder.is_done() {
-            return Ok((head.status, body));
-        }
-        read_more(c).await?;
-    }
-}
-
-async fn read_more(c: &mut PostConn) -> io::Result<()> {
-    let mut chunk = [0u8; 2048];
-    let n = c.socket.read(&mut chunk).await?;
-    if n == 0 {
-        return Err(io::Error::new(
-            io::ErrorKind::UnexpectedEof,
-            "server closed the connection",
-        ));
-    }
-    c.buf.extend_from_slice(&chunk[..n]);
     Ok(())
 }

@@ -109,6 +109,36 @@ pub trait EventBackend: Send + Sync + 'static {
     fn close(&self);
 }
 
+/// A shared engine is an engine: `Arc<dyn EventBackend>` (or an `Arc` of any backend) can
+/// be handed wherever one is expected, while its owner keeps publishing to it.
+impl<B: EventBackend + ?Sized> EventBackend for Arc<B> {
+    fn publish(&self, event: NewEvent) -> BoxFuture<'_, Result<EventId, PublishError>> {
+        (**self).publish(event)
+    }
+
+    fn subscribe(
+        &self,
+        request: SubscribeRequest,
+    ) -> BoxFuture<'_, Result<EventStream, SubscribeError>> {
+        (**self).subscribe(request)
+    }
+
+    fn task(
+        &self,
+        plan: &PlanId,
+    ) -> BoxFuture<'_, Result<Option<Arc<TaskSnapshot>>, SubscribeError>> {
+        (**self).task(plan)
+    }
+
+    fn subscriber_count(&self) -> usize {
+        (**self).subscriber_count()
+    }
+
+    fn close(&self) {
+        (**self).close();
+    }
+}
+
 impl EventBackend for A2aEventQueue {
     fn publish(&self, event: NewEvent) -> BoxFuture<'_, Result<EventId, PublishError>> {
         let result = Self::publish(self, event);

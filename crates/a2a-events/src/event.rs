@@ -284,6 +284,9 @@ pub struct NewEvent {
     pub payload: EventPayload,
     /// When it happened; `None` means "now, at publish time".
     pub timestamp: Option<Timestamp>,
+    /// Names this publish so that retrying it cannot store it twice; see
+    /// [`idempotency_key`](Self::idempotency_key).
+    pub idempotency_key: Option<String>,
 }
 
 impl NewEvent {
@@ -294,6 +297,7 @@ impl NewEvent {
             plan_id,
             payload,
             timestamp: None,
+            idempotency_key: None,
         }
     }
 
@@ -301,6 +305,19 @@ impl NewEvent {
     #[must_use]
     pub const fn at(mut self, at: Timestamp) -> Self {
         self.timestamp = Some(at);
+        self
+    }
+
+    /// The same event, named `key` for retries: a backend whose publish can fail with its
+    /// outcome unknown ([`BackendError::is_indeterminate`](crate::BackendError::is_indeterminate),
+    /// a timeout of a network store) remembers the key with the id it gave, and answers a
+    /// publish of the same plan with the same key with that id instead of storing the
+    /// event again. Give each event a key of its own (a UUID, say) and reuse it only to
+    /// retry that event. The in-memory queue, whose publish is never indeterminate, keeps
+    /// no keys and ignores it.
+    #[must_use]
+    pub fn idempotency_key(mut self, key: impl Into<String>) -> Self {
+        self.idempotency_key = Some(key.into());
         self
     }
 
@@ -335,6 +352,7 @@ impl NewEvent {
             plan_id,
             payload: EventPayload::from_parts(kind, body.data)?,
             timestamp: body.timestamp,
+            idempotency_key: None,
         })
     }
 }

@@ -108,7 +108,7 @@
 //! # Tasks
 //!
 //! The queue folds each plan's events into a [`TaskSnapshot`] as they are published (the
-//! [`task`](task) module says how), for A2A's `GetTask` ([`A2aEventQueue::task`]) and
+//! [`task`] module says how), for A2A's `GetTask` ([`A2aEventQueue::task`]) and
 //! for subscriptions that start with the task as it is
 //! ([`SubscribeRequest::with_snapshot`]). A running plan's snapshot lives until the plan
 //! finishes; a finished plan's as long as the plan is remembered:
@@ -131,12 +131,17 @@
 //! # Other engines
 //!
 //! [`EventBackend`] is what the SSE layer uses; [`A2aEventQueue`] implements it, and
-//! another engine can too.
+//! another engine can too. Such an engine, which gives events their ids elsewhere (a
+//! store shared by several server replicas), delivers them to the subscribers of its
+//! process through a [`Fanout`]: the queue's own bounded per-subscriber buffers and plan
+//! index, so lag and slow-consumer isolation behave exactly as they do here.
 
 mod backend;
 pub mod error;
 mod event;
+mod fanout;
 mod ids;
+mod inbox;
 mod model;
 mod queue;
 mod subscription;
@@ -150,6 +155,7 @@ pub use error::{
 pub use event::{
     A2aEvent, Encoding, EventKind, EventPayload, NewEvent, SharedEvent, StoredEvent, Timestamp,
 };
+pub use fanout::{Fanout, Received, Receiver};
 pub use ids::{EventId, PlanId};
 pub use model::{
     Artifact, ErrorPayload, Message, Metadata, Part, PartContent, Role, TaskArtifactUpdateEvent,

@@ -8,18 +8,18 @@ use std::task::Waker;
 use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
-use slab::Slab;
 
 use crate::error::{PublishError, QueueConfigError, SubscribeError};
 use crate::event::{A2aEvent, NewEvent, SharedEvent, StoredEvent, Timestamp};
 use crate::ids::{EventId, PlanId};
+use crate::inbox::{Registry, Slot, SlotEnd, SlotKey, wake_all};
 use crate::subscription::{ResetNotice, Subscription, SubscriptionItem};
 use crate::task::TaskSnapshot;
 
 /// Bound on what one subscriber may have waiting, undelivered.
 ///
 /// When a new event would exceed either bound, that subscription ends with a
-/// [`lagged`](SubscriptionItem::Lagged) notice. An empty buffer takes any one event: one
+/// [`lagged`](crate::SubscriptionEnd::Lagged) notice. An empty buffer takes any one event: one
 /// larger than `bytes` is still accepted, so an oversized event cannot make a subscriber
 /// lag forever, and `events: 0` behaves as 1.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -184,128 +184,12 @@ struct State {
     next_id: u64,
     history: VecDeque<SharedEvent>,
     history_bytes: usize,
-    unfiltered: Slab<Arc<Slot>>,
-    by_plan: HashMap<PlanId, Slab<Arc<Slot>>>,
+    /// The live subscribers' slots, by plan.
+    registry: Registry,
     finished: HashMap<PlanId, EventId>,
     /// Finished plans, oldest first, with when they finished.
     finished_order: VecDeque<(PlanId, Instant)>,
     tasks: HashMap<PlanId, Arc<TaskSnapshot>>,
-}
-
-/// One subscriber's mailbox, shared between the queue (which fills it) and the
-/// [`Subscription`] (which drains it).
-///
-/// The publisher's core writes it and the subscriber's core reads it, so every event
-/// costs each of them a cache miss here; what both touch for one event (the lock, the
-/// first waiting event, the waker, the counters) comes first and spans 49 bytes. It is
-/// not aligned to a cache line: `Arc`'s allocation would then take 64-byte alignment,
-/// which cost 0.2–0.35 KiB more per subscriber in the benchmark.
-pub(crate) struct Slot {
-    pub(crate) inbox: Mutex<Inbox>,
-}
-
-/// What waits for one subscriber.
-///
-/// The oldest waiting event sits inline, beside the waker and the counters: a subscriber
-/// that keeps up has at most one event waiting, and then neither side reads the limits or
-/// touches `rest` (whose buffer is a separate allocation: one more miss each).
-#[repr(C)]
-pub(crate) struct Inbox {
-    /// The oldest waiting event; `None` exactly when nothing waits.
-    first: Option<SharedEvent>,
-    pub(crate) waker: Option<Waker>,
-    /// How many events wait, `first` included, and their JSON bytes.
-    waiting: usize,
-    bytes: usize,
-    pub(crate) end: Option<SlotEnd>,
-    // Only read when an event arrives while another waits.
-    limits: BufferLimits,
-    /// The events after `first`, oldest first.
-    rest: VecDeque<SharedEvent>,
-}
-
-impl Inbox {
-    const fn new(limits: BufferLimits) -> Self {
-        Self {
-            first: None,
-            waker: None,
-            waiting: 0,
-            bytes: 0,
-            end: None,
-            limits,
-            rest: VecDeque::new(),
-        }
-    }
-
-    /// Whether `len` more JSON bytes would overflow the limits. An empty inbox takes any
-    /// one event.
-    fn is_full_for(&self, len: usize) -> bool {
-        self.waiting > 0
-            && (self.waiting >= self.limits.events || self.bytes + len > self.limits.bytes)
-    }
-
-    fn push(&mut self, event: SharedEvent) {
-        self.waiting += 1;
-        self.bytes += event.json().len();
-        if self.first.is_none() {
-            self.first = Some(event);
-        } else {
-            self.rest.push_back(event);
-        }
-    }
-
-    /// Takes the oldest waiting event.
-    pub(crate) fn pop(&mut self) -> Option<SharedEvent> {
-        let event = self.first.take()?;
-        self.waiting -= 1;
-        self.bytes -= event.json().len();
-        if self.waiting > 0 {
-            self.first = self.rest.pop_front();
-        }
-        Some(event)
-    }
-
-    /// Drops everything waiting (and the memory it took).
-    fn clear(&mut self) {
-        self.first = None;
-        self.rest = VecDeque::new();
-        self.waiting = 0;
-        self.bytes = 0;
-    }
-}
-
-/// Why the queue stopped filling a slot.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum SlotEnd {
-    Lagged,
-    Closed,
-}
-
-/// Where a slot is registered (its index in its plan's slab, or in the unfiltered one),
-/// so that dropping its subscription removes exactly it.
-pub(crate) type SlotKey = usize;
-
-impl Slot {
-    /// Offers an event; `false` when the buffer overflowed and the slot is now lagged.
-    fn offer(&self, event: &SharedEvent, wakers: &mut Vec<Waker>) -> bool {
-        let mut inbox = self.inbox.lock();
-        let full = inbox.is_full_for(event.json().len());
-        if full {
-            inbox.end = Some(SlotEnd::Lagged);
-            inbox.clear();
-        } else {
-            inbox.push(Arc::clone(event));
-        }
-        wakers.extend(inbox.waker.take());
-        !full
-    }
-
-    fn end(&self, why: SlotEnd) -> Option<Waker> {
-        let mut inbox = self.inbox.lock();
-        inbox.end = Some(why);
-        inbox.clear();
-        inbox.waker.take()
-    }
 }
 
 impl Shared {
@@ -316,26 +200,8 @@ impl Shared {
     /// Removes the slot registered at `key` for `plan`, unless it was removed already (lag,
     /// close) and its index reused.
     pub(crate) fn unregister(&self, plan: Option<&PlanId>, key: SlotKey, slot: &Arc<Slot>) {
-        let mut state = self.state.lock();
-        let State {
-            unfiltered,
-            by_plan,
-            ..
-        } = &mut *state;
-        let slab = match plan {
-            None => Some(unfiltered),
-            Some(plan) => by_plan.get_mut(plan),
-        };
-        if let Some(slab) = slab {
-            if slab.get(key).is_some_and(|s| Arc::ptr_eq(s, slot)) {
-                slab.remove(key);
-                self.subscribers.fetch_sub(1, Ordering::Relaxed);
-            }
-            if let Some(plan) = plan
-                && by_plan.get(plan).is_some_and(Slab::is_empty)
-            {
-                by_plan.remove(plan);
-            }
+        if self.state.lock().registry.remove(plan, key, slot) {
+            self.subscribers.fetch_sub(1, Ordering::Relaxed);
         }
     }
 }
@@ -364,8 +230,7 @@ impl A2aEventQueue {
             next_id: 1,
             history: VecDeque::new(),
             history_bytes: 0,
-            unfiltered: Slab::new(),
-            by_plan: HashMap::new(),
+            registry: Registry::default(),
             finished: HashMap::new(),
             finished_order: VecDeque::new(),
             tasks: HashMap::new(),
@@ -424,7 +289,7 @@ impl A2aEventQueue {
                 state.fold(&event);
             }
             state.remember(&stored, &self.shared.config);
-            let dropped = state.fan_out(&stored, &mut wakers);
+            let dropped = state.registry.fan_out(&stored, &mut wakers);
             self.shared
                 .subscribers
                 .fetch_sub(dropped, Ordering::Relaxed);
@@ -495,17 +360,10 @@ impl A2aEventQueue {
         }
         // A finished plan gets its replay and nothing live: no slot is registered.
         let slot = finished.is_none().then(|| {
-            let slot = Arc::new(Slot {
-                inbox: Mutex::new(Inbox::new(limits)),
-            });
-            let index = match &request.plan {
-                None => state.unfiltered.insert(Arc::clone(&slot)),
-                Some(plan) => state
-                    .by_plan
-                    .entry(plan.clone())
-                    .or_default()
-                    .insert(Arc::clone(&slot)),
-            };
+            let slot = Arc::new(Slot::new(limits));
+            let index = state
+                .registry
+                .insert(request.plan.as_ref(), Arc::clone(&slot));
             self.shared.subscribers.fetch_add(1, Ordering::Relaxed);
             (index, slot)
         });
@@ -557,13 +415,7 @@ impl A2aEventQueue {
         let wakers: Vec<Waker> = {
             let mut state = self.shared.state.lock();
             self.shared.closed.store(true, Ordering::Release);
-            let unfiltered = std::mem::take(&mut state.unfiltered);
-            let by_plan = std::mem::take(&mut state.by_plan);
-            let slots = unfiltered
-                .into_iter()
-                .chain(by_plan.into_values().flatten())
-                .map(|(_, slot)| slot);
-            let wakers = slots.filter_map(|slot| slot.end(SlotEnd::Closed)).collect();
+            let wakers = state.registry.end_all(SlotEnd::Closed);
             self.shared.subscribers.store(0, Ordering::Relaxed);
             wakers
         };
@@ -638,18 +490,6 @@ impl State {
         self.tasks.remove(plan);
     }
 
-    /// Hands `event` to every matching slot; returns how many slots lagged and were removed.
-    fn fan_out(&mut self, event: &SharedEvent, wakers: &mut Vec<Waker>) -> usize {
-        let mut dropped = offer_all(&mut self.unfiltered, event, wakers);
-        if let Some(slab) = self.by_plan.get_mut(event.plan_id()) {
-            dropped += offer_all(slab, event, wakers);
-            if slab.is_empty() {
-                self.by_plan.remove(event.plan_id());
-            }
-        }
-        dropped
-    }
-
     /// What a subscription resuming after `after` must see first.
     fn replay(&self, after: EventId, plan: Option<&PlanId>) -> VecDeque<SubscriptionItem> {
         let last = self.next_id - 1;
@@ -676,35 +516,6 @@ impl State {
         );
         items
     }
-}
-
-/// Wakes every subscriber, starting at a different one for each event.
-///
-/// Woken tasks run in the order they were woken. Always starting with the same subscriber
-/// would serve the newest subscribers last every time: they would see the highest latency,
-/// and the first ones would be polled again sooner, for fewer frames per write. Starting
-/// at a point that moves with the event id spreads the wait evenly.
-fn wake_all(mut wakers: Vec<Waker>, id: EventId) {
-    let start = wake_start(id, wakers.len());
-    wakers.rotate_left(start);
-    for waker in wakers {
-        waker.wake();
-    }
-}
-
-/// Where waking starts for event `id` among `n` subscribers: the id times 2^64 / φ,
-/// which scatters consecutive ids over the whole list.
-fn wake_start(id: EventId, n: usize) -> usize {
-    match u64::try_from(n) {
-        Ok(n) if n > 1 => (id.get().wrapping_mul(0x9E37_79B9_7F4A_7C15) % n) as usize,
-        _ => 0,
-    }
-}
-
-fn offer_all(slab: &mut Slab<Arc<Slot>>, event: &SharedEvent, wakers: &mut Vec<Waker>) -> usize {
-    let before = slab.len();
-    slab.retain(|_, slot| slot.offer(event, wakers));
-    before - slab.len()
 }
 
 impl Default for A2aEventQueue {

@@ -10,7 +10,8 @@ use futures_core::{FusedStream, Stream};
 
 use crate::event::SharedEvent;
 use crate::ids::{EventId, PlanId};
-use crate::queue::{Shared, Slot, SlotEnd, SlotKey};
+use crate::inbox::{Slot, SlotEnd, SlotKey};
+use crate::queue::Shared;
 use crate::task::TaskSnapshot;
 
 /// The requested resume point is no longer covered by history; replay continues from the
@@ -211,28 +212,14 @@ impl Stream for Subscription {
             let terminal = this.last_delivered.unwrap_or_default();
             return this.end(SubscriptionEnd::PlanFinished { terminal });
         };
-        let mut inbox = slot.inbox.lock();
-        if let Some(event) = inbox.pop() {
-            drop(inbox);
-            return this.deliver(SubscriptionItem::Event(event));
-        }
-        match inbox.end {
-            Some(SlotEnd::Lagged) => {
-                drop(inbox);
+        match slot.poll(cx) {
+            Poll::Ready(Ok(event)) => this.deliver(SubscriptionItem::Event(event)),
+            Poll::Ready(Err(SlotEnd::Lagged)) => {
                 let notice = LagNotice::new(this.last_delivered);
                 this.end(SubscriptionEnd::Lagged(notice))
             }
-            Some(SlotEnd::Closed) => {
-                drop(inbox);
-                this.end(SubscriptionEnd::Closed)
-            }
-            None => {
-                match &mut inbox.waker {
-                    Some(waker) if waker.will_wake(cx.waker()) => {}
-                    slot_waker => *slot_waker = Some(cx.waker().clone()),
-                }
-                Poll::Pending
-            }
+            Poll::Ready(Err(SlotEnd::Closed)) => this.end(SubscriptionEnd::Closed),
+            Poll::Pending => Poll::Pending,
         }
     }
 

@@ -40,11 +40,15 @@ async fn serve(
     request: HttpRequest,
     payload: web::Payload,
 ) -> Reply {
-    let limit = service.config().max_body_bytes;
-    let body = match payload.to_bytes_limited(limit).await {
-        Ok(Ok(body)) => body,
-        Ok(Err(_)) => return Reply::from(SseResponse::from(RequestError::UnreadableBody)),
-        Err(_) => return Reply::from(SseResponse::from(RequestError::BodyTooLarge { limit })),
+    let config = service.config();
+    let limit = config.max_body_bytes;
+    let read =
+        actix_web::rt::time::timeout(config.body_read_timeout, payload.to_bytes_limited(limit));
+    let body = match read.await {
+        Err(_elapsed) => return Reply::from(SseResponse::from(RequestError::BodyTimeout)),
+        Ok(Ok(Ok(body))) => body,
+        Ok(Ok(Err(_))) => return Reply::from(SseResponse::from(RequestError::UnreadableBody)),
+        Ok(Err(_)) => return Reply::from(SseResponse::from(RequestError::BodyTooLarge { limit })),
     };
     Reply(service.handle(&route, &Head::from(&request), body).await)
 }
@@ -112,5 +116,11 @@ impl RequestHead for Head<'_> {
 
     fn header(&self, name: &str) -> Option<&[u8]> {
         self.0.headers().get(name).map(|value| value.as_bytes())
+    }
+
+    fn for_each_header(&self, each: &mut dyn FnMut(&str, &[u8])) {
+        for (name, value) in self.0.headers() {
+            each(name.as_str(), value.as_bytes());
+        }
     }
 }

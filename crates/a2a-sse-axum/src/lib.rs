@@ -37,10 +37,13 @@ async fn serve(
     request: Request,
 ) -> Reply {
     let (parts, body) = request.into_parts();
-    let limit = service.config().max_body_bytes;
-    let body = match axum::body::to_bytes(body, limit).await {
-        Ok(body) => body,
-        Err(err) => {
+    let config = service.config();
+    let limit = config.max_body_bytes;
+    let read = tokio::time::timeout(config.body_read_timeout, axum::body::to_bytes(body, limit));
+    let body = match read.await {
+        Err(_elapsed) => return Reply::from(SseResponse::from(RequestError::BodyTimeout)),
+        Ok(Ok(body)) => body,
+        Ok(Err(err)) => {
             let too_large = std::error::Error::source(&err)
                 .is_some_and(|source| source.is::<http_body_util::LengthLimitError>());
             return Reply::from(SseResponse::from(if too_large {
@@ -145,5 +148,11 @@ impl RequestHead for Head<'_> {
 
     fn header(&self, name: &str) -> Option<&[u8]> {
         self.headers.get(name).map(HeaderValue::as_bytes)
+    }
+
+    fn for_each_header(&self, each: &mut dyn FnMut(&str, &[u8])) {
+        for (name, value) in self.headers {
+            each(name.as_str(), value.as_bytes());
+        }
     }
 }

@@ -56,6 +56,12 @@ impl RequestHead for Head {
     fn header(&self, name: &str) -> Option<&[u8]> {
         self.0.headers.get(name).map(|value| value.as_bytes())
     }
+
+    fn for_each_header(&self, each: &mut dyn FnMut(&str, &[u8])) {
+        for (name, value) in &self.0.headers {
+            each(name.as_str(), value.as_bytes());
+        }
+    }
 }
 
 fn data_frame(chunk: Bytes) -> BodyFrame {

@@ -6,6 +6,7 @@ use std::time::Duration;
 use a2a_events::BufferLimits;
 
 use crate::a2a::A2aConfig;
+use crate::socket::SocketOptions;
 
 /// Default route of the native stream.
 pub const DEFAULT_PATH: &str = "/a2a/events";
@@ -15,6 +16,16 @@ pub const DEFAULT_KEEP_ALIVE: Duration = Duration::from_secs(15);
 pub const DEFAULT_RETRY: Duration = Duration::from_secs(3);
 /// Default largest request body read, in bytes (a JSON-RPC request is a few hundred).
 pub const DEFAULT_MAX_BODY_BYTES: usize = 64 * 1024;
+/// Default longest query string, in bytes.
+pub const DEFAULT_MAX_QUERY_BYTES: usize = 4 * 1024;
+/// Default largest request head: the bytes of every header's name and value together.
+pub const DEFAULT_MAX_HEADER_BYTES: usize = 16 * 1024;
+/// Default most request headers.
+pub const DEFAULT_MAX_HEADERS: usize = 64;
+/// Default longest wait for a whole request head, for servers that can bound it.
+pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default longest wait for a whole request body.
+pub const DEFAULT_BODY_READ_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Options of an [`SseService`](crate::SseService), with the library's defaults. Adapters
 /// forward them; they define none of their own.
@@ -47,6 +58,36 @@ pub struct SseConfig {
     pub max_body_bytes: usize,
     /// The A2A binding's routes, when it is on (default off); see [`crate::a2a`].
     pub a2a: Option<A2aConfig>,
+    /// Most streams open at once for one plan; `None` (the default) for no limit. Past
+    /// it, `503` with `Retry-After`, as past [`max_connections`](Self::max_connections).
+    pub max_streams_per_plan: Option<usize>,
+    /// Refuse subscriptions to every plan (no `plan_id`) with `400 plan_id_required`
+    /// (default off), for deployments where one tenant must not see another's plans.
+    pub require_plan: bool,
+    /// End each stream after this long (default `None`: never), plus a jitter of up to
+    /// [`lifetime_jitter`](Self::lifetime_jitter), so that the reconnects after a deploy
+    /// spread out. The stream ends cleanly between frames, and the client resumes with
+    /// `Last-Event-ID`, missing nothing that history still holds.
+    pub max_lifetime: Option<Duration>,
+    /// The most a stream's lifetime is lengthened by, spread over the connections
+    /// (default a tenth of `max_lifetime`).
+    pub lifetime_jitter: Option<Duration>,
+    /// Longest query string (default [`DEFAULT_MAX_QUERY_BYTES`]); longer is `414`.
+    pub max_query_bytes: usize,
+    /// Largest request head, names and values of all headers together (default
+    /// [`DEFAULT_MAX_HEADER_BYTES`]); larger is `431`.
+    pub max_header_bytes: usize,
+    /// Most request headers (default [`DEFAULT_MAX_HEADERS`]); more is `431`.
+    pub max_headers: usize,
+    /// Longest wait for a request head (default [`DEFAULT_HEADER_READ_TIMEOUT`]): the
+    /// serving setup gives it to its framework (hyper's `header_read_timeout`, actix-web's
+    /// `client_request_timeout`), since a head that never ends never reaches a route.
+    pub header_read_timeout: Duration,
+    /// Longest wait for a request body (default [`DEFAULT_BODY_READ_TIMEOUT`]); an
+    /// adapter answers a slower one `408`.
+    pub body_read_timeout: Duration,
+    /// Options for accepted connections: write deadline, send buffer, `TCP_NODELAY`.
+    pub socket: SocketOptions,
 }
 
 impl Default for SseConfig {
@@ -60,6 +101,16 @@ impl Default for SseConfig {
             liveness_probe: None,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             a2a: None,
+            max_streams_per_plan: None,
+            require_plan: false,
+            max_lifetime: None,
+            lifetime_jitter: None,
+            max_query_bytes: DEFAULT_MAX_QUERY_BYTES,
+            max_header_bytes: DEFAULT_MAX_HEADER_BYTES,
+            max_headers: DEFAULT_MAX_HEADERS,
+            header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
+            body_read_timeout: DEFAULT_BODY_READ_TIMEOUT,
+            socket: SocketOptions::default(),
         }
     }
 }
@@ -86,6 +137,37 @@ impl SseConfig {
         }
         if self.max_connections == Some(0) {
             return Err(ConfigError::Zero("max_connections"));
+        }
+        if self.max_streams_per_plan == Some(0) {
+            return Err(ConfigError::Zero("max_streams_per_plan"));
+        }
+        if self.max_lifetime.is_some_and(|d| d < SHORTEST_INTERVAL) {
+            return Err(ConfigError::IntervalTooShort("max_lifetime"));
+        }
+        for (name, interval) in [
+            ("header_read_timeout", self.header_read_timeout),
+            ("body_read_timeout", self.body_read_timeout),
+        ] {
+            if interval < SHORTEST_INTERVAL {
+                return Err(ConfigError::IntervalTooShort(name));
+            }
+        }
+        if self
+            .socket
+            .write_timeout
+            .is_some_and(|d| d < SHORTEST_INTERVAL)
+        {
+            return Err(ConfigError::IntervalTooShort("socket.write_timeout"));
+        }
+        for (name, limit) in [
+            ("max_query_bytes", self.max_query_bytes),
+            ("max_header_bytes", self.max_header_bytes),
+            ("max_headers", self.max_headers),
+            ("max_body_bytes", self.max_body_bytes),
+        ] {
+            if limit == 0 {
+                return Err(ConfigError::Zero(name));
+            }
         }
         if self.buffer.is_some_and(|b| b.events == 0 || b.bytes == 0) {
             return Err(ConfigError::Zero("buffer"));
@@ -249,6 +331,49 @@ mod tests {
             ..SseConfig::default()
         };
         assert_eq!(config.validate(), Err(ConfigError::Zero("max_connections")));
+        let zeros = [
+            (
+                SseConfig {
+                    max_streams_per_plan: Some(0),
+                    ..SseConfig::default()
+                },
+                ConfigError::Zero("max_streams_per_plan"),
+            ),
+            (
+                SseConfig {
+                    max_headers: 0,
+                    ..SseConfig::default()
+                },
+                ConfigError::Zero("max_headers"),
+            ),
+            (
+                SseConfig {
+                    max_lifetime: Some(Duration::ZERO),
+                    ..SseConfig::default()
+                },
+                ConfigError::IntervalTooShort("max_lifetime"),
+            ),
+            (
+                SseConfig {
+                    body_read_timeout: Duration::ZERO,
+                    ..SseConfig::default()
+                },
+                ConfigError::IntervalTooShort("body_read_timeout"),
+            ),
+            (
+                SseConfig {
+                    socket: SocketOptions {
+                        write_timeout: Some(Duration::ZERO),
+                        ..SocketOptions::default()
+                    },
+                    ..SseConfig::default()
+                },
+                ConfigError::IntervalTooShort("socket.write_timeout"),
+            ),
+        ];
+        for (config, err) in zeros {
+            assert_eq!(config.validate(), Err(err));
+        }
         let config = SseConfig {
             buffer: Some(BufferLimits::new(0, 10)),
             ..SseConfig::default()

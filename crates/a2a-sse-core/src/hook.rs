@@ -6,11 +6,11 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use a2a_events::{EventId, PlanId};
 
+use crate::limits::Permit;
 use crate::telemetry;
 
 /// Why a stream ended.
@@ -28,6 +28,9 @@ pub enum DisconnectReason {
     /// An A2A stream's task moved to an interrupted state (input or authentication
     /// required): A2A streams end there.
     Interrupted,
+    /// The stream reached its maximum lifetime; the client resumes with
+    /// `Last-Event-ID`.
+    MaxLifetime,
 }
 
 impl DisconnectReason {
@@ -40,6 +43,7 @@ impl DisconnectReason {
             Self::Lagged => "lagged",
             Self::Shutdown => "shutdown",
             Self::Interrupted => "interrupted",
+            Self::MaxLifetime => "max_lifetime",
         }
     }
 }
@@ -84,28 +88,6 @@ pub struct DisconnectInfo {
 pub type ConnectHook = Arc<dyn Fn(&ConnectInfo) + Send + Sync>;
 /// Callback run exactly once when a stream ends.
 pub type DisconnectHook = Arc<dyn Fn(&DisconnectInfo) + Send + Sync>;
-
-/// A place among a limited number of concurrent streams; freed on drop.
-#[derive(Debug)]
-pub(crate) struct Permit(Arc<AtomicUsize>);
-
-impl Permit {
-    /// Takes a place if fewer than `limit` are taken.
-    pub(crate) fn acquire(active: &Arc<AtomicUsize>, limit: Option<usize>) -> Option<Self> {
-        let taken = active.fetch_add(1, Ordering::AcqRel);
-        if limit.is_some_and(|limit| taken >= limit) {
-            active.fetch_sub(1, Ordering::AcqRel);
-            return None;
-        }
-        Some(Self(Arc::clone(active)))
-    }
-}
-
-impl Drop for Permit {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::AcqRel);
-    }
-}
 
 /// Counts what a stream sent and reports its end exactly once.
 ///
@@ -296,17 +278,6 @@ mod tests {
     }
 
     #[test]
-    fn permits_bound_concurrency() {
-        let active = Arc::new(AtomicUsize::new(0));
-        let first = Permit::acquire(&active, Some(1)).unwrap();
-        assert!(Permit::acquire(&active, Some(1)).is_none());
-        drop(first);
-        assert!(Permit::acquire(&active, Some(1)).is_some());
-        assert!(Permit::acquire(&active, None).is_some());
-        assert_eq!(active.load(Ordering::Relaxed), 0);
-    }
-
-    #[test]
     fn reasons_have_names() {
         for (reason, name) in [
             (DisconnectReason::ClientGone, "client_gone"),
@@ -314,6 +285,7 @@ mod tests {
             (DisconnectReason::Lagged, "lagged"),
             (DisconnectReason::Shutdown, "shutdown"),
             (DisconnectReason::Interrupted, "interrupted"),
+            (DisconnectReason::MaxLifetime, "max_lifetime"),
         ] {
             assert_eq!(reason.to_string(), name);
         }

@@ -135,6 +135,7 @@ async fn probed(
         keep_alive,
         retry: DEFAULT_RETRY,
         probe: Some(probe),
+        lifetime: None,
     };
     let start = Instant::now();
     let mut tap = open_with(sub, options, &hook);

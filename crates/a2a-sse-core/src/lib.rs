@@ -41,6 +41,7 @@
 //!     fn path(&self) -> &str { "/a2a/events" }
 //!     fn query(&self) -> Option<&str> { Some(self.0) }
 //!     fn header(&self, _: &str) -> Option<&[u8]> { None }
+//!     fn for_each_header(&self, _: &mut dyn FnMut(&str, &[u8])) {}
 //! }
 //!
 //! # #[tokio::main(flavor = "current_thread")] async fn main() {
@@ -89,22 +90,29 @@ macro_rules! with_default_timer {
 }
 
 pub mod a2a;
+mod auth;
+mod builder;
 mod config;
 pub mod frame;
 mod hook;
+mod limits;
 pub mod prelude;
 mod request;
 mod response;
 mod service;
+mod socket;
 mod stream;
 pub mod telemetry;
 #[cfg(test)]
 mod test_support;
 mod timer;
 
+pub use auth::{AuthError, AuthFuture, AuthRequest};
+pub use builder::SseServiceBuilder;
 pub use config::{
-    ConfigError, DEFAULT_KEEP_ALIVE, DEFAULT_MAX_BODY_BYTES, DEFAULT_PATH, DEFAULT_RETRY,
-    SseConfig, validate_path,
+    ConfigError, DEFAULT_BODY_READ_TIMEOUT, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_KEEP_ALIVE,
+    DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_HEADER_BYTES, DEFAULT_MAX_HEADERS, DEFAULT_MAX_QUERY_BYTES,
+    DEFAULT_PATH, DEFAULT_RETRY, SseConfig, validate_path,
 };
 pub use frame::{Frame, FrameError};
 pub use hook::{ConnectHook, ConnectInfo, DisconnectHook, DisconnectInfo, DisconnectReason};
@@ -113,7 +121,8 @@ pub use request::{
     RequestHead, SseRequest, error_body,
 };
 pub use response::{Header, ResponseBody, STREAM_HEADERS, SseResponse};
-pub use service::{AuthError, AuthHook, AuthRequest, Route, SseService, SseServiceBuilder};
+pub use service::{Route, SseService};
+pub use socket::{DEFAULT_SEND_BUFFER, DEFAULT_WRITE_TIMEOUT, SocketOptions};
 pub use stream::{PING, PROBE, SseStream, event_frame, lagged_frame, preamble, reset_frame};
 pub use timer::Timer;
 #[cfg(feature = "tokio")]

@@ -16,5 +16,5 @@ pub use a2a_events::{
 pub use crate::a2a;
 pub use crate::{
     AuthError, AuthRequest, ConfigError, ConnectInfo, DisconnectInfo, DisconnectReason,
-    RequestError, SseConfig, SseResponse, SseService, SseServiceBuilder,
+    RequestError, SocketOptions, SseConfig, SseResponse, SseService, SseServiceBuilder,
 };

@@ -27,6 +27,35 @@ pub trait RequestHead {
     fn query(&self) -> Option<&str>;
     /// The raw value of the header `name` (lower case), if present.
     fn header(&self, name: &str) -> Option<&[u8]>;
+    /// Calls `each` with every header's name and raw value, in the order received (the
+    /// head's size limits and the authorization hook read them).
+    fn for_each_header(&self, each: &mut dyn FnMut(&str, &[u8]));
+}
+
+/// Checks the size of a request head against the service's limits: a query string over
+/// `max_query` bytes is `414`, more than `max_headers` headers or more than
+/// `max_header_bytes` of names and values is `431`.
+pub(crate) fn check_head(
+    head: &dyn RequestHead,
+    max_query: usize,
+    max_headers: usize,
+    max_header_bytes: usize,
+) -> Result<(), RequestError> {
+    if head.query().is_some_and(|query| query.len() > max_query) {
+        return Err(RequestError::QueryTooLong { limit: max_query });
+    }
+    let (mut count, mut bytes) = (0_usize, 0_usize);
+    head.for_each_header(&mut |name, value| {
+        count += 1;
+        bytes += name.len() + value.len();
+    });
+    if count > max_headers || bytes > max_header_bytes {
+        return Err(RequestError::HeadersTooLarge {
+            max_headers,
+            max_bytes: max_header_bytes,
+        });
+    }
+    Ok(())
 }
 
 /// A validated stream request.
@@ -116,6 +145,28 @@ pub enum RequestError {
     /// A parameter appears more than once (400 `repeated_parameter`).
     #[error("query parameter {0} is given more than once")]
     RepeatedParameter(&'static str),
+    /// The service serves plan-filtered streams only, and no `plan_id` was given (400
+    /// `plan_id_required`).
+    #[error("plan_id is required: this server does not stream every plan at once")]
+    PlanRequired,
+    /// The query string is longer than the service reads (414 `query_too_long`).
+    #[error("the query string is longer than {limit} bytes")]
+    QueryTooLong {
+        /// The longest query string read, in bytes.
+        limit: usize,
+    },
+    /// The request head has too many headers or too many bytes (431
+    /// `headers_too_large`).
+    #[error("the request has more than {max_headers} headers or {max_bytes} bytes of them")]
+    HeadersTooLarge {
+        /// Most headers read.
+        max_headers: usize,
+        /// Most bytes of names and values read.
+        max_bytes: usize,
+    },
+    /// The request body did not arrive in time (408 `body_timeout`).
+    #[error("the request body did not arrive in time")]
+    BodyTimeout,
     /// The method is not GET (405 `method_not_allowed`, with `Allow: GET`).
     #[error("only GET is allowed here")]
     MethodNotAllowed,
@@ -137,6 +188,10 @@ pub enum RequestError {
     /// The connection limit is reached (503 `too_many_connections`, with `Retry-After`).
     #[error("too many open streams, retry later")]
     TooManyConnections,
+    /// The plan's stream limit is reached (503 `too_many_plan_streams`, with
+    /// `Retry-After`).
+    #[error("too many open streams of this plan, retry later")]
+    TooManyPlanStreams,
     /// The event queue is closed, the server is going away (503 `shutting_down`).
     #[error("the server is shutting down")]
     ShuttingDown,
@@ -156,12 +211,19 @@ impl RequestError {
             Self::InvalidPlanId(_)
             | Self::InvalidLastEventId(_)
             | Self::RepeatedParameter(_)
+            | Self::PlanRequired
             | Self::UnreadableBody => 400,
+            Self::BodyTimeout => 408,
             Self::BodyTooLarge { .. } => 413,
+            Self::QueryTooLong { .. } => 414,
+            Self::HeadersTooLarge { .. } => 431,
             Self::Unauthorized(_) => 401,
             Self::Forbidden(_) => 403,
             Self::MethodNotAllowed => 405,
-            Self::TooManyConnections | Self::ShuttingDown | Self::Backend(_) => 503,
+            Self::TooManyConnections
+            | Self::TooManyPlanStreams
+            | Self::ShuttingDown
+            | Self::Backend(_) => 503,
         }
     }
 
@@ -172,6 +234,11 @@ impl RequestError {
             Self::InvalidPlanId(_) => "invalid_plan_id",
             Self::InvalidLastEventId(_) => "invalid_last_event_id",
             Self::RepeatedParameter(_) => "repeated_parameter",
+            Self::PlanRequired => "plan_id_required",
+            Self::QueryTooLong { .. } => "query_too_long",
+            Self::HeadersTooLarge { .. } => "headers_too_large",
+            Self::BodyTimeout => "body_timeout",
+            Self::TooManyPlanStreams => "too_many_plan_streams",
             Self::MethodNotAllowed => "method_not_allowed",
             Self::BodyTooLarge { .. } => "body_too_large",
             Self::UnreadableBody => "unreadable_body",
@@ -331,6 +398,29 @@ mod tests {
                 None,
             ),
             (RequestError::UnreadableBody, 400, "unreadable_body", None),
+            (RequestError::PlanRequired, 400, "plan_id_required", None),
+            (RequestError::BodyTimeout, 408, "body_timeout", None),
+            (
+                RequestError::QueryTooLong { limit: 1 },
+                414,
+                "query_too_long",
+                None,
+            ),
+            (
+                RequestError::HeadersTooLarge {
+                    max_headers: 1,
+                    max_bytes: 1,
+                },
+                431,
+                "headers_too_large",
+                None,
+            ),
+            (
+                RequestError::TooManyPlanStreams,
+                503,
+                "too_many_plan_streams",
+                Some("retry-after"),
+            ),
         ];
         for (err, status, code, extra) in cases {
             assert_eq!((err.status(), err.code()), (status, code));

@@ -8,52 +8,24 @@
 use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use a2a_events::{BufferLimits, EventBackend, EventId, PlanId, SubscribeError, SubscribeRequest};
+use a2a_events::{EventBackend, EventId, PlanId, SubscribeError, SubscribeRequest};
 use bytes::Bytes;
 
 use crate::a2a::encode::Binding;
-use crate::a2a::{self, A2aConfig, A2aError, AGENT_CARD_PATH, jsonrpc, rest};
-use crate::config::{ConfigError, SseConfig};
-use crate::hook::{
-    ConnectHook, ConnectInfo, ConnectionGuard, DisconnectHook, DisconnectInfo, Permit,
-};
-use crate::request::{LAST_EVENT_ID_HEADER, RequestError, RequestHead, SseRequest};
+use crate::a2a::{A2aCall, AGENT_CARD_PATH};
+use crate::auth::{AuthRequest, Authorizer};
+use crate::config::SseConfig;
+use crate::hook::{ConnectHook, ConnectInfo, ConnectionGuard, DisconnectHook};
+use crate::limits::{Limits, Permit};
+use crate::request::{LAST_EVENT_ID_HEADER, RequestError, RequestHead, SseRequest, check_head};
 use crate::response::SseResponse;
+use crate::socket::SocketOptions;
 use crate::stream::{Framing, SseStream, StreamOptions};
 use crate::telemetry;
 use crate::timer::Timer;
-use serde_json::value::RawValue;
-
-/// What the authorization hook sees.
-pub struct AuthRequest<'a> {
-    /// The validated stream request.
-    pub request: &'a SseRequest,
-    head: &'a dyn RequestHead,
-}
-
-impl AuthRequest<'_> {
-    /// The raw value of a request header (lower-case `name`).
-    #[must_use]
-    pub fn header(&self, name: &str) -> Option<&[u8]> {
-        self.head.header(name)
-    }
-}
-
-/// The authorization hook's refusal.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum AuthError {
-    /// No or unusable credentials: 401.
-    Unauthorized(String),
-    /// Credentials that may not read this stream: 403.
-    Forbidden(String),
-}
-
-/// Decides whether a request may open a stream.
-pub type AuthHook = Arc<dyn Fn(&AuthRequest<'_>) -> Result<(), AuthError> + Send + Sync>;
 
 /// One route an [`SseService`] answers, for an adapter to mount: its path, in the `{name}`
 /// parameter syntax that axum 0.8 and actix-web 4 share, for every method (the service
@@ -85,15 +57,15 @@ impl Route {
     }
 }
 
-struct Inner<T> {
-    backend: Arc<dyn EventBackend>,
-    config: SseConfig,
-    timer: T,
-    authorize: Option<AuthHook>,
-    on_connect: Option<ConnectHook>,
-    on_disconnect: Option<DisconnectHook>,
-    active: Arc<AtomicUsize>,
-    next_connection: AtomicU64,
+pub(crate) struct Inner<T> {
+    pub(crate) backend: Arc<dyn EventBackend>,
+    pub(crate) config: SseConfig,
+    pub(crate) timer: T,
+    pub(crate) authorize: Option<Authorizer>,
+    pub(crate) on_connect: Option<ConnectHook>,
+    pub(crate) on_disconnect: Option<DisconnectHook>,
+    pub(crate) limits: Arc<Limits>,
+    pub(crate) next_connection: AtomicU64,
 }
 
 with_default_timer! {
@@ -116,7 +88,7 @@ with_default_timer! {
     /// # Ok::<(), a2a_sse_core::ConfigError>(())
     /// ```
     pub struct SseService<T: Timer> {
-        inner: Arc<Inner<T>>,
+        pub(crate) inner: Arc<Inner<T>>,
     }
 }
 
@@ -140,8 +112,10 @@ impl<T: Timer> fmt::Debug for SseService<T> {
 #[cfg(feature = "tokio")]
 impl SseService<crate::timer::TokioTimer> {
     /// A builder over `backend`, with the tokio timer.
-    pub fn builder(backend: impl EventBackend) -> SseServiceBuilder<crate::timer::TokioTimer> {
-        SseServiceBuilder::with_timer(backend, crate::timer::TokioTimer)
+    pub fn builder(
+        backend: impl EventBackend,
+    ) -> crate::SseServiceBuilder<crate::timer::TokioTimer> {
+        crate::SseServiceBuilder::with_timer(backend, crate::timer::TokioTimer)
     }
 }
 
@@ -161,7 +135,14 @@ impl<T: Timer> SseService<T> {
     /// Streams currently open through this service.
     #[must_use]
     pub fn open_streams(&self) -> usize {
-        self.inner.active.load(Ordering::Acquire)
+        self.inner.limits.active()
+    }
+
+    /// What the serving setup sets on each accepted connection (write deadline, send
+    /// buffer, `TCP_NODELAY`): see [`SocketOptions`].
+    #[must_use]
+    pub fn socket_options(&self) -> SocketOptions {
+        self.inner.config.socket
     }
 
     /// The routes to mount, each answered by [`handle`](Self::handle): the native stream,
@@ -195,11 +176,19 @@ impl<T: Timer> SseService<T> {
         body: Bytes,
     ) -> impl Future<Output = SseResponse<T>> + Send + use<'a, T> {
         // Everything that reads `head` happens here, before the future.
-        let prepared = match route.endpoint {
-            Endpoint::Events => Prepared::Events(self.admit(head)),
-            Endpoint::A2aJsonRpc => Prepared::A2a(self.a2a_jsonrpc(head, &body)),
-            Endpoint::A2aTask => Prepared::A2a(self.a2a_rest(head)),
-            Endpoint::AgentCard => Prepared::Ready(Box::new(self.agent_card(head))),
+        let config = &self.inner.config;
+        let checked = check_head(
+            head,
+            config.max_query_bytes,
+            config.max_headers,
+            config.max_header_bytes,
+        );
+        let prepared = match (checked, route.endpoint) {
+            (Err(err), _) => Prepared::Ready(Box::new(refused(err))),
+            (Ok(()), Endpoint::Events) => Prepared::Events(self.admit(head)),
+            (Ok(()), Endpoint::A2aJsonRpc) => Prepared::A2a(self.a2a_jsonrpc(head, &body)),
+            (Ok(()), Endpoint::A2aTask) => Prepared::A2a(self.a2a_rest(head)),
+            (Ok(()), Endpoint::AgentCard) => Prepared::Ready(Box::new(self.agent_card(head))),
         };
         async move {
             match prepared {
@@ -222,13 +211,23 @@ impl<T: Timer> SseService<T> {
         &'a self,
         head: &dyn RequestHead,
     ) -> impl Future<Output = SseResponse<T>> + Send + use<'a, T> {
-        let admitted = self.admit(head);
+        let config = &self.inner.config;
+        let admitted = check_head(
+            head,
+            config.max_query_bytes,
+            config.max_headers,
+            config.max_header_bytes,
+        )
+        .and_then(|()| self.admit(head));
         self.events(admitted)
     }
 
-    async fn events(&self, admitted: Result<(SseRequest, Permit), RequestError>) -> SseResponse<T> {
-        let (request, permit) = match admitted {
-            Ok(admitted) => admitted,
+    async fn events(&self, admitted: Result<Admission, RequestError>) -> SseResponse<T> {
+        let (request, permit) = match self.pass(admitted).await {
+            Ok(request) => match self.inner.limits.acquire(request.plan.as_ref()) {
+                Ok(permit) => (request, permit),
+                Err(err) => return refused(err),
+            },
             Err(err) => return refused(err),
         };
         let mut subscribe = request
@@ -249,33 +248,43 @@ impl<T: Timer> SseService<T> {
         }
     }
 
-    fn admit(&self, head: &dyn RequestHead) -> Result<(SseRequest, Permit), RequestError> {
+    /// Reads the native stream's request.
+    fn admit(&self, head: &dyn RequestHead) -> Result<Admission, RequestError> {
         if head.method() != "GET" {
             return Err(RequestError::MethodNotAllowed);
         }
         let request = SseRequest::parse(head.query(), head.header(LAST_EVENT_ID_HEADER))?;
-        self.authorize(head, &request)?;
-        Ok((request, self.permit()?))
+        if self.inner.config.require_plan && request.plan.is_none() {
+            return Err(RequestError::PlanRequired);
+        }
+        Ok(self.admission(head, request))
     }
 
-    fn authorize(&self, head: &dyn RequestHead, request: &SseRequest) -> Result<(), RequestError> {
-        let Some(authorize) = &self.inner.authorize else {
-            return Ok(());
-        };
-        authorize(&AuthRequest { request, head }).map_err(|err| match err {
-            AuthError::Unauthorized(m) => RequestError::Unauthorized(m),
-            AuthError::Forbidden(m) => RequestError::Forbidden(m),
-        })
+    /// What the authorization hook will need of `head`, copied now.
+    pub(crate) fn admission(&self, head: &dyn RequestHead, request: SseRequest) -> Admission {
+        let auth = self
+            .inner
+            .authorize
+            .as_ref()
+            .map(|_| AuthRequest::new(request.clone(), head));
+        Admission { request, auth }
     }
 
-    fn permit(&self) -> Result<Permit, RequestError> {
-        let inner = &*self.inner;
-        Permit::acquire(&inner.active, inner.config.max_connections)
-            .ok_or(RequestError::TooManyConnections)
+    /// Asks the authorization hook. A stream then takes its place among the open ones
+    /// (never before: a refused request holds no place).
+    pub(crate) async fn pass(
+        &self,
+        admitted: Result<Admission, RequestError>,
+    ) -> Result<SseRequest, RequestError> {
+        let Admission { request, auth } = admitted?;
+        if let (Some(authorize), Some(auth)) = (&self.inner.authorize, auth) {
+            authorize.check(auth).await?;
+        }
+        Ok(request)
     }
 
     /// Subscribes and wraps the subscription in a stream with its hooks.
-    async fn open(
+    pub(crate) async fn open(
         &self,
         request: &SseRequest,
         permit: Permit,
@@ -316,6 +325,10 @@ impl<T: Timer> SseService<T> {
             keep_alive: inner.config.keep_alive,
             retry: inner.config.retry,
             probe: inner.config.liveness_probe,
+            lifetime: inner.config.max_lifetime.map(|lifetime| {
+                let jitter = inner.config.lifetime_jitter.unwrap_or(lifetime / 10);
+                lifetime + spread(connection, jitter)
+            }),
         };
         Ok(SseStream::new(
             subscription,
@@ -325,207 +338,39 @@ impl<T: Timer> SseService<T> {
             guard,
         ))
     }
-
-    /// Reads a JSON-RPC request of the A2A binding.
-    fn a2a_jsonrpc(&self, head: &dyn RequestHead, body: &[u8]) -> Result<A2aCall, Refused<T>> {
-        if head.method() != "POST" {
-            return Err(Box::new(
-                refused(RequestError::MethodNotAllowed).allowing("POST"),
-            ));
-        }
-        let reply = |id: Option<&RawValue>, err: A2aError| {
-            tracing::debug!(code = err.code(), %err, "a2a json-rpc request refused");
-            telemetry::refusal(200, err.reason());
-            Box::new(SseResponse::Json {
-                status: 200,
-                body: err.jsonrpc_response(id),
-            })
-        };
-        let call = jsonrpc::parse(body).map_err(|(id, err)| reply(id.as_deref(), err))?;
-        a2a::negotiate(head).map_err(|err| reply(Some(&call.id), err))?;
-        self.a2a_admit(head, call.method, Binding::json_rpc(call.id))
-    }
-
-    /// Reads a request of the A2A HTTP+JSON binding.
-    fn a2a_rest(&self, head: &dyn RequestHead) -> Result<A2aCall, Refused<T>> {
-        let method = rest::parse(head.method(), head.path(), head.query())
-            .and_then(|method| a2a::negotiate(head).map(|()| method))
-            .map_err(|err| Box::new(status_reply(&err)))?;
-        self.a2a_admit(head, method, Binding::Rest)
-    }
-
-    /// Validates the task, asks the authorization hook and, for a stream, takes a place.
-    fn a2a_admit(
-        &self,
-        head: &dyn RequestHead,
-        method: jsonrpc::Method,
-        binding: Binding,
-    ) -> Result<A2aCall, Refused<T>> {
-        let (task, subscribe, history_length) = match method {
-            jsonrpc::Method::GetTask {
-                task,
-                history_length,
-            } => (task, false, history_length),
-            jsonrpc::Method::SubscribeToTask { task } => (task, true, None),
-        };
-        let fail = |err: A2aError| Err(Box::new(a2a_reply(&binding, &err)));
-        // An id that cannot be a plan id names no task.
-        let Ok(plan) = PlanId::new(&task) else {
-            return fail(A2aError::TaskNotFound(task));
-        };
-        let last_event_id = match head.header(LAST_EVENT_ID_HEADER) {
-            Some(header) if subscribe => {
-                SseRequest::parse(None, Some(header)).map_err(|err| Box::new(refused(err)))?
-            }
-            _ => SseRequest::default(),
-        }
-        .last_event_id;
-        let request = SseRequest {
-            plan: Some(plan),
-            last_event_id,
-        };
-        self.authorize(head, &request)
-            .map_err(|err| Box::new(refused(err)))?;
-        let kind = if subscribe {
-            A2aKind::Subscribe(self.permit().map_err(|err| Box::new(refused(err)))?)
-        } else {
-            A2aKind::Get(history_length)
-        };
-        Ok(A2aCall {
-            request,
-            binding,
-            kind,
-        })
-    }
-
-    /// Runs an admitted A2A call.
-    async fn a2a_call(&self, call: A2aCall) -> SseResponse<T> {
-        let A2aCall {
-            request,
-            binding,
-            kind,
-        } = call;
-        let Some(plan) = request.plan.clone() else {
-            return refused(RequestError::ShuttingDown);
-        };
-        let not_found = || A2aError::TaskNotFound(plan.to_string());
-        match kind {
-            A2aKind::Get(history_length) => match self.inner.backend.task(&plan).await {
-                Ok(Some(snapshot)) => {
-                    let task = snapshot.task.clone().with_history_length(history_length);
-                    let task = a2a_json(&task);
-                    let body = match &binding {
-                        Binding::Rest => task,
-                        Binding::JsonRpc { id, .. } => jsonrpc::result(id, &task),
-                    };
-                    SseResponse::Json { status: 200, body }
-                }
-                Ok(None) => a2a_reply(&binding, &not_found()),
-                Err(err) => refused(transport_error(err)),
-            },
-            A2aKind::Subscribe(permit) => {
-                let mut subscribe = SubscribeRequest::plan(plan.clone()).with_snapshot();
-                subscribe.after = request.last_event_id;
-                let framing = Framing::A2a(binding.clone());
-                match self.open(&request, permit, subscribe, framing).await {
-                    Ok(stream) => SseResponse::Stream(stream),
-                    Err(SubscribeError::UnknownPlan) => a2a_reply(&binding, &not_found()),
-                    Err(SubscribeError::PlanFinished { terminal }) => {
-                        let message =
-                            format!("task {plan} is in a terminal state since event {terminal}");
-                        a2a_reply(&binding, &A2aError::UnsupportedOperation(message))
-                    }
-                    Err(err) => refused(transport_error(err)),
-                }
-            }
-        }
-    }
-
-    /// The agent card, for a `GET`.
-    fn agent_card(&self, head: &dyn RequestHead) -> SseResponse<T> {
-        if head.method() != "GET" {
-            return refused(RequestError::MethodNotAllowed);
-        }
-        let Some((config, card)) = self
-            .inner
-            .config
-            .a2a
-            .as_ref()
-            .and_then(|a2a| a2a.card.as_ref().map(|card| (a2a, card)))
-        else {
-            return refused(RequestError::ShuttingDown);
-        };
-        let host = head
-            .header("host")
-            .and_then(|host| std::str::from_utf8(host).ok());
-        SseResponse::Json {
-            status: 200,
-            body: card.render(config, host),
-        }
-    }
 }
 
 /// An answer that refuses a request (never a stream), boxed to keep results small.
-type Refused<T> = Box<SseResponse<T>>;
+pub(crate) type Refused<T> = Box<SseResponse<T>>;
 
 /// What [`SseService::handle`] read of a request before it awaits anything.
 enum Prepared<T: Timer> {
-    Events(Result<(SseRequest, Permit), RequestError>),
+    Events(Result<Admission, RequestError>),
     A2a(Result<A2aCall, Refused<T>>),
     Ready(Refused<T>),
 }
 
-/// An admitted A2A request.
-struct A2aCall {
-    request: SseRequest,
-    binding: Binding,
-    kind: A2aKind,
+/// A request read and validated, with what its authorization needs.
+pub(crate) struct Admission {
+    pub(crate) request: SseRequest,
+    auth: Option<AuthRequest>,
 }
 
-enum A2aKind {
-    /// `GetTask`, with its `historyLength`.
-    Get(Option<usize>),
-    /// `SubscribeToTask`, holding its place among the open streams.
-    Subscribe(Permit),
+/// A point in `0..=jitter` that moves with the connection number, spreading the ends of
+/// streams opened together (the number times 2^64 / φ scatters consecutive ones).
+fn spread(connection: u64, jitter: Duration) -> Duration {
+    let fraction = connection.wrapping_mul(0x9E37_79B9_7F4A_7C15) as f64 / u64::MAX as f64;
+    jitter.mul_f64(fraction)
 }
 
-fn refused<T: Timer>(err: RequestError) -> SseResponse<T> {
+pub(crate) fn refused<T: Timer>(err: RequestError) -> SseResponse<T> {
     tracing::debug!(code = err.code(), %err, "sse request refused");
     telemetry::refusal(err.status(), err.code());
     SseResponse::Error(err)
 }
 
-/// A protocol error in the binding's shape.
-fn a2a_reply<T: Timer>(binding: &Binding, err: &A2aError) -> SseResponse<T> {
-    match binding {
-        Binding::Rest => status_reply(err),
-        Binding::JsonRpc { id, .. } => {
-            tracing::debug!(code = err.code(), %err, "a2a json-rpc request refused");
-            telemetry::refusal(200, err.reason());
-            SseResponse::Json {
-                status: 200,
-                body: err.jsonrpc_response(Some(id)),
-            }
-        }
-    }
-}
-
-/// A protocol error of the HTTP+JSON binding: its status and `google.rpc.Status` body.
-fn status_reply<T: Timer>(err: &A2aError) -> SseResponse<T> {
-    tracing::debug!(status = err.http_status(), %err, "a2a http+json request refused");
-    telemetry::refusal(err.http_status(), err.reason());
-    let response = SseResponse::Json {
-        status: err.http_status(),
-        body: err.status_body(),
-    };
-    match err {
-        A2aError::MethodNotAllowed(allow) => response.allowing(allow),
-        _ => response,
-    }
-}
-
 /// A backend's refusal that is not the request's fault.
-fn transport_error(err: SubscribeError) -> RequestError {
+pub(crate) fn transport_error(err: SubscribeError) -> RequestError {
     match err {
         SubscribeError::Closed => RequestError::ShuttingDown,
         SubscribeError::Backend(err) => RequestError::Backend(err),
@@ -536,149 +381,8 @@ fn transport_error(err: SubscribeError) -> RequestError {
     }
 }
 
-/// A task's JSON.
-fn a2a_json(task: &a2a_events::Task) -> Bytes {
-    Bytes::from(serde_json::to_vec(task).unwrap_or_default())
-}
-
 fn plan_str(plan: Option<&PlanId>) -> Option<&str> {
     plan.map(PlanId::as_str)
-}
-
-with_default_timer! {
-    /// Builder of an [`SseService`]; every option has the library default until set, and
-    /// [`build`](Self::build) checks them all.
-    #[must_use]
-    pub struct SseServiceBuilder<T: Timer> {
-        backend: Arc<dyn EventBackend>,
-        timer: T,
-        config: SseConfig,
-        authorize: Option<AuthHook>,
-        on_connect: Option<ConnectHook>,
-        on_disconnect: Option<DisconnectHook>,
-    }
-}
-
-impl<T: Timer> SseServiceBuilder<T> {
-    /// A builder over `backend` with a timer of your runtime.
-    pub fn with_timer(backend: impl EventBackend, timer: T) -> Self {
-        Self {
-            backend: Arc::new(backend),
-            timer,
-            config: SseConfig::default(),
-            authorize: None,
-            on_connect: None,
-            on_disconnect: None,
-        }
-    }
-
-    /// Replaces every option at once; [`build`](Self::build) checks them as it checks
-    /// options set one by one.
-    pub fn config(mut self, config: SseConfig) -> Self {
-        self.config = config;
-        self
-    }
-
-    /// Route of the stream.
-    pub fn path(mut self, path: impl Into<String>) -> Self {
-        self.config.path = path.into();
-        self
-    }
-
-    /// Idle time before a keep-alive comment; at least one millisecond.
-    pub fn keep_alive(mut self, every: Duration) -> Self {
-        self.config.keep_alive = every;
-        self
-    }
-
-    /// Sends an empty comment after `after` with nothing sent, so that a transport which
-    /// notices a closed client only on a failed write notices it within about twice
-    /// `after`. Off by default; see [`SseConfig::liveness_probe`].
-    pub fn liveness_probe(mut self, after: Duration) -> Self {
-        self.config.liveness_probe = Some(after);
-        self
-    }
-
-    /// Largest request body read, in bytes.
-    pub fn max_body_bytes(mut self, limit: usize) -> Self {
-        self.config.max_body_bytes = limit;
-        self
-    }
-
-    /// Serves the A2A v1.0 binding too (`SubscribeToTask` and `GetTask` over JSON-RPC
-    /// and HTTP+JSON, and the agent card when `config` has one): see [`crate::a2a`].
-    pub fn a2a(mut self, config: A2aConfig) -> Self {
-        self.config.a2a = Some(config);
-        self
-    }
-
-    /// Reconnection delay sent to clients.
-    pub fn retry(mut self, after: Duration) -> Self {
-        self.config.retry = after;
-        self
-    }
-
-    /// Per-subscriber buffer.
-    pub fn buffer(mut self, limits: BufferLimits) -> Self {
-        self.config.buffer = Some(limits);
-        self
-    }
-
-    /// Most streams open at once.
-    pub fn max_connections(mut self, limit: usize) -> Self {
-        self.config.max_connections = Some(limit);
-        self
-    }
-
-    /// Decides, before anything is subscribed, whether a request may open a stream.
-    pub fn authorize(
-        mut self,
-        hook: impl Fn(&AuthRequest<'_>) -> Result<(), AuthError> + Send + Sync + 'static,
-    ) -> Self {
-        self.authorize = Some(Arc::new(hook));
-        self
-    }
-
-    /// Runs when a stream starts.
-    pub fn on_connect(mut self, hook: impl Fn(&ConnectInfo) + Send + Sync + 'static) -> Self {
-        self.on_connect = Some(Arc::new(hook));
-        self
-    }
-
-    /// Runs exactly once when a stream ends, with why and what it sent.
-    pub fn on_disconnect(mut self, hook: impl Fn(&DisconnectInfo) + Send + Sync + 'static) -> Self {
-        self.on_disconnect = Some(Arc::new(hook));
-        self
-    }
-
-    /// The service.
-    ///
-    /// # Errors
-    ///
-    /// [`ConfigError`] when an option is out of range or the path cannot be mounted.
-    pub fn build(self) -> Result<SseService<T>, ConfigError> {
-        self.config.validate()?;
-        Ok(SseService {
-            inner: Arc::new(Inner {
-                backend: self.backend,
-                config: self.config,
-                timer: self.timer,
-                authorize: self.authorize,
-                on_connect: self.on_connect,
-                on_disconnect: self.on_disconnect,
-                active: Arc::new(AtomicUsize::new(0)),
-                next_connection: AtomicU64::new(1),
-            }),
-        })
-    }
-}
-
-impl<T: Timer> fmt::Debug for SseServiceBuilder<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SseServiceBuilder")
-            .field("config", &self.config)
-            .finish_non_exhaustive()
-    }
 }
 
 #[cfg(test)]
@@ -688,3 +392,7 @@ mod tests;
 #[cfg(test)]
 #[path = "service_options_tests.rs"]
 mod options_tests;
+
+#[cfg(test)]
+#[path = "service_limits_tests.rs"]
+mod limits_tests;

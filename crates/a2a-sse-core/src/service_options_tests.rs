@@ -3,12 +3,13 @@
 use a2a_events::{A2aEventQueue, TaskState};
 
 use super::*;
-use crate::config::{DEFAULT_KEEP_ALIVE, DEFAULT_PATH, DEFAULT_RETRY};
+use crate::config::{DEFAULT_KEEP_ALIVE, DEFAULT_PATH, DEFAULT_RETRY, SseConfig};
 use crate::hook::DisconnectReason;
 use crate::response::SseResponse;
 use crate::stream::{PING, preamble};
 use crate::test_support::{Connects, Disconnects, Head, decode, plan, publish, stream};
 use crate::timer::TokioTimer;
+use a2a_events::BufferLimits;
 
 #[tokio::test]
 async fn connect_and_disconnect_hooks_share_the_connection_number() {
@@ -161,6 +162,16 @@ fn config_replaces_every_option_at_once() {
         liveness_probe: Some(Duration::from_millis(250)),
         max_body_bytes: 10,
         a2a: None,
+        max_streams_per_plan: Some(2),
+        require_plan: true,
+        max_lifetime: Some(Duration::from_secs(60)),
+        lifetime_jitter: Some(Duration::from_secs(6)),
+        max_query_bytes: 100,
+        max_header_bytes: 1000,
+        max_headers: 10,
+        header_read_timeout: Duration::from_secs(3),
+        body_read_timeout: Duration::from_secs(4),
+        socket: crate::SocketOptions::default(),
     };
     let service = SseService::builder(A2aEventQueue::new())
         .path("/ignored")

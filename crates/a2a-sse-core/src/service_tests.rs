@@ -6,6 +6,7 @@ use a2a_events::{
 use futures_util::StreamExt;
 
 use super::*;
+use crate::AuthError;
 use crate::hook::DisconnectReason;
 use crate::response::SseResponse;
 use crate::test_support::{
@@ -278,6 +279,10 @@ impl RequestHead for NotSync {
 
     fn header(&self, name: &str) -> Option<&[u8]> {
         RequestHead::header(&self.0, name)
+    }
+
+    fn for_each_header(&self, each: &mut dyn FnMut(&str, &[u8])) {
+        self.0.for_each_header(each);
     }
 }
 

@@ -121,6 +121,8 @@ pub(crate) struct StreamOptions {
     pub(crate) keep_alive: Duration,
     pub(crate) retry: Duration,
     pub(crate) probe: Option<Duration>,
+    /// How long the stream lives at most.
+    pub(crate) lifetime: Option<Duration>,
 }
 
 pin_project! {
@@ -137,6 +139,8 @@ pin_project! {
     /// - With a liveness probe shorter than the keep-alive, it sends [`PROBE`] instead,
     ///   after each probe interval without sending anything. Both run on the one sleep:
     ///   the probe keeps the connection busy, so no `ping` is needed beside it.
+    /// - With a lifetime, it ends by itself once that long has passed, at its first idle
+    ///   moment after (between frames); the lifetime's end shares the one sleep too.
     /// - It ends when the subscription ends, with the reason the subscription gives
     ///   (finished plan, lag, queue closed). The disconnect hook fires then, or when the
     ///   stream is dropped, whichever is first.
@@ -170,6 +174,8 @@ pin_project! {
         preamble: Bytes,
         // What goes out after `idle` (read only then).
         idle_chunk: &'static [u8],
+        // When the stream ends by itself, if it has a lifetime (read when idle).
+        end_at: Option<Instant>,
         framing: Framing,
         #[pin]
         sleep: T::Sleep,
@@ -190,13 +196,15 @@ impl<T: Timer> SseStream<T> {
             _ => (options.keep_alive, PING),
         };
         let now = timer.now();
-        let deadline = now + idle;
+        let end_at = options.lifetime.map(|lifetime| now + lifetime);
+        let deadline = end_at.map_or(now + idle, |end| end.min(now + idle));
         Self {
             inner,
             sleep: timer.sleep_until(deadline),
             timer,
             idle,
             idle_chunk,
+            end_at,
             preamble: preamble(options.retry),
             deadline,
             last_sent: now,
@@ -383,6 +391,12 @@ impl<T: Timer> Stream for SseStream<T> {
             *this.last_sent = now;
             this.guard.report_due(now);
         }
+        if this.end_at.is_some_and(|end| now >= end) {
+            // Between frames: the client resumes with the last id it got.
+            *this.done = true;
+            this.guard.finish(DisconnectReason::MaxLifetime);
+            return Poll::Ready(None);
+        }
         let mut poll_sleep = this
             .sleep_waker
             .as_ref()
@@ -395,6 +409,7 @@ impl<T: Timer> Stream for SseStream<T> {
                 return Poll::Ready(Some(Bytes::from_static(this.idle_chunk)));
             }
             // Completed early: something was sent since it was set.
+            let due = this.end_at.map_or(due, |end| end.min(due));
             *this.deadline = due;
             this.timer.reset(this.sleep.as_mut(), due);
             poll_sleep = true;

@@ -101,6 +101,12 @@ impl RequestHead for Head {
     fn header(&self, name: &str) -> Option<&[u8]> {
         self.headers.iter().find(|h| h.0 == name).map(|h| h.1)
     }
+
+    fn for_each_header(&self, each: &mut dyn FnMut(&str, &[u8])) {
+        for (name, value) in &self.headers {
+            each(name, value);
+        }
+    }
 }
 
 /// A stream plus every chunk it yielded, to compare byte counts with the hook's.
@@ -156,6 +162,7 @@ pub(crate) fn open(sub: Subscription, keep_alive: Duration, hook: &Disconnects) 
         keep_alive,
         retry: DEFAULT_RETRY,
         probe: None,
+        lifetime: None,
     };
     open_with(sub, options, hook)
 }

@@ -32,6 +32,12 @@ impl RequestHead for Get {
             .filter(|_| name == "last-event-id")
             .map(str::as_bytes)
     }
+
+    fn for_each_header(&self, each: &mut dyn FnMut(&str, &[u8])) {
+        if let Some(value) = self.1 {
+            each("last-event-id", value.as_bytes());
+        }
+    }
 }
 
 fn publish(queue: &A2aEventQueue, state: TaskState) {

@@ -50,6 +50,9 @@ pub(crate) mod encode;
 mod error;
 pub(crate) mod jsonrpc;
 pub(crate) mod rest;
+mod serve;
+
+pub(crate) use serve::A2aCall;
 
 pub use card::{AgentCard, AgentSkill};
 pub use error::{A2aError, ERROR_DOMAIN};
@@ -164,6 +167,11 @@ mod tests {
         }
         fn header(&self, name: &str) -> Option<&[u8]> {
             self.0.filter(|_| name == VERSION_HEADER).map(str::as_bytes)
+        }
+        fn for_each_header(&self, each: &mut dyn FnMut(&str, &[u8])) {
+            if let Some(value) = self.0 {
+                each(VERSION_HEADER, value.as_bytes());
+            }
         }
     }
 

@@ -11,9 +11,9 @@ use serde_json::{Value, json};
 
 use super::{A2aConfig, AgentCard};
 use crate::response::SseResponse;
-use crate::service::{AuthError, SseService};
 use crate::test_support::{Disconnects, Head, Tap, decode, stream};
 use crate::timer::TokioTimer;
+use crate::{AuthError, SseService};
 use crate::{DisconnectReason, Route};
 
 const RPC: &str = "/a2a/jsonrpc";

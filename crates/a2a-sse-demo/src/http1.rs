@@ -18,7 +18,8 @@ use std::time::Duration;
 use axum::Router;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
-use hyper_util::rt::TokioIo;
+use a2a_sse_core::{SocketOptions, SseConfig};
+use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use pin_project_lite::pin_project;
 use slab::Slab;
@@ -70,6 +71,51 @@ pub async fn serve_http1<F>(listener: TcpListener, router: Router, shutdown: F) 
 where
     F: Future<Output = ()> + Send,
 {
+    let limits = Http1Limits::from(&SseConfig::default());
+    serve_http1_with(listener, router, &limits, shutdown).await
+}
+
+/// What [`serve_http1_with`] bounds on each connection, from the service's options.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Http1Limits {
+    /// Longest wait for a whole request head; a connection that does not send one in
+    /// time (a slowloris) is closed.
+    pub header_read_timeout: Duration,
+    /// Most headers in a request head (more: `431`).
+    pub max_headers: usize,
+    /// Largest request head hyper reads, in bytes (larger: `431`).
+    pub max_head_bytes: usize,
+    /// Options set on each accepted socket (write deadline, send buffer, `TCP_NODELAY`).
+    pub socket: SocketOptions,
+}
+
+impl From<&SseConfig> for Http1Limits {
+    fn from(config: &SseConfig) -> Self {
+        Self {
+            header_read_timeout: config.header_read_timeout,
+            max_headers: config.max_headers,
+            // The request line and the separators come on top of names and values;
+            // hyper reads no less than 8 KiB anyway.
+            max_head_bytes: (config.max_header_bytes + config.max_query_bytes + 4096).max(8192),
+            socket: config.socket,
+        }
+    }
+}
+
+/// [`serve_http1`] with the head timeout, head size and socket options of `limits`.
+///
+/// # Errors
+///
+/// As [`serve_http1`].
+pub async fn serve_http1_with<F>(
+    listener: TcpListener,
+    router: Router,
+    limits: &Http1Limits,
+    shutdown: F,
+) -> io::Result<()>
+where
+    F: Future<Output = ()> + Send,
+{
     let open = Arc::new(Mutex::new(Slab::new()));
     let stopping = Arc::new(AtomicBool::new(false));
     let mut tasks = JoinSet::new();
@@ -89,8 +135,9 @@ where
                 continue;
             }
         };
-        // Best effort: without it the stream still works, only later.
-        let _ = socket.set_nodelay(true);
+        // Best effort: without them the stream still works; a stalled client is then
+        // noticed later, and small frames may wait for an acknowledgement.
+        let _ = limits.socket.apply(&socket);
         let (stop, stopped) = oneshot::channel();
         let key = lock(&open).insert(stop);
         let service = TowerToHyperService::new(router.clone());
@@ -98,7 +145,12 @@ where
         // leave in one plain write, instead of a queue of three buffers that hyper walks
         // on every frame (about 6 % less CPU per delivery when each event is one write).
         let mut builder = http1::Builder::new();
-        builder.writev(false);
+        builder
+            .writev(false)
+            .timer(TokioTimer::new())
+            .header_read_timeout(limits.header_read_timeout)
+            .max_headers(limits.max_headers)
+            .max_buf_size(limits.max_head_bytes);
         let connection = Graceful {
             connection: builder.serve_connection(TokioIo::new(socket), service),
             stopped: Some(stopped),

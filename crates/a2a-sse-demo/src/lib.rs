@@ -17,7 +17,7 @@ use a2a_sse_core::{DEFAULT_KEEP_ALIVE, SseService, SseServiceBuilder, error_body
 use bytes::Bytes;
 use clap::Parser;
 
-pub use http1::serve_http1;
+pub use http1::{Http1Limits, serve_http1, serve_http1_with};
 pub use simulator::simulate;
 
 /// The page served at `/`: a live `EventSource` view with a plan filter, no external assets.

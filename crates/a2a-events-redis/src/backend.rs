@@ -1,0 +1,575 @@
+//! [`RedisBackend`]: publish through the script, subscribe through the process's reader.
+
+use std::collections::{HashMap, VecDeque};
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use a2a_events::{
+    BackendError, BackendErrorKind, BoxFuture, EventBackend, EventId, EventStream, Fanout,
+    NewEvent, PlanId, PublishError, ResetNotice, SubscribeError, SubscribeRequest, SubscriptionEnd,
+    SubscriptionItem, TaskSnapshot,
+};
+use redis::{Client, Value};
+use tokio::sync::watch;
+use tokio::time::Instant;
+
+use crate::config::{Durability, RedisConfig};
+use crate::error::{ConnectError, Failure, backend_error, classify};
+use crate::keys::{Keys, entry_id, parse_entry_id};
+use crate::link::Link;
+use crate::probe::Probe;
+use crate::reader::{Reader, ReaderState};
+use crate::resume::{self, Ask, Found};
+use crate::script::{Outcome, Publish, parse_reply};
+use crate::subscription::RedisSubscription;
+
+/// Pause between two attempts of one publish.
+const RETRY_PAUSE: Duration = Duration::from_millis(50);
+
+/// An [`EventBackend`] on Redis Streams, shared by every replica that uses the same Redis
+/// and prefix. See the [crate docs](crate) for the design.
+///
+/// Cloning gives another handle to the same backend (one reader, one command connection).
+/// When the last handle is dropped the backend closes, as if [`close`](Self::close) had
+/// been called.
+#[derive(Clone)]
+pub struct RedisBackend {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: Arc<RedisConfig>,
+    keys: Keys,
+    link: Arc<Link>,
+    fanout: Fanout,
+    reader: Arc<ReaderState>,
+    closed: Arc<AtomicBool>,
+    stop: watch::Sender<bool>,
+}
+
+/// How the process's reader is doing, for health checks and tests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ReaderStatus {
+    /// Whether it holds a connection now.
+    pub connected: bool,
+    /// The last entry it read (`None` before the first, on an empty Redis).
+    pub last_read: Option<EventId>,
+    /// Connections it opened after its first (reconnects and probe restarts).
+    pub reconnects: u64,
+}
+
+impl RedisBackend {
+    /// Checks `config`, connects, reads where the stream is now, and starts the process's
+    /// reader and its liveness probe on the current tokio runtime (so it must be called
+    /// from one).
+    ///
+    /// # Errors
+    ///
+    /// [`ConnectError::Config`] for a configuration that cannot work (a URL that is not a
+    /// Redis URL; [`Durability::FsyncAlways`] on a server whose `CONFIG GET` shows
+    /// otherwise); [`ConnectError::Backend`] when Redis cannot be reached in time.
+    pub async fn connect(config: RedisConfig) -> Result<Self, ConnectError> {
+        config.check().map_err(ConnectError::Config)?;
+        let client = Client::open(config.url.as_str())
+            .map_err(|_| ConnectError::Config("url is not a Redis URL"))?;
+        let config = Arc::new(config);
+        let keys = Keys::new(&config.prefix);
+        let link = Arc::new(Link::new(
+            client.clone(),
+            format!("{}-cmd", config.client_name),
+            config.connect_timeout,
+            Some(config.command_timeout),
+        ));
+        let start = start_position(&link, &keys).await?;
+        if config.durability == Durability::FsyncAlways {
+            check_fsync(&link).await?;
+        }
+        let reader = Arc::new(ReaderState::new(start));
+        let fanout = Fanout::new();
+        let (stop, stopped) = watch::channel(false);
+        let read = Reader {
+            link: Link::new(
+                client,
+                format!("{}-reader", config.client_name),
+                config.connect_timeout,
+                Some(config.block + config.command_timeout),
+            ),
+            keys: keys.clone(),
+            config: Arc::clone(&config),
+            state: Arc::clone(&reader),
+            fanout: fanout.clone(),
+        };
+        tokio::spawn(read.run(stopped.clone()));
+        let probe = Probe {
+            link: Arc::clone(&link),
+            keys: keys.clone(),
+            config: Arc::clone(&config),
+            state: Arc::clone(&reader),
+            fanout: fanout.clone(),
+        };
+        tokio::spawn(probe.run(stopped));
+        Ok(Self {
+            inner: Arc::new(Inner {
+                config,
+                keys,
+                link,
+                fanout,
+                reader,
+                closed: Arc::new(AtomicBool::new(false)),
+                stop,
+            }),
+        })
+    }
+
+    /// The backend's configuration.
+    #[must_use]
+    pub fn config(&self) -> &RedisConfig {
+        &self.inner.config
+    }
+
+    /// Publishes `event` and returns the id Redis gave it, the same on every replica.
+    ///
+    /// One script call assigns the id, appends the event to the stream (trimming it),
+    /// records the plan's end when the event is terminal, and remembers the event's
+    /// idempotency key ([`NewEvent::idempotency_key`], or a fresh one for this call). A
+    /// call that fails on the way (connection lost, no answer, Redis loading or failing
+    /// over) is retried with the same key until [`RedisConfig::publish_timeout`], so it
+    /// is stored at most once.
+    ///
+    /// # Errors
+    ///
+    /// [`PublishError::Closed`] after [`close`](Self::close);
+    /// [`PublishError::PlanFinished`] when the plan already finished;
+    /// [`PublishError::Backend`] when Redis could not take it in time: `Unavailable` when
+    /// no attempt was applied, `Timeout` ([`BackendError::is_indeterminate`]) when one may
+    /// have been, so that publishing it again with the same idempotency key is safe.
+    pub async fn publish(&self, event: NewEvent) -> Result<EventId, PublishError> {
+        if self.is_closed() {
+            return Err(PublishError::Closed);
+        }
+        let key = event
+            .idempotency_key
+            .clone()
+            .unwrap_or_else(|| format!("{:032x}", rand::random::<u128>()));
+        let publish = Publish::new(event, key)?;
+        let inner = &*self.inner;
+        let deadline = Instant::now() + inner.config.publish_timeout;
+        let mut maybe_applied = false;
+        let mut attempts = 0_u32;
+        let last = loop {
+            attempts += 1;
+            let call = publish.invocation(&inner.keys, &inner.config, inner.reader.seen());
+            let attempt = inner
+                .link
+                .call(|mut conn| async move { call.invoke_async::<Value>(&mut conn).await });
+            let error = match tokio::time::timeout_at(deadline, attempt).await {
+                Ok(Ok(reply)) => return self.outcome(publish.plan, parse_reply(reply)?),
+                Ok(Err(error)) => error,
+                Err(_) => {
+                    // The connection may be hung: the next publish opens another.
+                    inner.link.drop_connection().await;
+                    maybe_applied = true;
+                    break BackendError::new(BackendErrorKind::Timeout, "redis: no answer");
+                }
+            };
+            match classify(&error) {
+                Failure::Transport { maybe_applied: m } => maybe_applied |= m,
+                Failure::Busy => {}
+                Failure::Final => return Err(backend_error(&error).into()),
+            }
+            tracing::debug!(%error, attempts, "publish to Redis failed; retrying");
+            if Instant::now() + RETRY_PAUSE >= deadline {
+                break backend_error(&error);
+            }
+            tokio::time::sleep(RETRY_PAUSE).await;
+        };
+        let kind = if maybe_applied {
+            BackendErrorKind::Timeout
+        } else {
+            BackendErrorKind::Unavailable
+        };
+        let message = format_args!(
+            "{} (publish gave up after {attempts} attempts in {:?})",
+            last.message(),
+            inner.config.publish_timeout
+        );
+        Err(BackendError::new(kind, message).into())
+    }
+
+    fn outcome(&self, plan: PlanId, outcome: Outcome) -> Result<EventId, PublishError> {
+        match outcome {
+            Outcome::Stored(id) | Outcome::Duplicate(id) => {
+                self.inner.reader.raise(id);
+                Ok(id)
+            }
+            Outcome::Finished(terminal) => Err(PublishError::PlanFinished { plan, terminal }),
+        }
+    }
+
+    /// Subscribes, with the in-memory queue's contract
+    /// ([`A2aEventQueue::subscribe`](a2a_events::A2aEventQueue::subscribe)).
+    ///
+    /// The subscription registers with the process's reader first, then reads what it
+    /// needs from Redis in one atomic step (and the rest of a long replay page by page);
+    /// whatever the reader hands it that this read covered is dropped by id. An unfiltered
+    /// subscription without a resume point reads nothing from Redis.
+    ///
+    /// # Errors
+    ///
+    /// [`SubscribeError::Closed`] after [`close`](Self::close);
+    /// [`SubscribeError::PlanFinished`] and [`SubscribeError::UnknownPlan`] as the
+    /// queue's; [`SubscribeError::Backend`] when Redis cannot be read.
+    pub async fn subscribe(
+        &self,
+        request: SubscribeRequest,
+    ) -> Result<RedisSubscriptionStream, SubscribeError> {
+        let inner = &*self.inner;
+        let limits = request.buffer.unwrap_or(inner.config.buffer);
+        let receiver = inner.fanout.subscribe(request.plan.clone(), limits)?;
+        let stream = |replay, receiver, seam, after_replay| {
+            RedisSubscriptionStream(RedisSubscription::new(
+                replay,
+                receiver,
+                request.plan.clone(),
+                request.after,
+                seam,
+                after_replay,
+                Arc::clone(&inner.closed),
+            ))
+        };
+        if request.plan.is_none() && request.after.is_none() {
+            return Ok(stream(
+                VecDeque::new(),
+                Some(receiver),
+                None,
+                SubscriptionEnd::Closed,
+            ));
+        }
+        let ask = Ask {
+            plan: request.plan.as_ref(),
+            after: request.after,
+            task: request.snapshot,
+            batch: inner.config.read_batch,
+        };
+        let found = self.read(ask).await?;
+        if let Some(terminal) = found.terminal
+            && resume::nothing_left(terminal, found.oldest, request.after)
+        {
+            return Err(SubscribeError::PlanFinished { terminal });
+        }
+        let snapshot = match (&request.plan, request.snapshot) {
+            (Some(plan), true) => {
+                Some(resume::fold(plan, &found.events)?.ok_or(SubscribeError::UnknownPlan)?)
+            }
+            _ => None,
+        };
+        let Found {
+            tail,
+            oldest,
+            terminal,
+            page,
+            ..
+        } = found;
+        let mut items = VecDeque::new();
+        let mut seam = tail;
+        let mut after_replay = SubscriptionEnd::Closed;
+        let lost = request
+            .after
+            .filter(|&after| resume::is_lost(after, tail, page.first().map(|entry| entry.id)));
+        if let Some(after) = request.after
+            && !(lost.is_some() && snapshot.is_some())
+        {
+            let first = if lost.is_some() {
+                items.push_back(SubscriptionItem::Reset(ResetNotice::new(after, oldest)));
+                self.page("-").await.map_err(|e| backend_error(&e))?
+            } else {
+                page
+            };
+            let replay = resume::replay(
+                first,
+                inner.config.read_batch,
+                request.plan.as_ref(),
+                terminal,
+                |last| self.page(format!("({}", entry_id(last))),
+            )
+            .await
+            .map_err(|e| backend_error(&e))?;
+            seam = seam.max(replay.last_read);
+            items.extend(replay.items);
+            if replay.interrupted {
+                let last = items.iter().rev().find_map(|item| match item {
+                    SubscriptionItem::Event(event) => Some(event.id()),
+                    _ => None,
+                });
+                let notice = a2a_events::LagNotice::new(last.or(request.after));
+                return Ok(stream(items, None, seam, SubscriptionEnd::Lagged(notice)));
+            }
+        }
+        if let Some(snapshot) = snapshot
+            && (request.after.is_none() || lost.is_some())
+        {
+            items = VecDeque::from([SubscriptionItem::Snapshot(snapshot)]);
+        }
+        // A finished plan gets its replay and nothing live.
+        let receiver = match terminal {
+            Some(terminal) => {
+                after_replay = SubscriptionEnd::PlanFinished { terminal };
+                None
+            }
+            None => Some(receiver),
+        };
+        Ok(stream(items, receiver, seam, after_replay))
+    }
+
+    /// The atomic read `ask` needs.
+    async fn read(&self, ask: Ask<'_>) -> Result<Found, BackendError> {
+        let pipe = resume::pipeline(&self.inner.keys, ask);
+        let read = self.inner.link.call(|mut conn| async move {
+            let values: Vec<Value> = pipe.query_async(&mut conn).await?;
+            resume::parse(values, ask)
+        });
+        read.await.map_err(|e| backend_error(&e))
+    }
+
+    /// One page of the stream, from `start` (an `XRANGE` bound).
+    async fn page(
+        &self,
+        start: impl redis::ToRedisArgs + Send + Sync,
+    ) -> redis::RedisResult<Vec<crate::entry::Entry>> {
+        let log = &self.inner.keys.log;
+        let batch = self.inner.config.read_batch;
+        self.inner
+            .link
+            .call(|mut conn| async move {
+                redis::cmd("XRANGE")
+                    .arg(log)
+                    .arg(start)
+                    .arg("+")
+                    .arg("COUNT")
+                    .arg(batch)
+                    .query_async(&mut conn)
+                    .await
+                    .map(resume::entries)
+            })
+            .await
+    }
+
+    /// `plan`'s task as of its latest event (A2A's `GetTask`), the same on every replica:
+    /// folded from the plan's events, which Redis keeps as long as the plan's keys live.
+    ///
+    /// # Errors
+    ///
+    /// [`SubscribeError::Closed`] after [`close`](Self::close);
+    /// [`SubscribeError::Backend`] when Redis cannot be read.
+    pub async fn task(&self, plan: &PlanId) -> Result<Option<Arc<TaskSnapshot>>, SubscribeError> {
+        if self.is_closed() {
+            return Err(SubscribeError::Closed);
+        }
+        let key = self.inner.keys.events(plan);
+        let events: Vec<Vec<u8>> = self
+            .inner
+            .link
+            .call(|mut conn| async move {
+                redis::cmd("LRANGE")
+                    .arg(key)
+                    .arg(0)
+                    .arg(-1)
+                    .query_async(&mut conn)
+                    .await
+            })
+            .await
+            .map_err(|e| backend_error(&e))?;
+        Ok(resume::fold(plan, &events)?)
+    }
+
+    /// The id of the event that finished `plan`, while Redis remembers it.
+    ///
+    /// # Errors
+    ///
+    /// A [`BackendError`] when Redis cannot be read.
+    pub async fn terminal_event(&self, plan: &PlanId) -> Result<Option<EventId>, BackendError> {
+        let key = self.inner.keys.plan(plan);
+        let term: Option<String> = self
+            .inner
+            .link
+            .call(|mut conn| async move {
+                redis::cmd("HGET")
+                    .arg(key)
+                    .arg("term")
+                    .query_async(&mut conn)
+                    .await
+            })
+            .await
+            .map_err(|e| backend_error(&e))?;
+        Ok(term.as_deref().and_then(parse_entry_id))
+    }
+
+    /// How many subscriptions of this process currently receive live events.
+    #[must_use]
+    pub fn subscriber_count(&self) -> usize {
+        self.inner.fanout.receiver_count()
+    }
+
+    /// How the process's reader is doing.
+    #[must_use]
+    pub fn reader_status(&self) -> ReaderStatus {
+        let state = &self.inner.reader;
+        ReaderStatus {
+            connected: state.is_connected(),
+            last_read: state.last(),
+            reconnects: state.reconnects(),
+        }
+    }
+
+    /// Closes this process's side: every subscription ends at its next poll, the reader
+    /// and the probe stop, and publishing and subscribing fail with `Closed`. What is in
+    /// Redis stays, for the other replicas. Calling it again does nothing.
+    pub fn close(&self) {
+        self.inner.close();
+    }
+
+    /// Whether [`close`](Self::close) was called.
+    #[must_use]
+    pub fn is_closed(&self) -> bool {
+        self.inner.closed.load(Ordering::Acquire)
+    }
+}
+
+impl Inner {
+    fn close(&self) {
+        self.closed.store(true, Ordering::Release);
+        self.stop.send_replace(true);
+        self.fanout.close();
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+/// Where the reader starts: the last id given, or the newest entry when `meta` is gone.
+async fn start_position(link: &Link, keys: &Keys) -> Result<Option<EventId>, ConnectError> {
+    let ask = Ask {
+        plan: None,
+        after: None,
+        task: false,
+        batch: 1,
+    };
+    let pipe = resume::pipeline(keys, ask);
+    let found = link
+        .call(|mut conn| async move {
+            let values: Vec<Value> = pipe.query_async(&mut conn).await?;
+            resume::parse(values, ask)
+        })
+        .await
+        .map_err(|e| backend_error(&e))?;
+    Ok(found.tail)
+}
+
+/// Refuses [`Durability::FsyncAlways`] on a server that does not fsync every write; a
+/// server that refuses `CONFIG GET` is trusted, with a warning.
+async fn check_fsync(link: &Link) -> Result<(), ConnectError> {
+    let settings = link
+        .call(|mut conn| async move {
+            redis::cmd("CONFIG")
+                .arg("GET")
+                .arg("appendonly")
+                .arg("appendfsync")
+                .query_async::<HashMap<String, String>>(&mut conn)
+                .await
+        })
+        .await;
+    match settings {
+        Ok(settings) => {
+            let on = |name: &str, value: &str| settings.get(name).is_some_and(|v| v == value);
+            if on("appendonly", "yes") && on("appendfsync", "always") {
+                Ok(())
+            } else {
+                Err(ConnectError::Config(
+                    "durability FsyncAlways needs the server's appendonly yes and appendfsync always",
+                ))
+            }
+        }
+        Err(error) => {
+            tracing::warn!(%error, "CONFIG GET refused: trusting that Redis fsyncs every write, as durability FsyncAlways says");
+            Ok(())
+        }
+    }
+}
+
+impl fmt::Debug for RedisBackend {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedisBackend")
+            .field("prefix", &self.inner.config.prefix)
+            .field("subscribers", &self.subscriber_count())
+            .field("reader", &self.reader_status())
+            .field("closed", &self.is_closed())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A subscription of a [`RedisBackend`], as a stream of
+/// [`SubscriptionItem`]s with the queue's contract; [`EventStream::new`] boxes it for
+/// the SSE layer.
+pub struct RedisSubscriptionStream(RedisSubscription);
+
+impl futures_core::Stream for RedisSubscriptionStream {
+    type Item = SubscriptionItem;
+
+    fn poll_next(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<SubscriptionItem>> {
+        std::pin::Pin::new(&mut self.get_mut().0).poll_next(cx)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.0.size_hint()
+    }
+}
+
+impl futures_core::FusedStream for RedisSubscriptionStream {
+    fn is_terminated(&self) -> bool {
+        self.0.is_terminated()
+    }
+}
+
+impl fmt::Debug for RedisSubscriptionStream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("RedisSubscriptionStream")
+    }
+}
+
+impl EventBackend for RedisBackend {
+    fn publish(&self, event: NewEvent) -> BoxFuture<'_, Result<EventId, PublishError>> {
+        Box::pin(Self::publish(self, event))
+    }
+
+    fn subscribe(
+        &self,
+        request: SubscribeRequest,
+    ) -> BoxFuture<'_, Result<EventStream, SubscribeError>> {
+        Box::pin(async move { Self::subscribe(self, request).await.map(EventStream::new) })
+    }
+
+    fn task(
+        &self,
+        plan: &PlanId,
+    ) -> BoxFuture<'_, Result<Option<Arc<TaskSnapshot>>, SubscribeError>> {
+        let plan = plan.clone();
+        Box::pin(async move { Self::task(self, &plan).await })
+    }
+
+    fn subscriber_count(&self) -> usize {
+        Self::subscriber_count(self)
+    }
+
+    fn close(&self) {
+        Self::close(self);
+    }
+}

@@ -1,0 +1,17 @@
+#![doc = include_str!("../README.md")]
+
+mod backend;
+mod config;
+mod entry;
+mod error;
+mod keys;
+mod link;
+mod probe;
+mod reader;
+mod resume;
+mod script;
+mod subscription;
+
+pub use backend::{ReaderStatus, RedisBackend, RedisSubscriptionStream};
+pub use config::{Durability, RedisConfig, Trim};
+pub use error::ConnectError;

@@ -6,18 +6,22 @@
 //! [`serve_http1`], the axum demo's connection loop.
 
 mod http1;
+mod metrics;
 mod simulator;
 
 use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
 use std::time::Duration;
 
-use a2a_events::{A2aEventQueue, NewEvent, PlanId, PublishError, QueueConfig};
+use a2a_events::{A2aEventQueue, EventBackend, NewEvent, PlanId, PublishError, QueueConfig};
+use a2a_events_redis::{RedisBackend, RedisConfig};
 use a2a_sse_core::a2a::{A2aConfig, AgentCard};
 use a2a_sse_core::{DEFAULT_KEEP_ALIVE, SseService, SseServiceBuilder, error_body};
 use bytes::Bytes;
 use clap::Parser;
 
 pub use http1::{Http1Limits, serve_http1, serve_http1_with};
+pub use metrics::{METRICS_CONTENT_TYPE, METRICS_ROUTE, install_metrics, render_metrics};
 pub use simulator::simulate;
 
 /// The page served at `/`: a live `EventSource` view with a plan filter, no external assets.
@@ -49,6 +53,10 @@ pub struct DemoArgs {
     /// Per-subscriber buffer, in events (default: the library's).
     #[arg(long)]
     pub buffer: Option<usize>,
+    /// Share events with the other replicas through Redis (`redis://HOST:PORT`); without
+    /// it, the in-memory queue of this process.
+    #[arg(long, value_name = "URL")]
+    pub redis: Option<String>,
 }
 
 fn default_keep_alive_ms() -> u64 {
@@ -78,16 +86,38 @@ impl DemoArgs {
         A2aEventQueue::with_config(config).map_err(|e| e.to_string())
     }
 
-    /// The SSE service builder the flags describe (the core logs connects and disconnects).
-    /// The service builder the flags describe, with the A2A binding on (its default
-    /// routes, and the demo's agent card). The core logs connects and disconnects.
-    pub fn service(&self, queue: &A2aEventQueue) -> SseServiceBuilder {
+    /// The event engine the flags describe: with `--redis`, a Redis backend shared with
+    /// the other replicas; otherwise the in-memory [`queue`](Self::queue). `--history`
+    /// and `--buffer` apply to either.
+    ///
+    /// # Errors
+    ///
+    /// A message when `--buffer 0` is given, or Redis cannot be reached.
+    pub async fn backend(&self) -> Result<Arc<dyn EventBackend>, String> {
+        let Some(url) = &self.redis else {
+            return Ok(Arc::new(self.queue()?));
+        };
+        let mut config = RedisConfig::new(url.as_str());
+        if let Some(history) = self.history {
+            config.history_events = history;
+        }
+        if let Some(events) = self.buffer {
+            config.buffer.events = events;
+        }
+        let backend = RedisBackend::connect(config).await;
+        Ok(Arc::new(backend.map_err(|e| e.to_string())?))
+    }
+
+    /// The service builder the flags describe, over `backend`, with the A2A binding on
+    /// (its default routes, and the demo's agent card). The core logs connects and
+    /// disconnects.
+    pub fn service(&self, backend: Arc<dyn EventBackend>) -> SseServiceBuilder {
         let card = AgentCard::new(
             "a2a-sse demo",
             "Streams the demo's simulated plans as A2A tasks",
             env!("CARGO_PKG_VERSION"),
         );
-        SseService::builder(queue.clone())
+        SseService::builder(backend)
             .keep_alive(Duration::from_millis(self.keep_alive_ms))
             .a2a(A2aConfig::with_card(card))
     }
@@ -96,18 +126,19 @@ impl DemoArgs {
 /// The answer to a publish request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PublishOutcome {
-    /// HTTP status: 202, or 400/409/503 with the JSON error body.
+    /// HTTP status: 202, or 400, 409 or 503 with the JSON error body.
     pub status: u16,
     /// JSON body.
     pub body: Bytes,
 }
 
-/// Publishes the body of `POST /a2a/plans/{plan_id}/events` to `queue`.
+/// Publishes the body of `POST /a2a/plans/{plan_id}/events` to `backend`.
 ///
 /// `202 {"id": "..."}` on success; `400 invalid_plan_id` or `400 invalid_body` for bad
-/// input; `409 plan_finished` when the plan already ended; `503 shutting_down` after close.
-#[must_use]
-pub fn publish(queue: &A2aEventQueue, plan_id: &str, body: &[u8]) -> PublishOutcome {
+/// input; `409 plan_finished` when the plan already ended; `503 shutting_down` after
+/// close; `503 backend_unavailable` when the backend refused (Redis unreachable or too
+/// slow: the event was not accepted, or, after a timeout, may have been).
+pub async fn publish(backend: &dyn EventBackend, plan_id: &str, body: &[u8]) -> PublishOutcome {
     let error = |status, code, message: &dyn std::fmt::Display| PublishOutcome {
         status,
         body: error_body(code, &message.to_string()),
@@ -120,13 +151,14 @@ pub fn publish(queue: &A2aEventQueue, plan_id: &str, body: &[u8]) -> PublishOutc
         Ok(event) => event,
         Err(e) => return error(400, "invalid_body", &e),
     };
-    match queue.publish(event) {
+    match backend.publish(event).await {
         Ok(id) => PublishOutcome {
             status: 202,
             body: Bytes::from(serde_json::json!({ "id": id.to_string() }).to_string()),
         },
         Err(e @ PublishError::PlanFinished { .. }) => error(409, "plan_finished", &e),
-        Err(e) => error(503, "shutting_down", &e),
+        Err(e @ PublishError::Closed) => error(503, "shutting_down", &e),
+        Err(e) => error(503, "backend_unavailable", &e),
     }
 }
 

@@ -48,6 +48,7 @@
 //! The test's arguments are cucumber's: `cargo test -p <adapter> --test features --
 //! --name "keep-alive"` runs the scenarios whose name matches, `-- --help` lists them.
 
+mod a2a;
 mod backend;
 mod client;
 mod expect;

@@ -11,10 +11,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use a2a_events::{BufferLimits, EventBackend};
+use a2a_sse_core::a2a::A2aConfig;
 use a2a_sse_core::{AuthError, DisconnectInfo, DisconnectReason, SseService};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
+use super::a2a::A2aClient;
 use super::backend::{Backend, BackendSettings, Shared};
 use super::client::{Answer, Client};
 use super::publish::Published;
@@ -57,6 +59,7 @@ pub(crate) struct ConformanceWorld {
     service: Option<SseService>,
     server: Option<RunningServer>,
     pub(crate) clients: BTreeMap<String, Client>,
+    pub(crate) a2a_clients: BTreeMap<String, A2aClient>,
     pub(crate) published: Published,
     pub(crate) answer: Option<Answer>,
     disconnects: Recorder<DisconnectInfo>,
@@ -86,6 +89,7 @@ impl ConformanceWorld {
             .await
             .unwrap_or_else(|e| panic!("{backend:?} did not start: {e}"));
         let mut builder = SseService::builder(Shared(Arc::clone(&backend)))
+            .a2a(A2aConfig::default())
             .on_disconnect(self.disconnects.hook());
         if let Some(every) = settings.keep_alive {
             builder = builder.keep_alive(every);
@@ -189,6 +193,7 @@ impl ConformanceWorld {
     /// `scenario` on standard error when it was slow, to find what slows the run down.
     pub(crate) async fn tear_down(&mut self, scenario: &str) {
         self.clients.clear();
+        self.a2a_clients.clear();
         self.published.stop().await;
         if let Some(service) = &self.service {
             service.backend().close();

@@ -2,6 +2,7 @@
 //! [`ConformanceWorld`](super::world::ConformanceWorld) methods and knows nothing of the
 //! adapter.
 
+mod a2a;
 mod clients;
 mod disconnect;
 mod errors;

@@ -5,10 +5,7 @@ use std::fmt;
 use std::io;
 use std::sync::Arc;
 
-use a2a_events::{
-    A2aEventQueue, EventBackend, EventId, EventStream, NewEvent, PlanId, PublishError, QueueConfig,
-    SubscribeError, SubscribeRequest, TaskSnapshot,
-};
+use a2a_events::{A2aEventQueue, EventBackend, QueueConfig};
 
 use super::server::BoxFuture;
 
@@ -48,37 +45,5 @@ impl Backend for Memory {
         }
         let queue = A2aEventQueue::with_config(config).map_err(io::Error::other);
         Box::pin(async move { Ok(Arc::new(queue?) as Arc<dyn EventBackend>) })
-    }
-}
-
-/// An engine shared by the scenario and its service: the service's builder takes an
-/// engine by value, the scenario keeps publishing to the same one.
-pub(crate) struct Shared(pub(crate) Arc<dyn EventBackend>);
-
-impl EventBackend for Shared {
-    fn publish(&self, event: NewEvent) -> a2a_events::BoxFuture<'_, Result<EventId, PublishError>> {
-        self.0.publish(event)
-    }
-
-    fn subscribe(
-        &self,
-        request: SubscribeRequest,
-    ) -> a2a_events::BoxFuture<'_, Result<EventStream, SubscribeError>> {
-        self.0.subscribe(request)
-    }
-
-    fn task(
-        &self,
-        plan: &PlanId,
-    ) -> a2a_events::BoxFuture<'_, Result<Option<Arc<TaskSnapshot>>, SubscribeError>> {
-        self.0.task(plan)
-    }
-
-    fn subscriber_count(&self) -> usize {
-        self.0.subscriber_count()
-    }
-
-    fn close(&self) {
-        self.0.close();
     }
 }

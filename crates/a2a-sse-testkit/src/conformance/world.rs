@@ -17,7 +17,7 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 use super::a2a::A2aClient;
-use super::backend::{Backend, BackendSettings, Shared};
+use super::backend::{Backend, BackendSettings};
 use super::client::{Answer, Client};
 use super::publish::Published;
 use super::server::{RunningServer, Server};
@@ -88,7 +88,7 @@ impl ConformanceWorld {
             .start(backend_settings)
             .await
             .unwrap_or_else(|e| panic!("{backend:?} did not start: {e}"));
-        let mut builder = SseService::builder(Shared(Arc::clone(&backend)))
+        let mut builder = SseService::builder(Arc::clone(&backend))
             .a2a(A2aConfig::default())
             .on_disconnect(self.disconnects.hook());
         if let Some(every) = settings.keep_alive {

@@ -1,0 +1,187 @@
+//! [`DemoProcess`]: one of the demo servers as a real process, for tests of what only a
+//! process shows (its exit on a signal, its descriptors, its memory), and raw loopback
+//! connections that open streams cheaply by the hundred.
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// A demo server process, stopped (killed) when dropped.
+#[derive(Debug)]
+pub struct DemoProcess {
+    child: Child,
+    addr: SocketAddr,
+}
+
+/// The path of the example `name` of the package under test, built by `cargo test` beside
+/// the test binary (`target/<profile>/examples/<name>`).
+///
+/// # Panics
+///
+/// When the test binary's directory cannot be found.
+#[must_use]
+pub fn example_path(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().unwrap_or_else(|e| panic!("test binary path: {e}"));
+    // target/<profile>/deps/<test> → target/<profile>/examples/<name>
+    let profile = exe
+        .parent()
+        .and_then(Path::parent)
+        .unwrap_or_else(|| panic!("no profile directory above {}", exe.display()));
+    profile.join("examples").join(name)
+}
+
+impl DemoProcess {
+    /// Starts the demo at `path` on a free loopback port with `args` (besides `--addr`),
+    /// and waits until it prints where it listens.
+    ///
+    /// # Panics
+    ///
+    /// When it cannot be started or does not say where it listens within ten seconds.
+    #[must_use]
+    pub fn start(path: &Path, args: &[&str]) -> Self {
+        let mut child = Command::new(path)
+            .arg("--addr")
+            .arg("127.0.0.1:0")
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("{} does not start: {e}", path.display()));
+        let stdout = child.stdout.take().unwrap_or_else(|| panic!("no stdout"));
+        let (found, addr) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut sent = false;
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if !sent
+                    && let Some(at) = line.split("http://").nth(1)
+                    && let Ok(addr) = at.trim().parse::<SocketAddr>()
+                {
+                    let _ = found.send(addr);
+                    sent = true;
+                }
+            }
+        });
+        let addr = addr
+            .recv_timeout(Duration::from_secs(10))
+            .unwrap_or_else(|_| panic!("{} did not say where it listens", path.display()));
+        Self { child, addr }
+    }
+
+    /// Where it listens.
+    #[must_use]
+    pub const fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Its process id.
+    #[must_use]
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Sends it `SIGINT`, as Ctrl-C does.
+    ///
+    /// # Panics
+    ///
+    /// When `kill` cannot be run.
+    pub fn interrupt(&self) {
+        let status = Command::new("kill")
+            .arg("-INT")
+            .arg(self.child.id().to_string())
+            .status()
+            .unwrap_or_else(|e| panic!("kill: {e}"));
+        assert!(status.success(), "kill -INT failed");
+    }
+
+    /// Waits up to `limit` for it to exit; how long it took, or `None`.
+    ///
+    /// # Panics
+    ///
+    /// When its status cannot be read.
+    pub fn exited_within(&mut self, limit: Duration) -> Option<Duration> {
+        let start = Instant::now();
+        while start.elapsed() < limit {
+            if self
+                .child
+                .try_wait()
+                .unwrap_or_else(|e| panic!("wait: {e}"))
+                .is_some()
+            {
+                return Some(start.elapsed());
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        None
+    }
+
+    /// How many file descriptors it holds now (Linux).
+    #[must_use]
+    pub fn descriptors(&self) -> usize {
+        std::fs::read_dir(format!("/proc/{}/fd", self.child.id())).map_or(0, Iterator::count)
+    }
+}
+
+impl Drop for DemoProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A raw connection that sent `GET path` and read the response head: an open stream
+/// that costs the test one socket and nothing else.
+#[derive(Debug)]
+pub struct RawStream {
+    socket: TcpStream,
+}
+
+impl RawStream {
+    /// Opens `path` on `addr` and waits for the head and the stream's first bytes.
+    ///
+    /// # Panics
+    ///
+    /// When the server does not answer `200` within ten seconds.
+    pub async fn open(addr: SocketAddr, path: &str) -> Self {
+        let mut socket = TcpStream::connect(addr)
+            .await
+            .unwrap_or_else(|e| panic!("connect {addr}: {e}"));
+        let request = format!("GET {path} HTTP/1.1\r\nhost: test\r\n\r\n");
+        socket
+            .write_all(request.as_bytes())
+            .await
+            .unwrap_or_else(|e| panic!("send: {e}"));
+        let mut head = Vec::new();
+        let mut buf = [0u8; 4096];
+        let read = async {
+            while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                let n = socket.read(&mut buf).await.unwrap_or(0);
+                assert!(n > 0, "closed before the head: {head:?}");
+                head.extend_from_slice(&buf[..n]);
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(10), read)
+            .await
+            .unwrap_or_else(|_| panic!("no head from {addr}{path}"));
+        assert!(
+            head.starts_with(b"HTTP/1.1 200"),
+            "{}",
+            String::from_utf8_lossy(&head)
+        );
+        Self { socket }
+    }
+
+    /// Reads until the server closes; `true` when it did within `limit`.
+    pub async fn closed_within(&mut self, limit: Duration) -> bool {
+        let mut buf = [0u8; 4096];
+        tokio::time::timeout(limit, async {
+            while matches!(self.socket.read(&mut buf).await, Ok(n) if n > 0) {}
+        })
+        .await
+        .is_ok()
+    }
+}

@@ -122,10 +122,17 @@ pub enum QueueConfigError {
     EmptyBuffer,
 }
 
-/// Why a text is not a valid [`Timestamp`](crate::Timestamp).
+/// Why a text or a date-time is not a valid [`Timestamp`](crate::Timestamp).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("invalid RFC 3339 timestamp: {0}")]
-pub struct TimestampError(#[source] pub(crate) time::error::Parse);
+#[non_exhaustive]
+pub enum TimestampError {
+    /// The text is not RFC 3339.
+    #[error("invalid RFC 3339 timestamp: {0}")]
+    Syntax(#[source] time::error::Parse),
+    /// In UTC the time falls outside the years 0000 to 9999, which RFC 3339 cannot write.
+    #[error("the timestamp is outside the years 0000 to 9999 in UTC")]
+    OutOfRange,
+}
 
 /// An event that could not be serialized to JSON.
 ///

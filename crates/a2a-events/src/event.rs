@@ -24,19 +24,21 @@ impl Timestamp {
     /// The current time.
     #[must_use]
     pub fn now() -> Self {
-        Self::from(OffsetDateTime::now_utc())
+        let now = OffsetDateTime::now_utc();
+        // Already UTC, and today is within the years RFC 3339 can write.
+        Self(now.replace_millisecond(now.millisecond()).unwrap_or(now))
     }
 
     /// Parses RFC 3339 text with any offset; the result is moved to UTC and truncated to
-    /// milliseconds.
+    /// milliseconds. A time that UTC puts outside the years 0000 to 9999 (which RFC 3339
+    /// cannot write) is refused.
     ///
     /// # Errors
     ///
     /// [`TimestampError`] when the text is not RFC 3339.
     pub fn parse(text: &str) -> Result<Self, TimestampError> {
-        OffsetDateTime::parse(text, &Rfc3339)
-            .map(Self::from)
-            .map_err(TimestampError)
+        let at = OffsetDateTime::parse(text, &Rfc3339).map_err(TimestampError::Syntax)?;
+        Self::try_from(at)
     }
 
     /// The underlying date-time.
@@ -46,12 +48,22 @@ impl Timestamp {
     }
 }
 
-impl From<OffsetDateTime> for Timestamp {
-    fn from(at: OffsetDateTime) -> Self {
-        let utc = at.to_offset(time::UtcOffset::UTC);
+impl TryFrom<OffsetDateTime> for Timestamp {
+    type Error = TimestampError;
+
+    /// Moves `at` to UTC and truncates it to milliseconds.
+    ///
+    /// # Errors
+    ///
+    /// [`TimestampError::OutOfRange`] when UTC puts it outside the years 0000 to 9999.
+    fn try_from(at: OffsetDateTime) -> Result<Self, TimestampError> {
+        let utc = at
+            .checked_to_offset(time::UtcOffset::UTC)
+            .filter(|utc| (0..=9999).contains(&utc.year()))
+            .ok_or(TimestampError::OutOfRange)?;
         let millis = utc.millisecond();
         // Truncating to whole milliseconds cannot leave the valid range.
-        Self(utc.replace_millisecond(millis).unwrap_or(utc))
+        Ok(Self(utc.replace_millisecond(millis).unwrap_or(utc)))
     }
 }
 

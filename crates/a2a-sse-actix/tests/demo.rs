@@ -18,7 +18,7 @@ const WORKING: &str = r#"{"kind":"status-update","data":{"taskId":"plan-x","cont
 async fn serves_the_page_publishes_and_streams() {
     let queue = A2aEventQueue::new();
     let service = SseService::builder(queue.clone()).build().unwrap();
-    let app = demo::app_config(queue.clone(), service);
+    let app = demo::app_config(std::sync::Arc::new(queue.clone()), service);
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let client = SseClient::new(listener.local_addr().unwrap());
     let server = HttpServer::new(move || App::new().configure(app.clone()))

@@ -5,9 +5,10 @@
 #[path = "../examples/demo.rs"]
 mod demo;
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use a2a_sse_axum::A2aEventQueue;
+use a2a_sse_axum::{A2aEventQueue, EventBackend};
 use a2a_sse_demo::DemoArgs;
 use a2a_sse_testkit::{Next, Response, SseClient};
 use serde_json::Value;
@@ -23,10 +24,12 @@ async fn serve_demo(queue: &A2aEventQueue) -> SseClient {
         no_simulate: true,
         history: None,
         buffer: None,
+        redis: None,
     };
     let listener = tokio::net::TcpListener::bind(args.addr).await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let app = demo::app(queue, &args).unwrap();
+    let backend: Arc<dyn EventBackend> = Arc::new(queue.clone());
+    let app = demo::app(&backend, &args).unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     SseClient::new(addr)
 }

@@ -1,10 +1,11 @@
 //! A built-in simulator: rounds of a few plans that work, stream artifact chunks, ask for
 //! input, complete, and one that fails.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use a2a_events::{
-    A2aEventQueue, Artifact, ErrorPayload, EventPayload, Message, NewEvent, Part, PlanId,
+    Artifact, ErrorPayload, EventBackend, EventPayload, Message, NewEvent, Part, PlanId,
     PublishError, Role, TaskArtifactUpdateEvent, TaskState, TaskStatus, TaskStatusUpdateEvent,
 };
 
@@ -83,15 +84,18 @@ fn event(plan: &PlanId, step: &Step) -> NewEvent {
     NewEvent::new(plan.clone(), payload)
 }
 
-/// Runs rounds of three plans (`report-N`, `review-N`, `deploy-N`; the last one fails),
-/// one step every `tick`, until the queue closes.
-pub async fn simulate(queue: A2aEventQueue, tick: Duration) {
+/// Runs rounds of three plans (`report-N-T`, `review-N-T`, `deploy-N-T`, where `T` comes
+/// from the process id; the last one fails), one step every `tick`, until the backend
+/// closes. A publish the backend refuses is logged and skipped.
+pub async fn simulate(backend: Arc<dyn EventBackend>, tick: Duration) {
     let scripts = [("report", REPORT), ("review", REVIEW), ("deploy", DEPLOY)];
+    // Replicas sharing one Redis each simulate plans of their own.
+    let tag = std::process::id() % 10_000;
     for round in 1u64.. {
         let plans: Vec<_> = scripts
             .iter()
             .filter_map(|(name, steps)| {
-                Some((PlanId::new(format!("{name}-{round}")).ok()?, *steps))
+                Some((PlanId::new(format!("{name}-{round}-{tag}")).ok()?, *steps))
             })
             .collect();
         let longest = scripts.iter().map(|(_, s)| s.len()).max().unwrap_or(0);
@@ -100,8 +104,10 @@ pub async fn simulate(queue: A2aEventQueue, tick: Duration) {
                 let Some(step) = steps.get(index) else {
                     continue;
                 };
-                if let Err(PublishError::Closed) = queue.publish(event(plan, step)) {
-                    return;
+                match backend.publish(event(plan, step)).await {
+                    Err(PublishError::Closed) => return,
+                    Err(error) => tracing::warn!(%error, %plan, "the simulator's publish failed"),
+                    Ok(_) => {}
                 }
                 tokio::time::sleep(tick).await;
             }

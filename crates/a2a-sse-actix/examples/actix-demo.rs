@@ -9,8 +9,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use a2a_sse_actix::{EventBackend, SseService};
-use a2a_sse_demo::{DemoArgs, INDEX_HTML, PUBLISH_ROUTE};
+use a2a_sse_actix::{EventBackend, RequestError, SseService};
+use a2a_sse_demo::{DemoArgs, INDEX_HTML, METRICS_CONTENT_TYPE, METRICS_ROUTE, PUBLISH_ROUTE};
 use actix_web::http::StatusCode;
 use actix_web::{App, HttpResponse, HttpServer, web};
 
@@ -20,15 +20,35 @@ pub(crate) fn app_config(
     backend: Arc<dyn EventBackend>,
     service: SseService,
 ) -> impl Fn(&mut web::ServiceConfig) + Clone + Send + 'static {
-    let events = a2a_sse_actix::routes(service);
+    let events = a2a_sse_actix::routes(service.clone());
     move |config| {
         let backend = Arc::clone(&backend);
-        config.route("/", web::get().to(page)).route(
+        let service = service.clone();
+        config.route("/", web::get().to(page));
+        config.route(METRICS_ROUTE, web::get().to(metrics));
+        config.route(
             PUBLISH_ROUTE,
-            web::post().to(move |plan_id: web::Path<String>, body: web::Bytes| {
+            web::post().to(move |plan_id: web::Path<String>, payload: web::Payload| {
                 let backend = Arc::clone(&backend);
+                let service = service.clone();
                 async move {
-                    let outcome = a2a_sse_demo::publish(backend.as_ref(), &plan_id, &body).await;
+                    // The body is read as the service reads one: bounded in size and time.
+                    let config = service.config();
+                    let limit = config.max_body_bytes;
+                    let read = actix_web::rt::time::timeout(
+                        config.body_read_timeout,
+                        payload.to_bytes_limited(limit),
+                    );
+                    let outcome = match read.await {
+                        Ok(Ok(Ok(body))) => {
+                            a2a_sse_demo::publish(backend.as_ref(), &plan_id, &body).await
+                        }
+                        Ok(Ok(Err(_))) => a2a_sse_demo::unread_body(&RequestError::UnreadableBody),
+                        Ok(Err(_)) => {
+                            a2a_sse_demo::unread_body(&RequestError::BodyTooLarge { limit })
+                        }
+                        Err(_) => a2a_sse_demo::unread_body(&RequestError::BodyTimeout),
+                    };
                     let status = StatusCode::from_u16(outcome.status)
                         .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
                     HttpResponse::build(status)
@@ -41,6 +61,12 @@ pub(crate) fn app_config(
     }
 }
 
+async fn metrics() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(METRICS_CONTENT_TYPE)
+        .body(a2a_sse_demo::render_metrics())
+}
+
 async fn page() -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")
@@ -51,6 +77,7 @@ async fn page() -> HttpResponse {
 async fn main() -> std::io::Result<()> {
     let args = DemoArgs::from_env();
     a2a_sse_demo::init_tracing();
+    a2a_sse_demo::install_metrics();
     let backend = args.backend().await.map_err(std::io::Error::other)?;
     let service = args
         .service(Arc::clone(&backend))
@@ -63,13 +90,22 @@ async fn main() -> std::io::Result<()> {
 
     let listener = a2a_sse_demo::listener(args.addr)?;
     let addr = listener.local_addr()?;
+    // TCP_NODELAY (small frames go out at once instead of waiting for the client's delayed
+    // ACK of the previous one), the write deadline (a client that stops reading is cut)
+    // and the send buffer bound, on every accepted connection.
+    let sockets = service.socket_options();
+    let head_timeout = service.config().header_read_timeout;
     let app = app_config(Arc::clone(&backend), service);
     let server = HttpServer::new(move || App::new().configure(app.clone()))
+        .on_connect(move |connection, _| {
+            if let Some(tcp) = connection.downcast_ref::<actix_web::rt::net::TcpStream>() {
+                let _ = sockets.apply(tcp);
+            }
+        })
         // A client closing its socket ends its connection, and so its stream, at once.
         .h1_allow_half_closed(false)
-        // Small frames go out at once instead of waiting, under Nagle's algorithm, for the
-        // client's delayed ACK of the previous one (up to 40 ms on Linux).
-        .tcp_nodelay(true)
+        // A request head that does not arrive in time (a slowloris) closes the connection.
+        .client_request_timeout(head_timeout)
         // Ctrl-C is ours: close the backend first so open streams end, then stop.
         .disable_signals()
         .listen(listener)?

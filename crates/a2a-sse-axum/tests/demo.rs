@@ -25,11 +25,14 @@ async fn serve_demo(queue: &A2aEventQueue) -> SseClient {
         history: None,
         buffer: None,
         redis: None,
+        header_timeout_ms: None,
+        write_timeout_ms: None,
     };
     let listener = tokio::net::TcpListener::bind(args.addr).await.unwrap();
     let addr = listener.local_addr().unwrap();
     let backend: Arc<dyn EventBackend> = Arc::new(queue.clone());
-    let app = demo::app(&backend, &args).unwrap();
+    let service = args.service(Arc::clone(&backend)).build().unwrap();
+    let app = demo::app_with(&backend, service);
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     SseClient::new(addr)
 }

@@ -169,6 +169,18 @@ impl<T: Timer> SseServiceBuilder<T> {
         self
     }
 
+    /// Longest wait for a request head, for the serving setup to give its framework.
+    pub fn header_read_timeout(mut self, timeout: Duration) -> Self {
+        self.config.header_read_timeout = timeout;
+        self
+    }
+
+    /// Longest wait for a request body (past it, `408`).
+    pub fn body_read_timeout(mut self, timeout: Duration) -> Self {
+        self.config.body_read_timeout = timeout;
+        self
+    }
+
     /// The write deadline of accepted connections (see [`SocketOptions`](crate::SocketOptions)).
     pub fn write_timeout(mut self, timeout: Duration) -> Self {
         self.config.socket.write_timeout = Some(timeout);

@@ -57,6 +57,14 @@ pub struct DemoArgs {
     /// it, the in-memory queue of this process.
     #[arg(long, value_name = "URL")]
     pub redis: Option<String>,
+    /// Longest wait for a request head, in milliseconds (default: the library's); a
+    /// connection that does not send one in time is closed.
+    #[arg(long)]
+    pub header_timeout_ms: Option<u64>,
+    /// Write deadline of each connection, in milliseconds (default: the library's): a
+    /// client that stops reading is cut once written data waited this long.
+    #[arg(long)]
+    pub write_timeout_ms: Option<u64>,
 }
 
 fn default_keep_alive_ms() -> u64 {
@@ -117,9 +125,26 @@ impl DemoArgs {
             "Streams the demo's simulated plans as A2A tasks",
             env!("CARGO_PKG_VERSION"),
         );
-        SseService::builder(backend)
+        let mut builder = SseService::builder(backend)
             .keep_alive(Duration::from_millis(self.keep_alive_ms))
-            .a2a(A2aConfig::with_card(card))
+            .a2a(A2aConfig::with_card(card));
+        if let Some(ms) = self.write_timeout_ms {
+            builder = builder.write_timeout(Duration::from_millis(ms));
+        }
+        if let Some(ms) = self.header_timeout_ms {
+            builder = builder.header_read_timeout(Duration::from_millis(ms));
+        }
+        builder
+    }
+}
+
+/// The answer to a publish request whose body could not be read: its status and the JSON
+/// error body (`413 body_too_large`, `408 body_timeout`, `400 unreadable_body`).
+#[must_use]
+pub fn unread_body(err: &a2a_sse_core::RequestError) -> PublishOutcome {
+    PublishOutcome {
+        status: err.status(),
+        body: err.body(),
     }
 }
 

@@ -18,21 +18,31 @@ pub struct DemoProcess {
     addr: SocketAddr,
 }
 
-/// The path of the example `name` of the package under test, built by `cargo test` beside
-/// the test binary (`target/<profile>/examples/<name>`).
+/// Builds the example `name` of `package` (as the test's own cargo and target directory
+/// would, so a coverage run builds it instrumented) and returns the executable's path.
 ///
 /// # Panics
 ///
-/// When the test binary's directory cannot be found.
+/// When cargo cannot build it.
 #[must_use]
-pub fn example_path(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().unwrap_or_else(|e| panic!("test binary path: {e}"));
-    // target/<profile>/deps/<test> → target/<profile>/examples/<name>
-    let profile = exe
-        .parent()
-        .and_then(Path::parent)
-        .unwrap_or_else(|| panic!("no profile directory above {}", exe.display()));
-    profile.join("examples").join(name)
+pub fn build_example(package: &str, name: &str) -> PathBuf {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let output = Command::new(cargo)
+        .args(["build", "--quiet", "-p", package, "--example", name])
+        .arg("--message-format=json")
+        .stderr(Stdio::inherit())
+        .output()
+        .unwrap_or_else(|e| panic!("cargo build --example {name}: {e}"));
+    assert!(
+        output.status.success(),
+        "cargo build --example {name} failed"
+    );
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|message| message["target"]["name"] == name)
+        .find_map(|message| message["executable"].as_str().map(PathBuf::from))
+        .unwrap_or_else(|| panic!("cargo named no executable for example {name}"))
 }
 
 impl DemoProcess {
@@ -184,4 +194,57 @@ impl RawStream {
         .await
         .is_ok()
     }
+}
+
+/// Sends `bytes` on a new connection to `addr` and returns the status of the answer (0 when
+/// the server closed without one) and the rest of the answer as text.
+///
+/// # Panics
+///
+/// When `addr` cannot be reached.
+pub async fn raw_request(addr: SocketAddr, bytes: &[u8]) -> (u16, String) {
+    let mut socket = TcpStream::connect(addr)
+        .await
+        .unwrap_or_else(|e| panic!("connect {addr}: {e}"));
+    // A server may answer and close before reading everything: ignore a failed write.
+    let _ = socket.write_all(bytes).await;
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 8192];
+    let read = async {
+        loop {
+            match socket.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => answer.extend_from_slice(&buf[..n]),
+            }
+            if answer_is_whole(&answer) {
+                break;
+            }
+        }
+    };
+    let _ = tokio::time::timeout(Duration::from_secs(10), read).await;
+    let text = String::from_utf8_lossy(&answer).into_owned();
+    let status = text
+        .split(' ')
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or(0);
+    (status, text)
+}
+
+/// Whether `answer` holds a whole response with a `content-length` body (or no body).
+fn answer_is_whole(answer: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(answer);
+    let Some((head, body)) = text.split_once("\r\n\r\n") else {
+        return false;
+    };
+    let length = head
+        .lines()
+        .find_map(|line| {
+            let (name, value) = line.split_once(':')?;
+            name.eq_ignore_ascii_case("content-length")
+                .then(|| value.trim().parse::<usize>().ok())
+                .flatten()
+        })
+        .unwrap_or(0);
+    body.len() >= length
 }

@@ -7,6 +7,7 @@ pub mod client;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 pub mod decoder;
+pub mod demo_checks;
 pub mod demo_process;
 pub mod events;
 mod recorder;

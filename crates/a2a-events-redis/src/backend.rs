@@ -162,26 +162,36 @@ impl RedisBackend {
         let last = loop {
             attempts += 1;
             let call = publish.invocation(&inner.keys, &inner.config, inner.reader.seen());
-            let attempt = inner
-                .link
-                .call(|mut conn| async move { call.invoke_async::<Value>(&mut conn).await });
+            // Whether this attempt's script call left for Redis: until it has, a cut
+            // attempt (waiting for the connection, or opening one) was not applied.
+            let mut sent = false;
+            let attempt = async {
+                let mut conn = inner.link.get().await?;
+                sent = true;
+                call.invoke_async::<Value>(&mut conn).await
+            };
             let error = match tokio::time::timeout_at(deadline, attempt).await {
                 Ok(Ok(reply)) => return self.outcome(publish.plan, parse_reply(reply)?),
                 Ok(Err(error)) => error,
                 Err(_) => {
-                    // The connection may be hung: the next publish opens another.
-                    inner.link.drop_connection().await;
-                    maybe_applied = true;
+                    maybe_applied |= sent;
+                    if sent {
+                        // The connection may be hung: the next publish opens another.
+                        inner.link.drop_connection().await;
+                    }
                     break BackendError::new(BackendErrorKind::Timeout, "redis: no answer");
                 }
             };
             match classify(&error) {
-                Failure::Transport { maybe_applied: m } => maybe_applied |= m,
+                Failure::Transport { maybe_applied: m } => maybe_applied |= m && sent,
                 Failure::Busy => {}
                 Failure::Final => return Err(backend_error(&error).into()),
             }
+            inner.link.drop_connection().await;
             tracing::debug!(%error, attempts, "publish to Redis failed; retrying");
-            if Instant::now() + RETRY_PAUSE >= deadline {
+            // Another attempt only when it has time for its answer: one cut by the
+            // deadline after it was sent is indeterminate.
+            if Instant::now() + 2 * RETRY_PAUSE >= deadline {
                 break backend_error(&error);
             }
             tokio::time::sleep(RETRY_PAUSE).await;
@@ -214,8 +224,8 @@ impl RedisBackend {
     ///
     /// The subscription registers with the process's reader first, then reads what it
     /// needs from Redis in one atomic step (and the rest of a long replay page by page);
-    /// whatever the reader hands it that this read covered is dropped by id. An unfiltered
-    /// subscription without a resume point reads nothing from Redis.
+    /// whatever the reader hands it that this read covered is dropped by id, so a
+    /// subscription without a resume point starts with the first event stored after it.
     ///
     /// # Errors
     ///
@@ -240,14 +250,6 @@ impl RedisBackend {
                 Arc::clone(&inner.closed),
             ))
         };
-        if request.plan.is_none() && request.after.is_none() {
-            return Ok(stream(
-                VecDeque::new(),
-                Some(receiver),
-                None,
-                SubscriptionEnd::Closed,
-            ));
-        }
         let ask = Ask {
             plan: request.plan.as_ref(),
             after: request.after,

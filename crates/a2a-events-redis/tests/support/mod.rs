@@ -26,6 +26,21 @@ pub const PATIENCE: Duration = Duration::from_secs(10);
 
 static SERVERS: AtomicU64 = AtomicU64::new(0);
 
+/// A port no other server of this process had, free now. Not the system's pick (`:0`):
+/// it hands a port freed by a killed server to the next test, whose restarted server
+/// would then find it taken. Below the ephemeral range, from where this process's pid
+/// puts it.
+fn free_port() -> (u64, u16) {
+    let base = 20_000 + u64::from(std::process::id() % 400) * 25;
+    loop {
+        let n = SERVERS.fetch_add(1, Ordering::Relaxed);
+        let port = u16::try_from(base + n % 10_000).expect("a port");
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return (n, port);
+        }
+    }
+}
+
 /// Starts a `redis-server` for this test, or skips the test (`return`s from it) when none
 /// is installed outside CI.
 #[macro_export]
@@ -66,11 +81,7 @@ impl RedisServer {
             );
             return None;
         }
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
-        let n = SERVERS.fetch_add(1, Ordering::Relaxed);
+        let (n, port) = free_port();
         let dir = std::env::temp_dir().join(format!("a2a-redis-{}-{n}-{port}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("a temporary directory");

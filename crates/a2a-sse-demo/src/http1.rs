@@ -15,10 +15,10 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use a2a_sse_core::{SocketOptions, SseConfig};
 use axum::Router;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
-use a2a_sse_core::{SocketOptions, SseConfig};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use pin_project_lite::pin_project;

@@ -78,6 +78,9 @@ async fn main() -> std::io::Result<()> {
     let args = DemoArgs::from_env();
     a2a_sse_demo::init_tracing();
     a2a_sse_demo::install_metrics();
+    if let Err(err) = a2a_sse_demo::raise_nofile_limit() {
+        eprintln!("warning: open-files limit not raised: {err}");
+    }
     let backend = args.backend().await.map_err(std::io::Error::other)?;
     let service = args
         .service(Arc::clone(&backend))

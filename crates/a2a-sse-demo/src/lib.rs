@@ -205,6 +205,19 @@ pub fn listener(addr: SocketAddr) -> std::io::Result<TcpListener> {
     Ok(socket.into())
 }
 
+/// Raises the open-files soft limit to the hard one and returns the new limit: every
+/// open stream holds a descriptor, and the usual soft limit of 1,024 would refuse
+/// connections long before the server is busy (the hard limit is the machine's, often
+/// 524,288; `ulimit -Hn` shows it).
+///
+/// # Errors
+///
+/// The OS error when the limit cannot be read or set.
+pub fn raise_nofile_limit() -> std::io::Result<u64> {
+    let (_, hard) = rlimit::Resource::NOFILE.get()?;
+    rlimit::increase_nofile_limit(hard)
+}
+
 /// Logs to stderr, `info` unless `RUST_LOG` says otherwise.
 pub fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()

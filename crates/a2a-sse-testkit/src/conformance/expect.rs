@@ -107,8 +107,13 @@ impl ConformanceWorld {
         }
     }
 
-    /// `name` was first told that history was reset between `requested` and `oldest`.
+    /// `name` was first told that history was reset between the `requested`th and the
+    /// `oldest`th published event.
     pub(crate) async fn expect_reset(&mut self, name: &str, requested: u64, oldest: u64) {
+        let (requested, oldest) = (
+            self.published.nth(requested).await,
+            self.published.nth(oldest).await,
+        );
         let client = self.client(name);
         client.read_until(|c| !c.received.is_empty()).await;
         let first = client.received.first().expect("a first event");
@@ -117,15 +122,18 @@ impl ConformanceWorld {
             "the first event should be a reset: {first:?}"
         );
         let json = data(&first.data);
-        assert_eq!(json["requestedId"], requested.to_string(), "{json}");
-        assert_eq!(json["oldestRetainedId"], oldest.to_string(), "{json}");
+        assert_eq!(json["requestedId"], requested, "{json}");
+        assert_eq!(json["oldestRetainedId"], oldest, "{json}");
     }
 
-    /// The queue events `name` received are exactly `from..=to`.
+    /// The queue events `name` received are exactly the `from`th to the `to`th published.
     pub(crate) async fn expect_range(&mut self, name: &str, from: u64, to: u64) {
-        let expected: Vec<String> = (from..=to).map(|id| id.to_string()).collect();
+        let mut expected = Vec::new();
+        for n in from..=to {
+            expected.push(self.published.nth(n).await);
+        }
         let client = self.client(name);
-        let last = to.to_string();
+        let last = expected.last().cloned().unwrap_or_default();
         client
             .read_until(|c| c.queue_events().any(|e| e.id == last))
             .await;

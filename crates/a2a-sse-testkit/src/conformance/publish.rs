@@ -94,6 +94,17 @@ impl Published {
         }
     }
 
+    /// The id of the `n`th event published in this scenario (1 is the first), whatever
+    /// the backend's ids look like: the features say "event 4" for the fourth event.
+    pub(crate) async fn nth(&self, n: u64) -> String {
+        let index = usize::try_from(n).ok().and_then(|n| n.checked_sub(1));
+        let log = self.log.lock().await;
+        index
+            .and_then(|i| log.get(i))
+            .map(|(id, _)| id.to_string())
+            .unwrap_or_else(|| panic!("event {n} was not published ({} were)", log.len()))
+    }
+
     /// Ids of the events published so far, of `plan` or of every plan, in publish order.
     pub(crate) async fn ids(&self, plan: Option<&str>) -> Vec<String> {
         self.log

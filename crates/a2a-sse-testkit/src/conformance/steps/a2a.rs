@@ -2,6 +2,8 @@
 
 use cucumber::{then, when};
 
+use a2a_events::EventId;
+
 use crate::conformance::a2a::{A2aClient, Binding};
 use crate::conformance::world::ConformanceWorld;
 
@@ -59,7 +61,7 @@ async fn expect_updates(
     world: &mut ConformanceWorld,
     name: &str,
     plan: &str,
-    after: u64,
+    after: EventId,
     skip: usize,
 ) {
     let expected: Vec<String> = world
@@ -67,7 +69,7 @@ async fn expect_updates(
         .ids(Some(plan))
         .await
         .into_iter()
-        .filter(|id| id.parse::<u64>().is_ok_and(|id| id > after))
+        .filter(|id| id.parse::<EventId>().is_ok_and(|id| id > after))
         .collect();
     let client = a2a(world, name);
     let items = client.receive(skip + expected.len()).await.to_vec();

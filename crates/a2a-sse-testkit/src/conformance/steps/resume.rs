@@ -26,7 +26,8 @@ async fn reconnect_in_query(world: &mut ConformanceWorld, name: String) {
 
 #[when(expr = "a client {string} resumes plan {string} after event {int}")]
 async fn resume_after(world: &mut ConformanceWorld, name: String, plan: String, after: u64) {
-    world.connect_after(&name, &plan, &after.to_string()).await;
+    let after = world.published.nth(after).await;
+    world.connect_after(&name, &plan, &after).await;
 }
 
 #[then(

@@ -511,3 +511,49 @@ async fn events_keep_their_plan_kind_and_payload() {
     );
     assert_eq!(event.payload, chunk("p", "hello", true).payload);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_reader_connection_serves_a_thousand_local_subscribers() {
+    let server = redis_server!();
+    let settings = config(&server.url());
+    let name = format!("{}-", settings.client_name);
+    let redis = RedisBackend::connect(settings).await.unwrap();
+    let mut one = redis
+        .subscribe(SubscribeRequest::plan(plan("p")))
+        .await
+        .unwrap();
+    let first = redis.publish(working("p")).await.unwrap();
+    assert_eq!(next_id(&mut one).await, first);
+    let with_one = server.clients_named(&name);
+
+    let mut streams = vec![one];
+    for n in 1..1000 {
+        let request = if n % 2 == 0 {
+            SubscribeRequest::plan(plan("p"))
+        } else {
+            SubscribeRequest::all()
+        };
+        streams.push(redis.subscribe(request).await.unwrap());
+    }
+    assert_eq!(redis.subscriber_count(), 1000);
+    let mut published = Vec::new();
+    for _ in 0..3 {
+        published.push(redis.publish(working("p")).await.unwrap());
+    }
+    // Every subscriber, of the plan or of all plans, gets each event once, in order.
+    for (n, stream) in streams.iter_mut().enumerate() {
+        assert_eq!(next_ids(stream, 3).await, published, "subscriber {n}");
+    }
+    assert!(stays_quiet(&mut streams[999], Duration::from_millis(100)).await);
+    let with_thousand = server.clients_named(&name);
+    // One command connection and one reader, however many subscribers.
+    assert_eq!(with_thousand.len(), 2, "{with_thousand:#?}");
+    assert_eq!(with_thousand.len(), with_one.len());
+    assert_eq!(
+        with_thousand
+            .iter()
+            .filter(|line| line.contains(&format!("name={name}reader")))
+            .count(),
+        1
+    );
+}

@@ -1,7 +1,7 @@
 //! Test helpers shared by the a2a-sse crates: a reference WHATWG event-stream [`decoder`],
 //! a small HTTP/1.1 SSE [`client`] for tests over real sockets, [`events`] with known
 //! frames, a hook [`Recorder`], and, behind the `conformance` feature, the feature suite
-//! every adapter runs ([`conformance`]).
+//! every adapter runs (module `conformance`).
 
 pub mod client;
 #[cfg(feature = "conformance")]

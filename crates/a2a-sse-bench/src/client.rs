@@ -40,8 +40,15 @@ pub fn stream_path(plan: Option<&str>) -> String {
 /// Connects, sends the GET and reads the response head; fails unless the answer is a
 /// `200` with `Content-Type: text/event-stream`.
 pub async fn open_stream(addr: SocketAddr, path: &str) -> io::Result<OpenStream> {
-    let mut socket = TcpStream::connect(addr).await?;
+    let socket = TcpStream::connect(addr).await?;
     socket.set_nodelay(true)?;
+    open_stream_on(socket, path).await
+}
+
+/// [`open_stream`] on a socket connected already (bound to a source address of the
+/// caller's choice, say, or with options of its own).
+pub async fn open_stream_on(mut socket: TcpStream, path: &str) -> io::Result<OpenStream> {
+    let addr = socket.peer_addr()?;
     let request = format!(
         "GET {path} HTTP/1.1\r\nHost: {addr}\r\nAccept: text/event-stream\r\nCache-Control: no-cache\r\n\r\n"
     );

@@ -21,4 +21,5 @@ pub mod run;
 pub mod scenario;
 pub mod servers;
 pub mod session;
+pub mod soak;
 pub mod tracker;

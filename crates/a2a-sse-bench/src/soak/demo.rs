@@ -1,0 +1,158 @@
+//! [`Demo`]: a demo server process and what can be read of it from outside.
+
+use std::io;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use crate::metrics;
+use crate::servers::{Scheduling, ServerProcess, free_port};
+
+/// A demo process on a loopback port (killed when dropped).
+#[derive(Debug)]
+pub struct Demo {
+    process: ServerProcess,
+}
+
+impl Demo {
+    /// Starts `binary --addr 127.0.0.1:<free port> --no-simulate <args…>` and waits until it
+    /// accepts connections. It inherits this process's open-files limit.
+    pub async fn start(binary: &Path, args: &[String]) -> io::Result<Self> {
+        let mut all = vec!["--no-simulate".to_owned()];
+        all.extend_from_slice(args);
+        let mut attempt = 0;
+        loop {
+            let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, free_port()?));
+            let ready = Duration::from_secs(20);
+            match ServerProcess::start(binary, addr, &all, &Scheduling::default(), ready).await {
+                Ok(process) => return Ok(Self { process }),
+                // The port may have been taken between the probe and the bind.
+                Err(_) if attempt < 2 => attempt += 1,
+                Err(err) => return Err(err),
+            }
+        }
+    }
+
+    /// Where it listens.
+    pub fn addr(&self) -> SocketAddr {
+        self.process.addr()
+    }
+
+    /// Its process id.
+    pub fn pid(&self) -> u32 {
+        self.process.pid()
+    }
+
+    /// Its resident set size, KiB.
+    pub fn rss_kib(&self) -> io::Result<u64> {
+        metrics::rss_kib(self.pid())
+    }
+
+    /// How many file descriptors it holds.
+    pub fn descriptors(&self) -> io::Result<usize> {
+        Ok(std::fs::read_dir(format!("/proc/{}/fd", self.pid()))?.count())
+    }
+
+    /// Its `/metrics` page.
+    pub async fn metrics_page(&self) -> io::Result<String> {
+        let read = async {
+            let mut socket = TcpStream::connect(self.addr()).await?;
+            socket
+                .write_all(b"GET /metrics HTTP/1.1\r\nHost: soak\r\nConnection: close\r\n\r\n")
+                .await?;
+            let mut answer = Vec::new();
+            socket.read_to_end(&mut answer).await?;
+            Ok::<_, io::Error>(answer)
+        };
+        let answer = tokio::time::timeout(Duration::from_secs(10), read)
+            .await
+            .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "/metrics timed out"))??;
+        let text = String::from_utf8_lossy(&answer);
+        let Some((head, body)) = text.split_once("\r\n\r\n") else {
+            return Err(io::Error::other("/metrics: no response head"));
+        };
+        if !head.starts_with("HTTP/1.1 200") {
+            return Err(io::Error::other(format!("/metrics: {head}")));
+        }
+        Ok(body.to_owned())
+    }
+
+    /// The streams it has open now (`a2a_sse_open_streams`; 0 before the first one).
+    pub async fn open_streams(&self) -> io::Result<u64> {
+        Ok(metric_sum(
+            &self.metrics_page().await?,
+            "a2a_sse_open_streams",
+        ))
+    }
+
+    /// Sends it `SIGINT`, as Ctrl-C does.
+    pub fn interrupt(&self) -> io::Result<()> {
+        let status = std::process::Command::new("kill")
+            .arg("-INT")
+            .arg(self.pid().to_string())
+            .status()?;
+        if status.success() {
+            Ok(())
+        } else {
+            Err(io::Error::other(format!("kill -INT: {status}")))
+        }
+    }
+
+    /// Waits up to `budget` for it to exit (it is not reaped until [`Demo::stop`]: an exited
+    /// child stays a zombie, whose exit status `/proc` shows). Returns how long it took and
+    /// its wait status (0: it returned from `main` with success), or `None`.
+    pub async fn exited_within(&self, budget: Duration) -> io::Result<Option<(Duration, i32)>> {
+        let start = Instant::now();
+        let pid = i32::try_from(self.pid()).map_err(io::Error::other)?;
+        while start.elapsed() < budget {
+            let stat = procfs::process::Process::new(pid)
+                .and_then(|p| p.stat())
+                .map_err(io::Error::other)?;
+            if stat.state == 'Z' || stat.state == 'X' {
+                return Ok(Some((start.elapsed(), stat.exit_code.unwrap_or(-1))));
+            }
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        Ok(None)
+    }
+
+    /// Kills it (if it still runs) and reaps it.
+    pub async fn stop(self) -> io::Result<()> {
+        self.process.stop().await
+    }
+}
+
+/// The sum of the samples of `name` (every label set) on a Prometheus text page; 0 when
+/// it has none.
+pub fn metric_sum(page: &str, name: &str) -> u64 {
+    page.lines()
+        .filter(|line| !line.starts_with('#'))
+        .filter_map(|line| {
+            let (series, value) = line.rsplit_once(' ')?;
+            let metric = series.split('{').next()?;
+            (metric == name).then(|| value.parse::<f64>().ok())?
+        })
+        .map(|value| value.max(0.0) as u64)
+        .sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::metric_sum;
+
+    #[test]
+    fn samples_of_one_metric_are_summed_over_labels() {
+        let page = "# HELP a2a_sse_open_streams Streams open now.\n\
+                    # TYPE a2a_sse_open_streams gauge\n\
+                    a2a_sse_open_streams 12\n\
+                    a2a_sse_open_streams_other 5\n\
+                    a2a_sse_disconnects_total{binding=\"native\",reason=\"client_gone\"} 40\n\
+                    a2a_sse_disconnects_total{binding=\"native\",reason=\"shutdown\"} 2\n";
+        assert_eq!(metric_sum(page, "a2a_sse_open_streams"), 12);
+        assert_eq!(metric_sum(page, "a2a_sse_disconnects_total"), 42);
+        assert_eq!(metric_sum(page, "a2a_sse_lagged_total"), 0);
+    }
+}

@@ -1,0 +1,144 @@
+//! Soak and scale checks against one demo process, run by the `soak` binary: connections
+//! opened and reset in waves ([`churn`]), many streams held at once ([`held`]), clients
+//! that never read ([`stalled`]), and the exit on `SIGINT` with many open streams
+//! ([`shutdown`]).
+//!
+//! Each check starts the demo as its own process, drives it over loopback, reads the
+//! server from outside (its `/metrics` page, `/proc/<pid>`, `/proc/net`) and returns a
+//! [`Report`]: the figures, and the correctness failures (counts that did not return to
+//! their baseline, events missing, duplicated or misrouted). Timing is reported, never
+//! checked; waits are bounded only so that a check cannot hang.
+//!
+//! Client sockets are bound to several loopback source addresses ([`Sources`]), since one
+//! address offers about 28,000 ephemeral ports toward one server port.
+
+pub mod churn;
+pub mod held;
+pub mod shutdown;
+pub mod stalled;
+
+mod demo;
+mod feeder;
+mod readings;
+mod streams;
+
+pub use demo::{Demo, metric_sum};
+pub use feeder::{Feeder, Published};
+pub use readings::{ServerSockets, server_sockets, tcp_memory_pages};
+pub use streams::{Sources, Totals, TrackedStreams, send_request};
+
+use std::fmt::Display;
+use std::time::{Duration, Instant};
+
+/// What one check measured and what it found wrong.
+#[derive(Debug, Default, Clone)]
+pub struct Report {
+    /// The check's name.
+    pub name: String,
+    /// `(label, value)` lines, in order.
+    pub figures: Vec<(String, String)>,
+    /// Correctness failures; empty when the check passed.
+    pub failures: Vec<String>,
+}
+
+impl Report {
+    /// An empty report for `name`.
+    pub fn new(name: &str) -> Self {
+        Self {
+            name: name.to_owned(),
+            ..Self::default()
+        }
+    }
+
+    /// Records a figure.
+    pub fn figure(&mut self, label: &str, value: impl Display) {
+        eprintln!("[{}] {label}: {value}", self.name);
+        self.figures.push((label.to_owned(), value.to_string()));
+    }
+
+    /// Records a failure unless `ok`.
+    pub fn check(&mut self, ok: bool, failure: impl FnOnce() -> String) {
+        if !ok {
+            let failure = failure();
+            eprintln!("[{}] FAILED: {failure}", self.name);
+            self.failures.push(failure);
+        }
+    }
+
+    /// True when nothing failed.
+    pub fn passed(&self) -> bool {
+        self.failures.is_empty()
+    }
+
+    /// The report as text: one `label: value` line per figure, then the verdict.
+    pub fn render(&self) -> String {
+        let mut text = format!("== {}\n", self.name);
+        for (label, value) in &self.figures {
+            text.push_str(&format!("{label}: {value}\n"));
+        }
+        if self.passed() {
+            text.push_str("result: ok\n");
+        } else {
+            for failure in &self.failures {
+                text.push_str(&format!("FAILED: {failure}\n"));
+            }
+        }
+        text
+    }
+}
+
+/// Polls `probe` every 50 ms until it returns `Some` accepted by `done`, or `budget` has
+/// passed; returns the last value read and how long it took (`None` when it never got
+/// there).
+pub async fn wait_for<T, F, Fut>(
+    budget: Duration,
+    mut probe: F,
+    done: impl Fn(&T) -> bool,
+) -> (Option<T>, Option<Duration>)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let start = Instant::now();
+    let mut last = None;
+    loop {
+        if let Some(value) = probe().await {
+            if done(&value) {
+                return (Some(value), Some(start.elapsed()));
+            }
+            last = Some(value);
+        }
+        if start.elapsed() >= budget {
+            return (last, None);
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// `KiB` as MiB with one decimal.
+pub fn mib(kib: u64) -> String {
+    format!("{:.1} MiB", kib as f64 / 1024.0)
+}
+
+/// A duration in seconds with two decimals.
+pub fn secs(duration: Duration) -> String {
+    format!("{:.2} s", duration.as_secs_f64())
+}
+
+/// The open-files limit this process has (after raising it), and whether `needed`
+/// descriptors fit in it with `headroom` to spare; a failure naming the limit otherwise.
+pub fn check_descriptors(report: &mut Report, needed: usize, headroom: usize) {
+    let limit = rlimit::Resource::NOFILE
+        .get()
+        .map_or(0, |(soft, _)| soft as usize);
+    report.figure("open-files limit (client and server)", limit);
+    report.check(limit >= needed + headroom, || {
+        format!(
+            "{needed} connections need {} descriptors in each process, the hard limit is \
+             {limit} (raise it with `ulimit -Hn`, which needs CAP_SYS_RESOURCE, or ask for \
+             fewer: at most {})",
+            needed + headroom,
+            limit.saturating_sub(headroom)
+        )
+    });
+}

@@ -54,8 +54,10 @@ pub struct Medians {
     pub max_ms: f64,
     /// Server RSS growth per idle connection, KiB.
     pub rss_kib_per_conn: f64,
-    /// Server CPU per delivery, microseconds.
+    /// Server CPU per delivery, microseconds (`redis-server`'s included, Redis rows).
     pub cpu_us_per_delivery: f64,
+    /// Of it, `redis-server`'s, microseconds (0 for the other rows).
+    pub redis_cpu_us_per_delivery: f64,
     /// Load generator CPU per delivery, microseconds.
     pub client_cpu_us_per_delivery: f64,
     /// Time to publish all events (M/R when the publisher kept pace), seconds.
@@ -73,6 +75,7 @@ impl Medians {
             max_ms: m(&|r| r.latency_max_us as f64 / 1000.0),
             rss_kib_per_conn: m(&|r| r.rss_per_conn_bytes() / 1024.0),
             cpu_us_per_delivery: m(&|r| r.cpu_us_per_delivery()),
+            redis_cpu_us_per_delivery: m(&|r| r.redis_cpu_us_per_delivery()),
             client_cpu_us_per_delivery: m(&|r| r.client_cpu_us_per_delivery()),
             publish_secs: m(&|r| r.publish_secs),
         }
@@ -108,7 +111,7 @@ fn own_state_kib(rows: &[ServerRow], kind: ServerKind) -> f64 {
 }
 
 /// Columns of the per-server table.
-const SERVER_COLUMNS: usize = 18;
+const SERVER_COLUMNS: usize = 19;
 
 /// The per-server table.
 pub fn server_table(scenario: &str, rows: &[ServerRow]) -> String {
@@ -117,7 +120,7 @@ pub fn server_table(scenario: &str, rows: &[ServerRow]) -> String {
     let _ = writeln!(
         out,
         "| server | runs | conns | delivered/expected | missing | dup | out-of-order | misrouted | other faults \
-         | publish s | deliveries/s | p50 ms | p99 ms | max ms | RSS KiB/conn | own KiB/conn | CPU µs/delivery | load generator CPU µs/delivery |"
+         | publish s | deliveries/s | p50 ms | p99 ms | max ms | RSS KiB/conn | own KiB/conn | CPU µs/delivery | of it redis-server µs/delivery | load generator CPU µs/delivery |"
     );
     let _ = writeln!(out, "|{}", "---|".repeat(SERVER_COLUMNS));
     for row in rows {
@@ -149,9 +152,14 @@ pub fn server_table(scenario: &str, rows: &[ServerRow]) -> String {
         });
         let publishing = !row.kind.is_floor();
         let dash = |s: String| if publishing { s } else { "–".to_owned() };
+        let redis = if row.kind.uses_redis() {
+            fmt(m.redis_cpu_us_per_delivery, 2)
+        } else {
+            "–".to_owned()
+        };
         let _ = writeln!(
             out,
-            "| {name} | {} | {conns} | {} | {} | {} | {} | {} | {faults} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {name} | {} | {conns} | {} | {} | {} | {} | {} | {faults} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             runs.len(),
             dash(format!(
                 "{}/{}",
@@ -170,6 +178,7 @@ pub fn server_table(scenario: &str, rows: &[ServerRow]) -> String {
             fmt(m.rss_kib_per_conn, 2),
             fmt(own_state_kib(rows, row.kind), 2),
             dash(fmt(m.cpu_us_per_delivery, 2)),
+            dash(redis),
             dash(fmt(m.client_cpu_us_per_delivery, 2)),
         );
     }
@@ -180,6 +189,8 @@ pub fn server_table(scenario: &str, rows: &[ServerRow]) -> String {
 pub fn ratio_table(rows: &[ServerRow]) -> String {
     use ServerKind::*;
     let pairs = [
+        (AxumDemoRedis, AxumDemo),
+        (ActixDemoRedis, ActixDemo),
         (AxumDemo, BaselineAxum),
         (ActixDemo, BaselineActix),
         (AxumDemo, Bare),
@@ -191,7 +202,8 @@ pub fn ratio_table(rows: &[ServerRow]) -> String {
     let _ = writeln!(
         out,
         "\nRatios of medians left/right (deliveries/s: higher is better, the rest: lower is \
-         better; own state: left minus right, KiB per idle connection)\n"
+         better; own state: left minus right, KiB per idle connection; the Redis rows' CPU \
+         includes their redis-server's)\n"
     );
     let _ = writeln!(
         out,
@@ -199,6 +211,10 @@ pub fn ratio_table(rows: &[ServerRow]) -> String {
     );
     for (left, right) in pairs {
         let label = format!("{} / {}", left.name(), right.name());
+        let present = |kind| rows.iter().any(|row| row.kind == kind);
+        if !(present(left) && present(right)) {
+            continue;
+        }
         let (Some(l), Some(r)) = (medians_of(rows, left), medians_of(rows, right)) else {
             let _ = writeln!(out, "| {label} | pending | | | | | |");
             continue;
@@ -242,6 +258,13 @@ pub fn run_line(kind: ServerKind, run: &RunResult) -> String {
         run.cpu_us_per_delivery(),
         run.client_cpu_us_per_delivery(),
     );
+    if kind.uses_redis() {
+        let _ = write!(
+            line,
+            " (redis-server {:.2} of it)",
+            run.redis_cpu_us_per_delivery()
+        );
+    }
     for err in [&run.first_connect_error, &run.first_publish_error]
         .into_iter()
         .flatten()
@@ -307,11 +330,56 @@ mod tests {
         let table = server_table("T", &rows);
         let lines: Vec<&str> = table.lines().filter(|l| l.starts_with('|')).collect();
         let header = cells(lines[0]);
-        assert_eq!(header, 18);
+        assert_eq!(header, 19);
         for line in &lines[2..] {
             assert_eq!(cells(line), header, "{line}");
         }
-        // Server and load generator CPU per delivery close the bare row: 10 µs and 5 µs.
-        assert!(lines[2].ends_with("| 10.00 | 5.00 |"), "{}", lines[2]);
+        // Server and load generator CPU per delivery close the bare row: 10 µs and 5 µs,
+        // no redis-server between them.
+        assert!(lines[2].ends_with("| 10.00 | – | 5.00 |"), "{}", lines[2]);
+    }
+
+    #[test]
+    fn a_redis_row_counts_its_redis_server_and_is_compared_with_memory() {
+        let memory = RunResult {
+            connected: 10,
+            delivered: 200,
+            expected: 200,
+            server_cpu_secs: 0.002,
+            ..RunResult::default()
+        };
+        let redis = RunResult {
+            server_cpu_secs: 0.002,
+            redis_cpu_secs: 0.001,
+            ..memory.clone()
+        };
+        let rows = [
+            ServerRow {
+                kind: ServerKind::AxumDemo,
+                outcome: Outcome::Ran(vec![memory]),
+            },
+            ServerRow {
+                kind: ServerKind::AxumDemoRedis,
+                outcome: Outcome::Ran(vec![redis]),
+            },
+        ];
+        let table = server_table("T", &rows);
+        let redis_row = table
+            .lines()
+            .find(|l| l.starts_with("| ours-axum-redis "))
+            .unwrap();
+        // 3 ms over 200 deliveries, 1 ms of it redis-server's.
+        assert!(
+            redis_row.ends_with("| 15.00 | 5.00 | 0.00 |"),
+            "{redis_row}"
+        );
+        let ratios = ratio_table(&rows);
+        let ratio = ratios
+            .lines()
+            .find(|l| l.starts_with("| ours-axum-redis / ours-axum "))
+            .unwrap();
+        assert!(ratio.ends_with("| 1.50 |"), "{ratio}");
+        // Pairs with a server that was not asked for are left out.
+        assert!(!ratios.contains("baseline"), "{ratios}");
     }
 }

@@ -59,6 +59,11 @@ pub struct RunResult {
     pub delivery_secs: f64,
     /// Server CPU time over the publish phase (first POST to end of draining), seconds.
     pub server_cpu_secs: f64,
+    /// The Redis rows' `redis-server` CPU time over the same phase, seconds (0 for the
+    /// other rows). Part of the serving cost: [`cpu_us_per_delivery`] counts it.
+    ///
+    /// [`cpu_us_per_delivery`]: Self::cpu_us_per_delivery
+    pub redis_cpu_secs: f64,
     /// The load generator's own CPU time over the same phase (every thread: the stream
     /// readers and the publisher), seconds. On a machine where both share the cores, what
     /// the server takes the load generator cannot have.
@@ -90,9 +95,14 @@ impl RunResult {
         }
     }
 
-    /// Server CPU microseconds per delivery.
+    /// Server CPU microseconds per delivery, `redis-server`'s included (Redis rows).
     pub fn cpu_us_per_delivery(&self) -> f64 {
-        self.us_per_delivery(self.server_cpu_secs)
+        self.us_per_delivery(self.server_cpu_secs + self.redis_cpu_secs)
+    }
+
+    /// `redis-server` CPU microseconds per delivery (Redis rows; 0 for the others).
+    pub fn redis_cpu_us_per_delivery(&self) -> f64 {
+        self.us_per_delivery(self.redis_cpu_secs)
     }
 
     /// Load generator CPU microseconds per delivery.
@@ -124,10 +134,12 @@ impl RunResult {
 /// recorded value, and exact below 2,048 µs.
 pub const LATENCY_DIGITS: u8 = 3;
 
-/// Runs `config` against the server at `addr`; `pid` (when known) is read for RSS and CPU.
+/// Runs `config` against the server at `addr`; `pid` (when known) is read for RSS and CPU,
+/// `redis_pid` (the Redis rows' `redis-server`) for CPU.
 pub async fn run_load(
     addr: SocketAddr,
     pid: Option<u32>,
+    redis_pid: Option<u32>,
     config: &LoadConfig,
 ) -> io::Result<RunResult> {
     let mut result = RunResult::default();
@@ -189,6 +201,7 @@ pub async fn run_load(
     let mut accepted = vec![false; config.events as usize];
     if config.publish {
         let cpu_before = pid.map_or(Ok(0), metrics::cpu_ticks)?;
+        let redis_cpu_before = redis_pid.map_or(Ok(0), metrics::cpu_ticks)?;
         let own_cpu_before = metrics::cpu_ticks(std::process::id())?;
         let plan = PublishPlan {
             addr,
@@ -209,8 +222,10 @@ pub async fn run_load(
         let expected = expected_total(config, &accepted);
         wait_for_deliveries(&delivered, expected, config.drain_idle, config.drain_max).await;
         let cpu_after = pid.map_or(Ok(0), metrics::cpu_ticks)?;
+        let redis_cpu_after = redis_pid.map_or(Ok(0), metrics::cpu_ticks)?;
         let own_cpu_after = metrics::cpu_ticks(std::process::id())?;
         result.server_cpu_secs = metrics::ticks_to_secs(cpu_before, cpu_after);
+        result.redis_cpu_secs = metrics::ticks_to_secs(redis_cpu_before, redis_cpu_after);
         result.client_cpu_secs = metrics::ticks_to_secs(own_cpu_before, own_cpu_after);
         result.delivery_secs = f64::NAN;
         let stats = collect(tasks, stop_tx, &accepted, &mut result).await?;

@@ -9,20 +9,32 @@ use crate::metrics::load_average;
 use crate::report::{Outcome, ServerRow, run_line};
 use crate::run::{RunResult, run_load};
 use crate::scenario::LoadConfig;
-use crate::servers::{ServerKind, ServerProcess, free_port};
+use crate::servers::{
+    RedisProcess, ServerKind, ServerProcess, free_port, redis_server_available, redis_server_binary,
+};
 
 /// Starts `binary` as a `kind` server on a free loopback port, runs `config` against it
-/// (floors get no events) and kills it.
+/// (floors get no events) and kills it. A Redis row first starts a `redis-server` of its
+/// own, scheduled as the server is (same CPUs), and passes it to the demo as `--redis`;
+/// its CPU counts in the row's CPU per delivery.
 pub async fn measure_server(
     binary: &Path,
     kind: ServerKind,
     config: &LoadConfig,
 ) -> io::Result<RunResult> {
+    let redis = if kind.uses_redis() {
+        Some(RedisProcess::start(&config.server_scheduling, Duration::from_secs(10)).await?)
+    } else {
+        None
+    };
+    let mut args = kind.args(config);
+    if let Some(redis) = &redis {
+        args.extend(["--redis".to_owned(), redis.url()]);
+    }
     // A port can be taken between the probe and the server's bind: try a few.
     let mut attempt = 0;
     let server = loop {
         let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, free_port()?));
-        let args = kind.args(config);
         let ready_within = Duration::from_secs(20);
         match ServerProcess::start(binary, addr, &args, &config.server_scheduling, ready_within)
             .await
@@ -35,8 +47,12 @@ pub async fn measure_server(
     let addr = server.addr();
     let mut config = config.clone();
     config.publish &= !kind.is_floor();
-    let result = run_load(addr, Some(server.pid()), &config).await;
+    let redis_pid = redis.as_ref().map(RedisProcess::pid);
+    let result = run_load(addr, Some(server.pid()), redis_pid, &config).await;
     server.stop().await?;
+    if let Some(redis) = redis {
+        redis.stop().await?;
+    }
     result
 }
 
@@ -54,10 +70,15 @@ pub async fn run_scenario(
         .iter()
         .map(|&kind| {
             let binary = kind.binary(bin_dir);
-            let outcome = if binary.is_file() {
-                Outcome::Ran(Vec::new())
-            } else {
+            let outcome = if !binary.is_file() {
                 Outcome::Pending(format!("{} not built", binary.display()))
+            } else if kind.uses_redis() && !redis_server_available() {
+                Outcome::Pending(format!(
+                    "{} not found (apt-get install redis-server, or set BENCH_REDIS_SERVER)",
+                    redis_server_binary().display()
+                ))
+            } else {
+                Outcome::Ran(Vec::new())
             };
             ServerRow { kind, outcome }
         })

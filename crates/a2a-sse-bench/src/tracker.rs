@@ -94,13 +94,23 @@ pub struct ConnStats {
     pub ended_early: bool,
 }
 
+/// An event id as the servers write it, in the order ids are given: decimal (`42`, the
+/// in-memory queue and the baselines) or `EPOCH-SEQUENCE` (the Redis backend), where a
+/// plain decimal id is epoch 0.
+fn parse_event_id(id: &str) -> Option<(u64, u64)> {
+    match id.split_once('-') {
+        Some((epoch, seq)) => Some((epoch.parse().ok()?, seq.parse().ok()?)),
+        None => Some((0, id.parse().ok()?)),
+    }
+}
+
 /// Checks the events of one connection.
 #[derive(Debug)]
 pub struct ConnTracker {
     filter: Option<u32>,
     plans: u32,
     seen: Vec<u64>,
-    last_id: Option<u64>,
+    last_id: Option<(u64, u64)>,
     delivered_counter: Arc<AtomicU64>,
     /// The running counts.
     pub stats: ConnStats,
@@ -146,7 +156,7 @@ impl ConnTracker {
             self.stats.protocol_errors += 1;
             return;
         };
-        let Ok(id) = event.id.parse::<u64>() else {
+        let Some(id) = parse_event_id(event.id) else {
             self.stats.protocol_errors += 1;
             return;
         };
@@ -227,6 +237,20 @@ mod tests {
             },
             Received::now(),
         );
+    }
+
+    #[test]
+    fn ids_order_by_epoch_then_sequence() {
+        assert_eq!(parse_event_id("42"), Some((0, 42)));
+        assert_eq!(
+            parse_event_id("1796197675121525-7"),
+            Some((1_796_197_675_121_525, 7))
+        );
+        assert!(parse_event_id("7") < parse_event_id("1-1"));
+        assert!(parse_event_id("5-9") < parse_event_id("6-1"));
+        for bad in ["", "x", "1-", "-1", "1-2-3"] {
+            assert_eq!(parse_event_id(bad), None, "{bad}");
+        }
     }
 
     #[test]

@@ -27,11 +27,13 @@ struct Cli {
     /// Scenarios to run, comma-separated: a, b, smoke, custom.
     #[arg(long, value_delimiter = ',', default_value = "a")]
     scenario: Vec<String>,
-    /// Servers to run, comma-separated (default: all): ours-axum, ours-actix, baseline-axum,
-    /// baseline-actix, bare, floor-axum, floor-actix.
+    /// Servers to run, comma-separated (default: all): ours-axum, ours-actix,
+    /// ours-axum-redis, ours-actix-redis (the demos over Redis, each run with a
+    /// `redis-server` of its own on the servers' CPUs), baseline-axum, baseline-actix, bare,
+    /// floor-axum, floor-actix.
     #[arg(long, value_delimiter = ',')]
     servers: Vec<String>,
-    /// Leave out the library's demos (ours-axum, ours-actix).
+    /// Leave out the library's demos (ours-axum, ours-actix and their Redis rows).
     #[arg(long)]
     skip_ours: bool,
     /// Directory holding the server binaries (default: the load generator's own directory);

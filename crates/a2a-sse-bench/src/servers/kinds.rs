@@ -22,6 +22,10 @@ pub enum ServerKind {
     AxumDemo,
     /// The library's actix demo (`a2a-sse-actix` example `actix-demo`).
     ActixDemo,
+    /// The axum demo over the Redis backend (`--redis`), with a `redis-server` of its own.
+    AxumDemoRedis,
+    /// The actix demo over the Redis backend (`--redis`), with a `redis-server` of its own.
+    ActixDemoRedis,
     /// axum `Sse` + broadcast, serialising per subscriber.
     BaselineAxum,
     /// actix-web-lab `sse` + broadcast, serialising per subscriber.
@@ -36,9 +40,11 @@ pub enum ServerKind {
 
 impl ServerKind {
     /// Every kind, in report order.
-    pub const ALL: [ServerKind; 7] = [
+    pub const ALL: [ServerKind; 9] = [
         ServerKind::AxumDemo,
         ServerKind::ActixDemo,
+        ServerKind::AxumDemoRedis,
+        ServerKind::ActixDemoRedis,
         ServerKind::BaselineAxum,
         ServerKind::BaselineActix,
         ServerKind::Bare,
@@ -51,6 +57,8 @@ impl ServerKind {
         match self {
             ServerKind::AxumDemo => "ours-axum",
             ServerKind::ActixDemo => "ours-actix",
+            ServerKind::AxumDemoRedis => "ours-axum-redis",
+            ServerKind::ActixDemoRedis => "ours-actix-redis",
             ServerKind::BaselineAxum => "baseline-axum",
             ServerKind::BaselineActix => "baseline-actix",
             ServerKind::Bare => "bare",
@@ -64,9 +72,21 @@ impl ServerKind {
         Self::ALL.into_iter().find(|k| k.name() == name)
     }
 
-    /// The library's own adapters (built from the demo examples).
+    /// The library's own adapters (built from the demo examples), in memory or over Redis.
     pub fn is_ours(self) -> bool {
-        matches!(self, ServerKind::AxumDemo | ServerKind::ActixDemo)
+        matches!(
+            self,
+            ServerKind::AxumDemo
+                | ServerKind::ActixDemo
+                | ServerKind::AxumDemoRedis
+                | ServerKind::ActixDemoRedis
+        )
+    }
+
+    /// Served over the Redis backend: the run starts a `redis-server` beside the demo and
+    /// passes it `--redis`.
+    pub fn uses_redis(self) -> bool {
+        matches!(self, ServerKind::AxumDemoRedis | ServerKind::ActixDemoRedis)
     }
 
     /// Floors hold idle connections only; nothing is published to them.
@@ -77,12 +97,14 @@ impl ServerKind {
     /// The framework underneath.
     pub fn framework(self) -> Framework {
         match self {
-            ServerKind::AxumDemo | ServerKind::BaselineAxum | ServerKind::FloorAxum => {
-                Framework::Axum
-            }
-            ServerKind::ActixDemo | ServerKind::BaselineActix | ServerKind::FloorActix => {
-                Framework::Actix
-            }
+            ServerKind::AxumDemo
+            | ServerKind::AxumDemoRedis
+            | ServerKind::BaselineAxum
+            | ServerKind::FloorAxum => Framework::Axum,
+            ServerKind::ActixDemo
+            | ServerKind::ActixDemoRedis
+            | ServerKind::BaselineActix
+            | ServerKind::FloorActix => Framework::Actix,
             ServerKind::Bare => Framework::None,
         }
     }
@@ -105,17 +127,32 @@ impl ServerKind {
         }
     }
 
+    /// The in-memory demo a Redis-backed row is compared with.
+    pub fn in_memory(self) -> Option<ServerKind> {
+        match self {
+            ServerKind::AxumDemoRedis => Some(ServerKind::AxumDemo),
+            ServerKind::ActixDemoRedis => Some(ServerKind::ActixDemo),
+            _ => None,
+        }
+    }
+
     /// Where the binary lives: own binaries next to the load generator in `bin_dir`, the
-    /// demos copied to `bin_dir/bench-bins/demo-{axum,actix}`.
+    /// demos copied to `bin_dir/bench-bins/demo-{axum,actix}` (the Redis rows run the same
+    /// demo binaries).
     pub fn binary(self, bin_dir: &Path) -> PathBuf {
         match self {
-            ServerKind::AxumDemo => bin_dir.join("bench-bins").join("demo-axum"),
-            ServerKind::ActixDemo => bin_dir.join("bench-bins").join("demo-actix"),
+            ServerKind::AxumDemo | ServerKind::AxumDemoRedis => {
+                bin_dir.join("bench-bins").join("demo-axum")
+            }
+            ServerKind::ActixDemo | ServerKind::ActixDemoRedis => {
+                bin_dir.join("bench-bins").join("demo-actix")
+            }
             other => bin_dir.join(other.name()),
         }
     }
 
-    /// Arguments besides `--addr`: every server gets the same buffer, history and
+    /// Arguments besides `--addr` (and the Redis rows' `--redis`, added by the run that
+    /// started their `redis-server`): every server gets the same buffer, history and
     /// keep-alive settings; the demos also get `--no-simulate`.
     pub fn args(self, config: &LoadConfig) -> Vec<String> {
         let mut args = Vec::new();

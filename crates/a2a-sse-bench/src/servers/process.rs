@@ -47,7 +47,7 @@ pub struct Scheduling {
 impl Scheduling {
     /// The command that starts `binary` so: `nice` and `taskset` each replace themselves
     /// with what they run, so the child's pid is the server's.
-    fn command(&self, binary: &Path) -> Command {
+    pub(crate) fn command(&self, binary: &Path) -> Command {
         let mut line: Vec<OsString> = Vec::new();
         if self.nice != 0 {
             line.extend(["nice".into(), "-n".into(), self.nice.to_string().into()]);

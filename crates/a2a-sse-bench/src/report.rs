@@ -238,7 +238,7 @@ pub fn ratio_table(rows: &[ServerRow]) -> String {
 pub fn run_line(kind: ServerKind, run: &RunResult) -> String {
     let mut line = format!(
         "{:<15} conns {:>5}  delivered {}/{}  missing {} dup {} ooo {} misrouted {} faults {}  \
-         published {} in {:.2} s  {:.0}/s  p50 {:.2} ms  p99 {:.2} ms  max {:.1} ms  rss {:.2} KiB/conn  cpu {:.2} µs/delivery  load generator cpu {:.2} µs/delivery",
+         published {} in {:.2} s  {:.0}/s  p50 {:.2} ms  p99 {:.2} ms  max {:.1} ms  rss {:.2} KiB/conn  cpu {:.2} µs/delivery{}  load generator cpu {:.2} µs/delivery",
         kind.name(),
         run.connected,
         run.delivered,
@@ -256,15 +256,16 @@ pub fn run_line(kind: ServerKind, run: &RunResult) -> String {
         run.latency_max_us as f64 / 1000.0,
         run.rss_per_conn_bytes() / 1024.0,
         run.cpu_us_per_delivery(),
+        if kind.uses_redis() {
+            format!(
+                " (redis-server {:.2} of it)",
+                run.redis_cpu_us_per_delivery()
+            )
+        } else {
+            String::new()
+        },
         run.client_cpu_us_per_delivery(),
     );
-    if kind.uses_redis() {
-        let _ = write!(
-            line,
-            " (redis-server {:.2} of it)",
-            run.redis_cpu_us_per_delivery()
-        );
-    }
     for err in [&run.first_connect_error, &run.first_publish_error]
         .into_iter()
         .flatten()

@@ -2,7 +2,7 @@
 //!
 //! Each test names the input and what went wrong before the fix.
 
-use a2a_events::{NewEvent, PlanId, Timestamp};
+use a2a_events::{A2aEvent, EventId, NewEvent, PlanId, StoredEvent, Timestamp};
 
 fn publish_body(timestamp: &str) -> Vec<u8> {
     format!(r#"{{"kind":"error","data":{{"code":1,"message":"boom"}},"timestamp":"{timestamp}"}}"#)
@@ -59,5 +59,40 @@ fn timestamps_at_the_edges_of_the_range_read_back() {
     ] {
         let at = Timestamp::parse(text).unwrap();
         assert_eq!(Timestamp::parse(&at.to_string()), Ok(at), "{text}");
+    }
+}
+
+/// Found by `publish_body`: a number in a payload changed between the published event and
+/// the stored one read back. `222222222222222222222222222222222222221.5` parsed to one
+/// `f64`, was written as its shortest text, `2.222222222222222e38`, and that text parsed
+/// back to the neighbouring `f64`, `2.2222222222222218e38`, because serde_json's default
+/// float parser does not always round correctly. A backend that keeps events as JSON
+/// (and `StoredEvent::to_event`, which task snapshots read) then held another number than
+/// the publisher sent.
+#[test]
+fn a_number_in_a_payload_reads_back_unchanged() {
+    let plan = PlanId::new("plan-1").unwrap();
+    for number in [
+        "222222222222222222222222222222222222221.5",
+        "2.2222222222222218e38",
+        "0.30000000000000004",
+        "1.7976931348623157e308",
+        "5e-324",
+    ] {
+        let body = format!(
+            r#"{{"kind":"status-update","data":{{"taskId":"t","contextId":"c","status":{{"state":"TASK_STATE_WORKING"}},"metadata":{{"n":{number}}}}}}}"#
+        );
+        let event = NewEvent::from_publish_body(plan.clone(), body.as_bytes()).unwrap();
+        let published = A2aEvent::new(
+            EventId::new(1),
+            event.plan_id.clone(),
+            event.timestamp.unwrap_or_else(Timestamp::now),
+            event.payload.clone(),
+        );
+        let stored = StoredEvent::new(&published).unwrap();
+        let read_back = stored.to_event().unwrap();
+        assert_eq!(read_back, published, "{number} changed on the way");
+        let again = StoredEvent::from_json(stored.json().clone()).unwrap();
+        assert_eq!(again.to_event().unwrap(), published, "{number}");
     }
 }

@@ -8,9 +8,14 @@
 # `--sharing shared` runs both on all cores as the kernel shares them instead (the second
 # table), `--sharing both` runs the main configuration and then that one.
 # BENCH_LOADGEN_CPUS and BENCH_SERVER_CPUS (`taskset -c` syntax) move the two sides.
+# The Redis rows (ours-axum-redis, ours-actix-redis) start a redis-server of their own on
+# the servers' CPUs (BENCH_REDIS_SERVER, else redis-server on PATH; without one they read
+# 'pending').
 #   crates/a2a-sse-bench/bench.sh --scenario a,b --repeat 5
 #   crates/a2a-sse-bench/bench.sh --sharing both --scenario a,b --repeat 9
 #   crates/a2a-sse-bench/bench.sh --scenario a --skip-ours
+#   crates/a2a-sse-bench/bench.sh --scenario a --repeat 5 \
+#       --servers ours-axum,ours-actix,ours-axum-redis,ours-actix-redis
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 target="${CARGO_TARGET_DIR:-target}"

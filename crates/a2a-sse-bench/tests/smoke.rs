@@ -111,7 +111,11 @@ fn a_server_started_with_a_niceness_and_cpus_runs_at_them() {
         // server's, at niceness 7 and on CPU 0 only.
         // `nice -n 7` adds to the test's own niceness (a test run under `nice` starts
         // above 0), and the kernel caps the sum at 19.
-        let own = procfs::process::Process::myself().unwrap().stat().unwrap().nice;
+        let own = procfs::process::Process::myself()
+            .unwrap()
+            .stat()
+            .unwrap()
+            .nice;
         let process = procfs::process::Process::new(server.pid() as i32).unwrap();
         assert_eq!(process.stat().unwrap().nice, (own + 7).min(19));
         assert_eq!(

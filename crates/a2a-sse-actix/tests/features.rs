@@ -1,7 +1,8 @@
 //! The workspace's feature suite against the actix adapter, twice: in the recommended
 //! setup (`h1_allow_half_closed(false)`, no probe), then in the fallback for servers that
-//! allow half-closed connections (actix's default, with the core's liveness probe).
-//! `cargo test -p a2a-sse-actix --test features`.
+//! allow half-closed connections (actix's default, with the core's liveness probe), on the
+//! in-memory queue; then the recommended setup on the Redis backend (with a `redis-server`
+//! of its own). `cargo test -p a2a-sse-actix --test features`.
 //!
 //! actix-web's server future is `!Send` and wants its own `System`, so each server runs on
 //! a thread of its own; the handle that stops it is `Send`.
@@ -104,11 +105,13 @@ impl Server for Actix {
 }
 
 fn main() -> ExitCode {
-    let recommended = conformance::run(Actix::Recommended);
-    let fallback = conformance::run(Actix::Fallback);
-    if recommended == ExitCode::SUCCESS {
-        fallback
-    } else {
-        recommended
-    }
+    // Both setups on the in-memory queue; the recommended one on Redis too.
+    [
+        conformance::run(Actix::Recommended),
+        conformance::run(Actix::Fallback),
+        conformance::run_on_redis(Actix::Recommended),
+    ]
+    .into_iter()
+    .find(|code| *code != ExitCode::SUCCESS)
+    .unwrap_or(ExitCode::SUCCESS)
 }

@@ -1,5 +1,6 @@
 //! The workspace's feature suite against the axum adapter, served by `axum::serve` as the
-//! README recommends: `cargo test -p a2a-sse-axum --test features`.
+//! README recommends, on the in-memory queue and then on the Redis backend (with a
+//! `redis-server` of its own): `cargo test -p a2a-sse-axum --test features`.
 
 use std::io;
 use std::net::Ipv4Addr;
@@ -47,5 +48,11 @@ impl Server for AxumServe {
 }
 
 fn main() -> ExitCode {
-    conformance::run(AxumServe)
+    let memory = conformance::run(AxumServe);
+    let redis = conformance::run_on_redis(AxumServe);
+    if memory == ExitCode::SUCCESS {
+        redis
+    } else {
+        memory
+    }
 }

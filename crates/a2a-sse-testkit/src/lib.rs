@@ -11,6 +11,8 @@ pub mod demo_checks;
 pub mod demo_process;
 pub mod events;
 mod recorder;
+#[cfg(feature = "redis")]
+pub mod redis_server;
 
 pub use client::{Next, Response, SseClient, StreamReader};
 pub use decoder::{Decoder, Event};

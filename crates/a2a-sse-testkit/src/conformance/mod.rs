@@ -54,12 +54,16 @@ mod client;
 mod expect;
 mod params;
 mod publish;
+#[cfg(feature = "redis")]
+mod redis;
 mod run;
 mod server;
 mod steps;
 mod world;
 
 pub use backend::{Backend, BackendSettings, Memory};
+#[cfg(feature = "redis")]
+pub use redis::{Redis, run_on_redis};
 pub use run::{run, run_with};
 pub use server::{BoxFuture, RunningServer, Server};
 

@@ -11,8 +11,7 @@ pub mod proxy;
 use std::time::{Duration, Instant};
 
 use a2a_events::{
-    A2aEvent, EventId, EventPayload, NewEvent, PlanId, SubscriptionItem, TaskArtifactUpdateEvent,
-    TaskState, TaskStatusUpdateEvent,
+    A2aEvent, EventId, EventPayload, NewEvent, SubscriptionItem, TaskArtifactUpdateEvent, TaskState,
 };
 use a2a_events_redis::{RedisBackend, RedisConfig};
 use futures_util::StreamExt;
@@ -47,21 +46,8 @@ pub async fn backend(server: &RedisServer) -> RedisBackend {
         .expect("connect")
 }
 
-pub fn plan(name: &str) -> PlanId {
-    PlanId::new(name).unwrap()
-}
-
-pub fn status(plan_name: &str, state: TaskState) -> NewEvent {
-    NewEvent::new(
-        plan(plan_name),
-        EventPayload::StatusUpdate(TaskStatusUpdateEvent {
-            task_id: plan_name.into(),
-            context_id: "ctx".into(),
-            status: state.into(),
-            metadata: None,
-        }),
-    )
-}
+// The test kit's event builders: a status update stamped with a fixed time, a plan id.
+pub use a2a_sse_testkit::events::{plan, status};
 
 pub fn working(plan_name: &str) -> NewEvent {
     status(plan_name, TaskState::Working)

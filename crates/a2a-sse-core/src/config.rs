@@ -42,7 +42,9 @@ pub struct SseConfig {
     /// Idle time before a keep-alive comment (default [`DEFAULT_KEEP_ALIVE`]); at least
     /// one millisecond.
     pub keep_alive: Duration,
-    /// Reconnection delay sent to clients (default [`DEFAULT_RETRY`]).
+    /// Reconnection delay sent to clients (default [`DEFAULT_RETRY`]), in whole
+    /// milliseconds as the `retry:` field carries it; past `u32::MAX` ms (49 days) it is
+    /// sent as that.
     pub retry: Duration,
     /// Per-subscriber buffer; `None` uses the backend's default.
     pub buffer: Option<BufferLimits>,

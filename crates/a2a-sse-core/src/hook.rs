@@ -91,8 +91,11 @@ pub type DisconnectHook = Arc<dyn Fn(&DisconnectInfo) + Send + Sync>;
 
 /// Counts what a stream sent and reports its end exactly once.
 ///
-/// The counters come first (`repr(C)`), then when they were last reported: the only
-/// fields read or written while the stream runs (the report time on every idle moment).
+/// The counters come first (`repr(C)`), then the start and when the counters were last
+/// reported: the only fields read or written while the stream runs (the report time on
+/// every idle moment). The end's details (connection, plan, hook) are kept as they are
+/// and a [`DisconnectInfo`] is only built at the end, so each open stream holds no room
+/// for counters it has not reported yet.
 /// [`SseStream`](crate::SseStream) places the guard right after its own per-poll fields,
 /// so counting touches no cache line of its own (with `reported_at` after the end's
 /// details, every stream paid a cache miss per event for it).
@@ -100,21 +103,46 @@ pub type DisconnectHook = Arc<dyn Fn(&DisconnectInfo) + Send + Sync>;
 pub(crate) struct ConnectionGuard {
     events: u64,
     bytes: u64,
-    /// When the delivery counters were last given what was sent.
-    reported_at: Instant,
+    /// When the stream started: the report times count from it.
+    started: Instant,
     /// What was added to the delivery counters so far.
     reported_events: u64,
     reported_bytes: u64,
-    /// `None` once the end was reported; its counters are filled in then.
-    info: Option<DisconnectInfo>,
-    started: Instant,
+    /// Whole seconds after `started` of the last report to the delivery counters.
+    reported_at: u32,
+    binding: StreamBinding,
+    /// The end was reported.
+    finished: bool,
+    connection: u64,
+    plan: Option<PlanId>,
     hook: Option<DisconnectHook>,
     _permit: Option<Permit>,
-    binding: &'static str,
 }
 
 /// Most time between two reports of a stream's deliveries to the metrics counters.
-const REPORT_EVERY: Duration = Duration::from_secs(1);
+const REPORT_EVERY_SECS: u32 = 1;
+
+/// What a stream speaks, as its metrics label.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum StreamBinding {
+    /// The native event stream.
+    Native,
+    /// A2A over HTTP+JSON.
+    Rest,
+    /// A2A over JSON-RPC.
+    JsonRpc,
+}
+
+impl StreamBinding {
+    /// The `binding` label's value.
+    pub(crate) const fn as_str(self) -> &'static str {
+        match self {
+            Self::Native => "native",
+            Self::Rest => "rest",
+            Self::JsonRpc => "jsonrpc",
+        }
+    }
+}
 
 impl ConnectionGuard {
     #[cfg(test)]
@@ -124,46 +152,42 @@ impl ConnectionGuard {
         hook: Option<DisconnectHook>,
         permit: Option<Permit>,
     ) -> Self {
-        Self::for_binding(connection, plan, hook, permit, "native")
+        Self::for_binding(connection, plan, hook, permit, StreamBinding::Native)
     }
 
-    /// A guard of a stream of `binding` (`native`, `jsonrpc`, `rest`), counted as open.
+    /// A guard of a stream of `binding`, counted as open.
     pub(crate) fn for_binding(
         connection: u64,
         plan: Option<PlanId>,
         hook: Option<DisconnectHook>,
         permit: Option<Permit>,
-        binding: &'static str,
+        binding: StreamBinding,
     ) -> Self {
-        metrics::counter!(telemetry::CONNECTS, "binding" => binding).increment(1);
+        metrics::counter!(telemetry::CONNECTS, "binding" => binding.as_str()).increment(1);
         metrics::gauge!(telemetry::OPEN_STREAMS).increment(1.0);
-        let started = Instant::now();
         Self {
             events: 0,
             bytes: 0,
-            info: Some(DisconnectInfo {
-                connection,
-                plan,
-                reason: DisconnectReason::ClientGone,
-                events: 0,
-                bytes: 0,
-                duration: Duration::ZERO,
-            }),
-            started,
-            hook,
-            _permit: permit,
-            binding,
+            started: Instant::now(),
             reported_events: 0,
             reported_bytes: 0,
-            reported_at: started,
+            reported_at: 0,
+            binding,
+            finished: false,
+            connection,
+            plan,
+            hook,
+            _permit: permit,
         }
     }
 
     /// Adds what was sent since the last report to the delivery counters, if a report is
     /// due at `now` (the stream calls it when it goes idle).
     pub(crate) fn report_due(&mut self, now: Instant) {
-        if now.saturating_duration_since(self.reported_at) >= REPORT_EVERY {
-            self.reported_at = now;
+        let secs = now.saturating_duration_since(self.started).as_secs();
+        let secs = u32::try_from(secs).unwrap_or(u32::MAX);
+        if secs.saturating_sub(self.reported_at) >= REPORT_EVERY_SECS {
+            self.reported_at = secs;
             self.report();
         }
     }
@@ -189,21 +213,25 @@ impl ConnectionGuard {
 
     /// Reports the end, unless it was reported already.
     pub(crate) fn finish(&mut self, reason: DisconnectReason) {
-        let Some(mut info) = self.info.take() else {
+        if std::mem::replace(&mut self.finished, true) {
             return;
-        };
+        }
         self.report();
         metrics::gauge!(telemetry::OPEN_STREAMS).decrement(1.0);
         metrics::counter!(
             telemetry::DISCONNECTS,
-            "binding" => self.binding,
+            "binding" => self.binding.as_str(),
             "reason" => reason.as_str()
         )
         .increment(1);
-        info.reason = reason;
-        info.events = self.events;
-        info.bytes = self.bytes;
-        info.duration = self.started.elapsed();
+        let info = DisconnectInfo {
+            connection: self.connection,
+            plan: self.plan.take(),
+            reason,
+            events: self.events,
+            bytes: self.bytes,
+            duration: self.started.elapsed(),
+        };
         tracing::info!(
             connection = info.connection,
             plan = info.plan.as_ref().map(PlanId::as_str),
@@ -230,7 +258,9 @@ impl fmt::Debug for ConnectionGuard {
         f.debug_struct("ConnectionGuard")
             .field("events", &self.events)
             .field("bytes", &self.bytes)
-            .field("info", &self.info)
+            .field("connection", &self.connection)
+            .field("plan", &self.plan)
+            .field("finished", &self.finished)
             .finish_non_exhaustive()
     }
 }
@@ -268,7 +298,7 @@ mod tests {
     fn fires_client_gone_on_drop() {
         let (hook, seen) = recorder();
         let guard = ConnectionGuard::new(1, PlanId::new("p").ok(), Some(hook), None);
-        assert!(format!("{guard:?}").contains("ClientGone"));
+        assert!(format!("{guard:?}").contains("finished: false"));
         drop(guard);
         assert_eq!(seen.lock().unwrap()[0].reason, DisconnectReason::ClientGone);
     }

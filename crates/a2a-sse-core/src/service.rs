@@ -18,7 +18,7 @@ use crate::a2a::encode::Binding;
 use crate::a2a::{A2aCall, AGENT_CARD_PATH};
 use crate::auth::{AuthRequest, Authorizer};
 use crate::config::SseConfig;
-use crate::hook::{ConnectHook, ConnectInfo, ConnectionGuard, DisconnectHook};
+use crate::hook::{ConnectHook, ConnectInfo, ConnectionGuard, DisconnectHook, StreamBinding};
 use crate::limits::{Limits, Permit};
 use crate::request::{LAST_EVENT_ID_HEADER, RequestError, RequestHead, SseRequest, check_head};
 use crate::response::SseResponse;
@@ -310,9 +310,9 @@ impl<T: Timer> SseService<T> {
             hook(&info);
         }
         let binding = match &framing {
-            Framing::Native => "native",
-            Framing::A2a(Binding::Rest) => "rest",
-            Framing::A2a(Binding::JsonRpc { .. }) => "jsonrpc",
+            Framing::Native => StreamBinding::Native,
+            Framing::A2a(Binding::Rest) => StreamBinding::Rest,
+            Framing::A2a(Binding::JsonRpc { .. }) => StreamBinding::JsonRpc,
         };
         let guard = ConnectionGuard::for_binding(
             connection,

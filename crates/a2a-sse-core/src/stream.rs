@@ -147,7 +147,9 @@ pin_project! {
     #[must_use = "streams do nothing unless polled"]
     // `repr(C)` keeps the declared order: what every poll reads or writes comes first and
     // shares as few cache lines as it can (with 10,000 streams the state of the one being
-    // polled is usually cold); the sleep, the preamble and the guard's report come last.
+    // polled is usually cold); the lifetime and the sleep come last. What only some
+    // streams use (an A2A binding) is boxed, and what can be rebuilt (the preamble) is
+    // not kept: every byte here is paid once per open stream.
     #[repr(C)]
     pub struct SseStream<T: Timer> {
         inner: EventStream,
@@ -155,28 +157,27 @@ pin_project! {
         deadline: Instant,
         // When something was last sent, as noted on going idle.
         last_sent: Instant,
-        // Idle time before `idle_chunk`: the keep-alive, or the probe when shorter.
+        // Idle time before the idle chunk: the keep-alive, or the probe when shorter.
         idle: Duration,
         // The waker the sleep was last polled with.
         sleep_waker: Option<Waker>,
-        // The preamble went out (a flag here rather than `preamble.is_empty()`, which
-        // would read the colder end of the struct on every poll).
+        // An A2A stream's binding; `None` for the native stream. Boxed: it is read per
+        // event only as this pointer, and native streams pay 8 bytes for it, not 56.
+        a2a: Option<Box<Binding>>,
+        // The preamble went out.
         opened: bool,
         // Something was sent since the stream was last idle.
         sent: bool,
         done: bool,
-        // `framing` is not `Native`: read per event here, the framing itself only then.
-        a2a: bool,
+        // The idle chunk is the probe's, not the keep-alive's (read only when idle).
+        probing: bool,
         ending: Option<DisconnectReason>,
         // Its counters first: see `ConnectionGuard`.
         guard: ConnectionGuard,
-        // Empty once sent.
-        preamble: Bytes,
-        // What goes out after `idle` (read only then).
-        idle_chunk: &'static [u8],
         // When the stream ends by itself, if it has a lifetime (read when idle).
         end_at: Option<Instant>,
-        framing: Framing,
+        // The `retry:` field's milliseconds: the preamble is built from it when sent.
+        retry_ms: u32,
         #[pin]
         sleep: T::Sleep,
         timer: T,
@@ -191,9 +192,9 @@ impl<T: Timer> SseStream<T> {
         framing: Framing,
         guard: ConnectionGuard,
     ) -> Self {
-        let (idle, idle_chunk) = match options.probe {
-            Some(probe) if probe < options.keep_alive => (probe, PROBE),
-            _ => (options.keep_alive, PING),
+        let (idle, probing) = match options.probe {
+            Some(probe) if probe < options.keep_alive => (probe, true),
+            _ => (options.keep_alive, false),
         };
         let now = timer.now();
         let end_at = options.lifetime.map(|lifetime| now + lifetime);
@@ -203,9 +204,9 @@ impl<T: Timer> SseStream<T> {
             sleep: timer.sleep_until(deadline),
             timer,
             idle,
-            idle_chunk,
+            probing,
             end_at,
-            preamble: preamble(options.retry),
+            retry_ms: u32::try_from(options.retry.as_millis()).unwrap_or(u32::MAX),
             deadline,
             last_sent: now,
             opened: false,
@@ -213,8 +214,10 @@ impl<T: Timer> SseStream<T> {
             sleep_waker: None,
             ending: None,
             done: false,
-            a2a: matches!(framing, Framing::A2a(_)),
-            framing,
+            a2a: match framing {
+                Framing::Native => None,
+                Framing::A2a(binding) => Some(Box::new(binding)),
+            },
             guard,
         }
     }
@@ -315,7 +318,7 @@ impl<T: Timer> Stream for SseStream<T> {
         }
         if !*this.opened {
             *this.opened = true;
-            let preamble = std::mem::take(this.preamble);
+            let preamble = preamble(Duration::from_millis(u64::from(*this.retry_ms)));
             this.guard.sent(0, preamble.len());
             *this.sent = true;
             return Poll::Ready(Some(preamble));
@@ -324,14 +327,13 @@ impl<T: Timer> Stream for SseStream<T> {
         let mut events = 0;
         while this.ending.is_none() && !batch.is_full() {
             match Pin::new(&mut *this.inner).poll_next(cx) {
-                Poll::Ready(Some(SubscriptionItem::Event(event))) if !*this.a2a => {
-                    events += 1;
-                    batch.push_event(event);
-                }
                 Poll::Ready(Some(SubscriptionItem::Event(event))) => {
-                    if let Framing::A2a(binding) = &*this.framing
-                        && let Some(frame) = a2a_encode::event_frame(&event, binding)
-                    {
+                    let Some(binding) = this.a2a.as_deref() else {
+                        events += 1;
+                        batch.push_event(event);
+                        continue;
+                    };
+                    if let Some(frame) = a2a_encode::event_frame(&event, binding) {
                         events += 1;
                         batch.push_frame(frame);
                     }
@@ -341,13 +343,13 @@ impl<T: Timer> Stream for SseStream<T> {
                     }
                 }
                 Poll::Ready(Some(SubscriptionItem::Snapshot(snapshot))) => {
-                    if let Framing::A2a(binding) = &*this.framing {
+                    if let Some(binding) = this.a2a.as_deref() {
                         batch.push_frame(a2a_encode::snapshot_frame(&snapshot, binding));
                     }
                 }
                 Poll::Ready(Some(SubscriptionItem::Reset(notice))) => {
                     // An A2A stream that history does not cover starts with the task instead.
-                    if !*this.a2a {
+                    if this.a2a.is_none() {
                         metrics::counter!(telemetry::RESETS).increment(1);
                         batch.push_frame(reset_frame(&notice));
                     }
@@ -356,9 +358,9 @@ impl<T: Timer> Stream for SseStream<T> {
                     *this.ending = Some(match end {
                         SubscriptionEnd::Lagged(notice) => {
                             metrics::counter!(telemetry::LAGGED).increment(1);
-                            batch.push_frame(match &*this.framing {
-                                Framing::Native => lagged_frame(&notice),
-                                Framing::A2a(binding) => {
+                            batch.push_frame(match this.a2a.as_deref() {
+                                None => lagged_frame(&notice),
+                                Some(binding) => {
                                     a2a_encode::error_frame(&lag_error(&notice), binding)
                                 }
                             });
@@ -404,9 +406,10 @@ impl<T: Timer> Stream for SseStream<T> {
         if now >= *this.deadline {
             let due = *this.last_sent + *this.idle;
             if now >= due {
-                this.guard.sent(0, this.idle_chunk.len());
+                let chunk = if *this.probing { PROBE } else { PING };
+                this.guard.sent(0, chunk.len());
                 *this.sent = true;
-                return Poll::Ready(Some(Bytes::from_static(this.idle_chunk)));
+                return Poll::Ready(Some(Bytes::from_static(chunk)));
             }
             // Completed early: something was sent since it was set.
             let due = this.end_at.map_or(due, |end| end.min(due));

@@ -5,9 +5,10 @@ mod body;
 use std::sync::Arc;
 
 use a2a_sse_core::{RequestHead, ResponseBody, Route};
-use actix_web::body::BoxBody;
+use actix_web::body::{BodyStream, BoxBody};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, Responder, web};
+use bytes::Bytes;
 
 pub use a2a_sse_core::prelude::*;
 
@@ -42,8 +43,19 @@ async fn serve(
 ) -> Reply {
     let config = service.config();
     let limit = config.max_body_bytes;
-    let read =
-        actix_web::rt::time::timeout(config.body_read_timeout, payload.to_bytes_limited(limit));
+    // A request without a body (every subscription) has no payload at all: reading it would
+    // cost a 32 KiB buffer per connection, allocated and freed, which leaves the allocator
+    // holding about half a KiB more per open stream (measured; `docs/benchmarks.md`).
+    let payload = payload.into_inner();
+    if matches!(payload, actix_web::dev::Payload::None) {
+        return Reply(
+            service
+                .handle(&route, &Head::from(&request), Bytes::new())
+                .await,
+        );
+    }
+    let body = actix_web::body::to_bytes_limited(BodyStream::new(payload), limit);
+    let read = actix_web::rt::time::timeout(config.body_read_timeout, body);
     let body = match read.await {
         Err(_elapsed) => return Reply::from(SseResponse::from(RequestError::BodyTimeout)),
         Ok(Ok(Ok(body))) => body,

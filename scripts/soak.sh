@@ -28,7 +28,16 @@ cargo build "${build[@]}" -p a2a-sse-axum --example demo -p a2a-sse-actix --exam
 mkdir -p "$target/$profile/bench-bins"
 cp "$target/$profile/examples/demo" "$target/$profile/bench-bins/demo-axum"
 cp "$target/$profile/examples/actix-demo" "$target/$profile/bench-bins/demo-actix"
-soak=("$target/$profile/soak" --bin-dir "$target/$profile")
+# The churn check runs the demos built with jemalloc, whose background threads hand the
+# memory of a burst of connections back to the system (glibc's allocator keeps it:
+# docs/benchmarks.md, "Churn"). Same target directory: only the demo crate and the
+# examples are built twice.
+cargo build "${build[@]}" -p a2a-sse-axum --example demo -p a2a-sse-actix --example actix-demo \
+    --features a2a-sse-demo/jemalloc
+mkdir -p "$target/$profile/jemalloc/bench-bins"
+cp "$target/$profile/examples/demo" "$target/$profile/jemalloc/bench-bins/demo-axum"
+cp "$target/$profile/examples/actix-demo" "$target/$profile/jemalloc/bench-bins/demo-actix"
+soak=("$target/$profile/soak" --bin-dir "$target/$profile" --churn-bin-dir "$target/$profile/jemalloc")
 # No check named: all of them.
 case " $* " in
     *" churn "* | *" held "* | *" stalled "* | *" shutdown "* | *" all "*) exec "${soak[@]}" "$@" ;;

@@ -77,6 +77,7 @@ async fn page() -> HttpResponse {
 async fn main() -> std::io::Result<()> {
     let args = DemoArgs::from_env();
     a2a_sse_demo::init_tracing();
+    a2a_sse_demo::start_allocator();
     a2a_sse_demo::install_metrics();
     if let Err(err) = a2a_sse_demo::raise_nofile_limit() {
         eprintln!("warning: open-files limit not raised: {err}");

@@ -68,6 +68,7 @@ async fn publish(
 async fn main() -> Result<(), Box<dyn Error>> {
     let args = DemoArgs::from_env();
     a2a_sse_demo::init_tracing();
+    a2a_sse_demo::start_allocator();
     a2a_sse_demo::install_metrics();
     if let Err(err) = a2a_sse_demo::raise_nofile_limit() {
         eprintln!("warning: open-files limit not raised: {err}");

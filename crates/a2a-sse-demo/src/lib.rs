@@ -218,6 +218,28 @@ pub fn raise_nofile_limit() -> std::io::Result<u64> {
     rlimit::increase_nofile_limit(hard)
 }
 
+/// jemalloc, when the demos are built with the `jemalloc` feature: a server whose number of
+/// connections swings gets the memory of a burst back (glibc's allocator keeps the freed
+/// high-water mark of a burst in its arenas).
+#[cfg(feature = "jemalloc")]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
+/// Logs the allocator the demo runs on: jemalloc with the `jemalloc` feature, whose
+/// background threads, started here, hand freed pages back to the system once jemalloc's
+/// decay time has passed (10 s by default) without waiting for the next allocation; else
+/// the system's. A failure to start the threads is logged as a warning and the demo goes
+/// on (freed pages are then returned during later allocations).
+pub fn start_allocator() {
+    #[cfg(feature = "jemalloc")]
+    match tikv_jemalloc_ctl::background_thread::write(true) {
+        Ok(()) => tracing::info!("allocator: jemalloc, background purging"),
+        Err(err) => tracing::warn!("allocator: jemalloc, background threads not started: {err}"),
+    }
+    #[cfg(not(feature = "jemalloc"))]
+    tracing::info!("allocator: the system's");
+}
+
 /// Logs to stderr, `info` unless `RUST_LOG` says otherwise.
 pub fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()

@@ -32,6 +32,11 @@ struct Cli {
     /// binary's directory).
     #[arg(long)]
     bin_dir: Option<PathBuf>,
+    /// Directory of the demos the churn check runs (default: `--bin-dir`).
+    /// `scripts/soak.sh` gives it the demos built with jemalloc (feature
+    /// `a2a-sse-demo/jemalloc`), which hand the memory of a burst back to the system.
+    #[arg(long)]
+    churn_bin_dir: Option<PathBuf>,
     /// The CI sizes (churn 2,000, held 1,000, stalled 50, shutdown 1,000) for every size
     /// not given.
     #[arg(long)]
@@ -46,6 +51,10 @@ struct Cli {
     /// with `--small`).
     #[arg(long)]
     write_timeout_ms: Option<u64>,
+    /// One more argument for the demos, e.g. `--demo-arg=--history --demo-arg=32`
+    /// (repeatable).
+    #[arg(long = "demo-arg", allow_hyphen_values = true)]
+    demo_args: Vec<String>,
     #[command(subcommand)]
     check: Check,
 }
@@ -151,6 +160,7 @@ impl Cli {
             let ms = self.write_timeout().as_millis().to_string();
             args.extend(["--write-timeout-ms".to_owned(), ms]);
         }
+        args.extend(self.demo_args.iter().cloned());
         args
     }
 
@@ -167,6 +177,7 @@ impl Cli {
                 Some(pct) => Some(pct / 100.0),
                 None => (!self.small).then_some(0.10),
             },
+            rss_quiet: Duration::from_secs(if self.small { 1 } else { 12 }),
             sources: self.sources,
             server_args: self.server_args(),
         }
@@ -219,9 +230,16 @@ impl Cli {
     }
 }
 
-async fn run_check(cli: &Cli, check: &Check, binary: &std::path::Path) -> Vec<Report> {
+/// Where one demo's binaries are: the one most checks run, and the churn check's.
+struct Binaries {
+    main: PathBuf,
+    churn: PathBuf,
+}
+
+async fn run_check(cli: &Cli, check: &Check, binaries: &Binaries) -> Vec<Report> {
+    let binary = binaries.main.as_path();
     let result = match check {
-        Check::Churn(args) => churn::run(binary, &cli.churn(args)).await,
+        Check::Churn(args) => churn::run(&binaries.churn, &cli.churn(args)).await,
         Check::Held(args) => held::run(binary, &cli.held(args)).await,
         Check::Stalled(args) => stalled::run(binary, &cli.stalled(args)).await,
         Check::Shutdown(args) => shutdown::run(binary, &cli.shutdown(args)).await,
@@ -234,7 +252,7 @@ async fn run_check(cli: &Cli, check: &Check, binary: &std::path::Path) -> Vec<Re
                 Check::Shutdown(ShutdownArgs::default()),
             ];
             for check in &all {
-                reports.extend(Box::pin(run_check(cli, check, binary)).await);
+                reports.extend(Box::pin(run_check(cli, check, binaries)).await);
             }
             return reports;
         }
@@ -289,8 +307,11 @@ fn main() -> ExitCode {
                 return ExitCode::FAILURE;
             }
         };
-        let binary = kind.binary(&bin_dir);
-        for mut report in runtime.block_on(run_check(&cli, &cli.check, &binary)) {
+        let binaries = Binaries {
+            main: kind.binary(&bin_dir),
+            churn: kind.binary(cli.churn_bin_dir.as_deref().unwrap_or(&bin_dir)),
+        };
+        for mut report in runtime.block_on(run_check(&cli, &cli.check, &binaries)) {
             report.name = format!("{} {}", kind.name(), report.name);
             print!("{}", report.render());
             failed |= !report.passed();

@@ -41,6 +41,10 @@ pub struct ChurnConfig {
     /// `None` reports it without checking it (small runs, whose few megabytes are
     /// allocator noise).
     pub rss_tolerance: Option<f64>,
+    /// How long the server's RSS must stop falling before it is read, for the baseline
+    /// and at the end: longer than the allocator's delay in handing freed pages back
+    /// (jemalloc's decay time is 10 s).
+    pub rss_quiet: Duration,
     /// Arguments for the demo besides `--addr` and `--no-simulate`.
     pub server_args: Vec<String>,
 }
@@ -50,6 +54,34 @@ const HISTORY_FILL: u64 = 1_100;
 
 /// Longest wait for the server to let go of the reset connections.
 const RELEASE_BUDGET: Duration = Duration::from_secs(60);
+
+/// How often [`settled_rss`] reads the server's RSS.
+const RSS_EVERY: Duration = Duration::from_millis(500);
+
+/// Longest wait in [`settled_rss`] beyond its quiet time.
+const RSS_BUDGET: Duration = Duration::from_secs(30);
+
+/// The server's RSS once it has stopped falling, KiB: read every [`RSS_EVERY`] until no
+/// reading for `quiet` has been 1 % below the lowest before it (or [`RSS_BUDGET`] more has
+/// passed), and the last reading. An allocator may hand freed pages back some time after
+/// they were freed (jemalloc's background threads do, gradually over its decay time), so
+/// the baseline and the end are both read once that is over, by the same rule.
+async fn settled_rss(demo: &Demo, quiet: Duration) -> io::Result<u64> {
+    let start = Instant::now();
+    let mut lowest = demo.rss_kib()?;
+    let mut fell_at = start;
+    loop {
+        tokio::time::sleep(RSS_EVERY).await;
+        let now = demo.rss_kib()?;
+        if (now as f64) < lowest as f64 * 0.99 {
+            lowest = now;
+            fell_at = Instant::now();
+        }
+        if fell_at.elapsed() >= quiet || start.elapsed() >= quiet + RSS_BUDGET {
+            return Ok(now);
+        }
+    }
+}
 
 /// Runs `config` against the demo at `binary`.
 pub async fn run(binary: &Path, config: &ChurnConfig) -> io::Result<Report> {
@@ -115,8 +147,7 @@ pub async fn run(binary: &Path, config: &ChurnConfig) -> io::Result<Report> {
         |&n| n == watching,
     )
     .await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    let rss_before = demo.rss_kib()?;
+    let rss_before = settled_rss(&demo, config.rss_quiet).await?;
     report.figure(
         "server RSS before (after one wave opened and reset)",
         mib(rss_before),
@@ -233,13 +264,7 @@ pub async fn run(binary: &Path, config: &ChurnConfig) -> io::Result<Report> {
     });
     let tolerance = config.rss_tolerance.unwrap_or(f64::INFINITY);
     let bound = (rss_before as f64 * (1.0 + tolerance)).min(u64::MAX as f64) as u64;
-    let (rss_after, took) = wait_for(
-        Duration::from_secs(10),
-        || async { demo.rss_kib().ok() },
-        |&kib| kib <= bound,
-    )
-    .await;
-    let rss_after = rss_after.unwrap_or(0);
+    let rss_after = settled_rss(&demo, config.rss_quiet).await?;
     report.figure(
         "server RSS after",
         format!(
@@ -248,7 +273,7 @@ pub async fn run(binary: &Path, config: &ChurnConfig) -> io::Result<Report> {
             (rss_after as f64 / rss_before as f64 - 1.0) * 100.0
         ),
     );
-    report.check(took.is_some(), || {
+    report.check(rss_after <= bound, || {
         format!(
             "RSS {} at the end, more than {:.0} % above the {} before",
             mib(rss_after),

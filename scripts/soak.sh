@@ -25,18 +25,20 @@ if [[ "${1:-}" == --small ]]; then
 fi
 cargo build "${build[@]}" -p a2a-sse-bench --bin soak
 cargo build "${build[@]}" -p a2a-sse-axum --example demo -p a2a-sse-actix --example actix-demo
-mkdir -p "$target/$profile/bench-bins"
-cp "$target/$profile/examples/demo" "$target/$profile/bench-bins/demo-axum"
-cp "$target/$profile/examples/actix-demo" "$target/$profile/bench-bins/demo-actix"
+# Copies the demos just built to DIR/bench-bins, where `soak` looks for them.
+install_demos() {
+    mkdir -p "$1/bench-bins"
+    cp "$target/$profile/examples/demo" "$1/bench-bins/demo-axum"
+    cp "$target/$profile/examples/actix-demo" "$1/bench-bins/demo-actix"
+}
+install_demos "$target/$profile"
 # The churn check runs the demos built with jemalloc, whose background threads hand the
 # memory of a burst of connections back to the system (glibc's allocator keeps it:
 # docs/benchmarks.md, "Churn"). Same target directory: only the demo crate and the
 # examples are built twice.
 cargo build "${build[@]}" -p a2a-sse-axum --example demo -p a2a-sse-actix --example actix-demo \
     --features a2a-sse-demo/jemalloc
-mkdir -p "$target/$profile/jemalloc/bench-bins"
-cp "$target/$profile/examples/demo" "$target/$profile/jemalloc/bench-bins/demo-axum"
-cp "$target/$profile/examples/actix-demo" "$target/$profile/jemalloc/bench-bins/demo-actix"
+install_demos "$target/$profile/jemalloc"
 soak=("$target/$profile/soak" --bin-dir "$target/$profile" --churn-bin-dir "$target/$profile/jemalloc")
 # No check named: all of them.
 case " $* " in

@@ -47,20 +47,18 @@ async fn serve(
     // cost a 32 KiB buffer per connection, allocated and freed, which leaves the allocator
     // holding about half a KiB more per open stream (measured; `docs/benchmarks.md`).
     let payload = payload.into_inner();
-    if matches!(payload, actix_web::dev::Payload::None) {
-        return Reply(
-            service
-                .handle(&route, &Head::from(&request), Bytes::new())
-                .await,
-        );
-    }
-    let body = actix_web::body::to_bytes_limited(BodyStream::new(payload), limit);
-    let read = actix_web::rt::time::timeout(config.body_read_timeout, body);
-    let body = match read.await {
-        Err(_elapsed) => return Reply::from(SseResponse::from(RequestError::BodyTimeout)),
-        Ok(Ok(Ok(body))) => body,
-        Ok(Ok(Err(_))) => return Reply::from(SseResponse::from(RequestError::UnreadableBody)),
-        Ok(Err(_)) => return Reply::from(SseResponse::from(RequestError::BodyTooLarge { limit })),
+    let body = if matches!(payload, actix_web::dev::Payload::None) {
+        Bytes::new()
+    } else {
+        let body = actix_web::body::to_bytes_limited(BodyStream::new(payload), limit);
+        match actix_web::rt::time::timeout(config.body_read_timeout, body).await {
+            Err(_elapsed) => return Reply::from(SseResponse::from(RequestError::BodyTimeout)),
+            Ok(Ok(Ok(body))) => body,
+            Ok(Ok(Err(_))) => return Reply::from(SseResponse::from(RequestError::UnreadableBody)),
+            Ok(Err(_)) => {
+                return Reply::from(SseResponse::from(RequestError::BodyTooLarge { limit }));
+            }
+        }
     };
     Reply(service.handle(&route, &Head::from(&request), body).await)
 }

@@ -220,7 +220,11 @@ pub fn raise_nofile_limit() -> std::io::Result<u64> {
 
 /// jemalloc, when the demos are built with the `jemalloc` feature: a server whose number of
 /// connections swings gets the memory of a burst back (glibc's allocator keeps the freed
-/// high-water mark of a burst in its arenas).
+/// high-water mark of a burst in its arenas). Built in this workspace, it runs without
+/// thread caches (`tcache:false`, set for the jemalloc build in `.cargo/config.toml`; the
+/// `_RJEM_MALLOC_CONF` environment variable overrides it): a thread's cache hands the
+/// freed memory of a burst's connections back out to allocations that outlive the burst
+/// (the events the history keeps), which then pin pages that would otherwise be returned.
 #[cfg(feature = "jemalloc")]
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
@@ -233,7 +237,10 @@ static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 pub fn start_allocator() {
     #[cfg(feature = "jemalloc")]
     match tikv_jemalloc_ctl::background_thread::write(true) {
-        Ok(()) => tracing::info!("allocator: jemalloc, background purging"),
+        Ok(()) => tracing::info!(
+            thread_caches = tikv_jemalloc_ctl::opt::tcache::read().unwrap_or(true),
+            "allocator: jemalloc, background purging"
+        ),
         Err(err) => tracing::warn!("allocator: jemalloc, background threads not started: {err}"),
     }
     #[cfg(not(feature = "jemalloc"))]

@@ -152,6 +152,7 @@ pub async fn run(binary: &Path, config: &ChurnConfig) -> io::Result<Report> {
         "server RSS before (after one wave opened and reset)",
         mib(rss_before),
     );
+    let heap_before = Heap::read(&demo).await?;
 
     let started = Instant::now();
     let mut opened = 0usize;
@@ -190,6 +191,7 @@ pub async fn run(binary: &Path, config: &ChurnConfig) -> io::Result<Report> {
     // as it did at the baseline; read with the publisher stopped, the last wave's events
     // would pin the pages of that wave's connections (docs/benchmarks.md, "Churn").
     let rss_after = settled_rss(&demo, config.rss_quiet).await?;
+    let heap_after = Heap::read(&demo).await?;
     let published = feeder.stop().await?;
     let expected = watchers.expected(&published.accepted);
     watchers
@@ -258,6 +260,24 @@ pub async fn run(binary: &Path, config: &ChurnConfig) -> io::Result<Report> {
             mib(rss_before)
         )
     });
+    // A demo built with jemalloc tells what its allocator holds: the live bytes must come
+    // back as RSS must (no state of the reset connections kept); the rest tells where the
+    // RSS above the baseline is (pages kept for scattered allocations, or metadata).
+    if let (Some(before), Some(after)) = (heap_before, heap_after) {
+        report.figure(
+            "jemalloc before → after: allocated, active, metadata, MiB",
+            format!("{} → {}", before.describe(), after.describe()),
+        );
+        let bound = (before.allocated as f64 * (1.0 + tolerance)).min(u64::MAX as f64) as u64;
+        report.check(after.allocated <= bound, || {
+            format!(
+                "live allocations {} at the end, more than {:.0} % above the {} before",
+                mib(after.allocated / 1024),
+                tolerance * 100.0,
+                mib(before.allocated / 1024)
+            )
+        });
+    }
 
     let totals = watchers.close(&published.accepted).await;
     report.figure("watching streams", totals.summary());
@@ -306,6 +326,44 @@ async fn warm_up(demo: &Demo, sources: &Sources) -> io::Result<()> {
     .await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     Ok(())
+}
+
+/// jemalloc's statistics of a demo built with it, bytes.
+struct Heap {
+    /// Live allocations.
+    allocated: u64,
+    /// Pages those are in.
+    active: u64,
+    /// jemalloc's own records.
+    metadata: u64,
+}
+
+impl Heap {
+    /// The demo's, or `None` when it does not run on jemalloc.
+    async fn read(demo: &Demo) -> io::Result<Option<Self>> {
+        let (Some(allocated), Some(active), Some(metadata)) = (
+            demo.allocator_bytes("allocated").await?,
+            demo.allocator_bytes("active").await?,
+            demo.allocator_bytes("metadata").await?,
+        ) else {
+            return Ok(None);
+        };
+        Ok(Some(Self {
+            allocated,
+            active,
+            metadata,
+        }))
+    }
+
+    fn describe(&self) -> String {
+        let mib = |bytes: u64| bytes as f64 / (1024.0 * 1024.0);
+        format!(
+            "{:.2}, {:.2}, {:.2}",
+            mib(self.allocated),
+            mib(self.active),
+            mib(self.metadata)
+        )
+    }
 }
 
 /// What one wave did.

@@ -88,6 +88,16 @@ impl Demo {
         ))
     }
 
+    /// jemalloc's statistic `kind` (`allocated`, `active`, `metadata`, `resident`), bytes,
+    /// from its `/metrics` page; `None` for a demo not built with jemalloc.
+    pub async fn allocator_bytes(&self, kind: &str) -> io::Result<Option<u64>> {
+        let series = format!("a2a_sse_demo_allocator_bytes{{kind=\"{kind}\"}} ");
+        Ok(self.metrics_page().await?.lines().find_map(|line| {
+            let value = line.strip_prefix(&series)?.parse::<f64>().ok()?;
+            Some(value.max(0.0) as u64)
+        }))
+    }
+
     /// Sends it `SIGINT`, as Ctrl-C does.
     pub fn interrupt(&self) -> io::Result<()> {
         let status = std::process::Command::new("kill")

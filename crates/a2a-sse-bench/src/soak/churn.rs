@@ -243,7 +243,8 @@ pub async fn run(binary: &Path, config: &ChurnConfig) -> io::Result<Report> {
         format!("{left:?} streams open {RELEASE_BUDGET:?} after the churn, {watching} expected")
     });
     let tolerance = config.rss_tolerance.unwrap_or(f64::INFINITY);
-    let bound = (rss_before as f64 * (1.0 + tolerance)).min(u64::MAX as f64) as u64;
+    // The most a figure may end at, `tolerance` above where it started.
+    let bound = |before: u64| (before as f64 * (1.0 + tolerance)).min(u64::MAX as f64) as u64;
     report.figure(
         "server RSS after (events flowing, as before)",
         format!(
@@ -252,7 +253,7 @@ pub async fn run(binary: &Path, config: &ChurnConfig) -> io::Result<Report> {
             (rss_after as f64 / rss_before as f64 - 1.0) * 100.0
         ),
     );
-    report.check(rss_after <= bound, || {
+    report.check(rss_after <= bound(rss_before), || {
         format!(
             "RSS {} at the end, more than {:.0} % above the {} before",
             mib(rss_after),
@@ -268,8 +269,7 @@ pub async fn run(binary: &Path, config: &ChurnConfig) -> io::Result<Report> {
             "jemalloc before → after: allocated, active, metadata, MiB",
             format!("{} → {}", before.describe(), after.describe()),
         );
-        let bound = (before.allocated as f64 * (1.0 + tolerance)).min(u64::MAX as f64) as u64;
-        report.check(after.allocated <= bound, || {
+        report.check(after.allocated <= bound(before.allocated), || {
             format!(
                 "live allocations {} at the end, more than {:.0} % above the {} before",
                 mib(after.allocated / 1024),

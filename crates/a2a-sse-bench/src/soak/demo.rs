@@ -91,11 +91,10 @@ impl Demo {
     /// jemalloc's statistic `kind` (`allocated`, `active`, `metadata`, `resident`), bytes,
     /// from its `/metrics` page; `None` for a demo not built with jemalloc.
     pub async fn allocator_bytes(&self, kind: &str) -> io::Result<Option<u64>> {
-        let series = format!("a2a_sse_demo_allocator_bytes{{kind=\"{kind}\"}} ");
-        Ok(self.metrics_page().await?.lines().find_map(|line| {
-            let value = line.strip_prefix(&series)?.parse::<f64>().ok()?;
-            Some(value.max(0.0) as u64)
-        }))
+        let wanted = format!("a2a_sse_demo_allocator_bytes{{kind=\"{kind}\"}}");
+        Ok(samples(&self.metrics_page().await?)
+            .find(|&(series, _)| series == wanted)
+            .map(|(_, value)| value))
     }
 
     /// Sends it `SIGINT`, as Ctrl-C does.
@@ -138,15 +137,21 @@ impl Demo {
 /// The sum of the samples of `name` (every label set) on a Prometheus text page; 0 when
 /// it has none.
 pub fn metric_sum(page: &str, name: &str) -> u64 {
+    samples(page)
+        .filter(|(series, _)| series.split('{').next() == Some(name))
+        .map(|(_, value)| value)
+        .sum()
+}
+
+/// The samples of a Prometheus text page: each series (its name and labels, as written)
+/// with its value, negative values as 0.
+fn samples(page: &str) -> impl Iterator<Item = (&str, u64)> {
     page.lines()
         .filter(|line| !line.starts_with('#'))
         .filter_map(|line| {
             let (series, value) = line.rsplit_once(' ')?;
-            let metric = series.split('{').next()?;
-            (metric == name).then(|| value.parse::<f64>().ok())?
+            Some((series, value.parse::<f64>().ok()?.max(0.0) as u64))
         })
-        .map(|value| value.max(0.0) as u64)
-        .sum()
 }
 
 #[cfg(test)]

@@ -12,8 +12,8 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use a2a_events::{A2aEventQueue, TaskState};
-use a2a_sse_core::a2a::A2aConfig;
-use a2a_sse_core::{RequestHead, ResponseBody, Route, SseResponse, SseService};
+use a2a_sse_agent::{A2aConfig, Agent};
+use a2a_sse_core::{OwnedHead, ResponseBody, Route, SseResponse, SseService};
 use a2a_sse_testkit::{Decoder, events};
 use bytes::Bytes;
 use futures_core::Stream;
@@ -23,28 +23,9 @@ use tokio::runtime::Runtime;
 
 const JSONRPC_PATH: &str = "/a2a/jsonrpc";
 
-struct Head;
-
-impl RequestHead for Head {
-    fn method(&self) -> &str {
-        "POST"
-    }
-    fn path(&self) -> &str {
-        JSONRPC_PATH
-    }
-    fn query(&self) -> Option<&str> {
-        None
-    }
-    fn header(&self, name: &str) -> Option<&[u8]> {
-        (name == "a2a-version").then_some(b"1.0")
-    }
-    fn for_each_header(&self, each: &mut dyn FnMut(&str, &[u8])) {
-        each("a2a-version", b"1.0");
-    }
-}
-
 struct Fixture {
     runtime: Runtime,
+    head: OwnedHead,
     service: SseService,
     route: Route,
     // Keeps the queue open.
@@ -70,17 +51,19 @@ fn fixture() -> &'static Fixture {
         let service = {
             let _guard = runtime.enter();
             SseService::builder(queue.clone())
-                .a2a(A2aConfig::default())
+                .protocol(Agent::new(A2aConfig::default()))
                 .build()
                 .expect("service")
         };
         let route = service
             .routes()
-            .into_iter()
+            .iter()
             .find(|route| route.path() == JSONRPC_PATH)
+            .cloned()
             .expect("the JSON-RPC route");
         Fixture {
             runtime,
+            head: OwnedHead::new("POST", JSONRPC_PATH).header("a2a-version", "1.0"),
             service,
             route,
             _queue: queue,
@@ -106,6 +89,20 @@ fn check_response(response: &Value, request_id: Option<&Value>) {
     }
 }
 
+/// A request body of one chunk.
+struct Body(Option<Bytes>);
+
+impl Stream for Body {
+    type Item = Result<Bytes, std::convert::Infallible>;
+
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        std::task::Poll::Ready(self.0.take().map(Ok))
+    }
+}
+
 fuzz_target!(|body: &[u8]| {
     let fixture = fixture();
     // The request's id as a JSON value, when the body is an object with one.
@@ -115,7 +112,7 @@ fuzz_target!(|body: &[u8]| {
     fixture.runtime.block_on(async {
         let response = fixture
             .service
-            .handle(&fixture.route, &Head, Bytes::copy_from_slice(body))
+            .handle(&fixture.route, &fixture.head, Body(Some(Bytes::copy_from_slice(body))))
             .await;
         assert_eq!(response.status(), 200, "{response:?}");
         let is_stream = matches!(response, SseResponse::Stream(_));

@@ -2,7 +2,8 @@
 //! queue hands out ([`StoredEvent`]).
 
 use std::fmt;
-use std::sync::{Arc, OnceLock};
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use bytes::Bytes;
 use serde::ser::SerializeStruct;
@@ -369,31 +370,119 @@ impl NewEvent {
     }
 }
 
-/// A wire form of a stored event, which [`StoredEvent::encoded`] builds once per event and
-/// caches, so that every subscriber of that form shares the same bytes.
+/// A wire form of stored events (an event-stream frame, say), built at most once per event
+/// and shared by every subscriber that sends that form.
 ///
-/// Each variant names one form; whoever encodes a variant encodes it the same way (the
-/// SSE core owns all three), so the first subscriber's encoding is everyone's.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Encoding {
-    /// The native event-stream frame: `id`, `event` (the kind) and the [`A2aEvent`] JSON.
-    NativeFrame,
-    /// The event as an A2A v1 `StreamResponse` JSON object (`{"statusUpdate": {...}}`).
-    StreamResponse,
-    /// The A2A HTTP+JSON event-stream frame: `id` and the `StreamResponse` JSON as data.
-    StreamResponseFrame,
+/// An encoder is meant to be a `static`: it pairs one cache slot of every [`StoredEvent`]
+/// with the one function that fills it, so no other code can put other bytes in that slot
+/// and have them reach another form's subscribers. Slots are handed out on first use; a
+/// process has [`EventEncoder::CACHED`] of them, and an encoder that finds none left builds
+/// its form on every use instead (correct, only slower).
+///
+/// ```
+/// use a2a_events::{EventEncoder, StoredEvent};
+/// use bytes::Bytes;
+///
+/// fn shout(event: &StoredEvent) -> Bytes {
+///     Bytes::from(event.json().to_ascii_uppercase())
+/// }
+/// static SHOUTED: EventEncoder = EventEncoder::new(shout);
+/// # fn show(event: &StoredEvent) -> Bytes {
+/// SHOUTED.encode(event).into_bytes() // built once, then shared
+/// # }
+/// ```
+pub struct EventEncoder {
+    encode: fn(&StoredEvent) -> Bytes,
+    /// `0` before the first use, then the slot plus one, or [`UNCACHED`].
+    slot: AtomicU8,
 }
 
-impl Encoding {
-    /// How many forms there are (the size of each event's cache).
-    const COUNT: usize = 3;
+/// An encoder's slot once no slot was left for it.
+const UNCACHED: u8 = u8::MAX;
 
-    const fn slot(self) -> usize {
+/// How many slots were handed out (under the lock: a race must not waste one).
+static SLOTS_GIVEN: Mutex<u8> = Mutex::new(0);
+
+impl EventEncoder {
+    /// How many encoders of a process have their forms cached: the native frame and the
+    /// A2A binding's two shared forms.
+    pub const CACHED: usize = 3;
+
+    /// An encoder building its form with `encode`.
+    #[must_use]
+    pub const fn new(encode: fn(&StoredEvent) -> Bytes) -> Self {
+        Self {
+            encode,
+            slot: AtomicU8::new(0),
+        }
+    }
+
+    /// `event` in this form: from the event's cache, or built now.
+    pub fn encode<'a>(&'static self, event: &'a StoredEvent) -> Encoded<'a> {
+        match self.slot() {
+            Some(slot) => {
+                Encoded::Shared(event.encodings[slot].get_or_init(|| (self.encode)(event)))
+            }
+            None => Encoded::Owned((self.encode)(event)),
+        }
+    }
+
+    /// This encoder's cache slot, handed out on first use.
+    fn slot(&self) -> Option<usize> {
+        let mut slot = self.slot.load(Ordering::Acquire);
+        if slot == 0 {
+            let mut given = SLOTS_GIVEN.lock().unwrap_or_else(PoisonError::into_inner);
+            slot = self.slot.load(Ordering::Acquire);
+            if slot == 0 {
+                slot = if usize::from(*given) < Self::CACHED {
+                    *given += 1;
+                    *given
+                } else {
+                    UNCACHED
+                };
+                self.slot.store(slot, Ordering::Release);
+            }
+        }
+        (slot != UNCACHED).then(|| usize::from(slot - 1))
+    }
+}
+
+impl fmt::Debug for EventEncoder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventEncoder")
+            .field("slot", &self.slot.load(Ordering::Relaxed))
+            .finish_non_exhaustive()
+    }
+}
+
+/// An event in one wire form ([`EventEncoder::encode`]): borrowed from the event's shared
+/// cache, or built for this use.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Encoded<'a> {
+    /// The shared bytes, as every subscriber of this form gets them.
+    Shared(&'a Bytes),
+    /// Bytes built for this use alone.
+    Owned(Bytes),
+}
+
+impl Encoded<'_> {
+    /// The bytes, shared when they are (a reference count, not a copy).
+    #[must_use]
+    pub fn into_bytes(self) -> Bytes {
         match self {
-            Self::NativeFrame => 0,
-            Self::StreamResponse => 1,
-            Self::StreamResponseFrame => 2,
+            Self::Shared(bytes) => bytes.clone(),
+            Self::Owned(bytes) => bytes,
+        }
+    }
+}
+
+impl std::ops::Deref for Encoded<'_> {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        match self {
+            Self::Shared(bytes) => bytes,
+            Self::Owned(bytes) => bytes,
         }
     }
 }
@@ -402,7 +491,7 @@ impl Encoding {
 ///
 /// It was serialized to JSON once, at publish time; every subscriber receives the same
 /// `Arc<StoredEvent>` and so the same JSON bytes. Each transport form of the event is
-/// also built at most once, on first use, and shared: see [`StoredEvent::encoded`].
+/// also built at most once, on first use, and shared: see [`EventEncoder`].
 pub struct StoredEvent {
     id: EventId,
     plan_id: PlanId,
@@ -410,7 +499,7 @@ pub struct StoredEvent {
     state: Option<TaskState>,
     terminal: bool,
     json: Bytes,
-    encodings: [OnceLock<Bytes>; Encoding::COUNT],
+    encodings: [OnceLock<Bytes>; EventEncoder::CACHED],
 }
 
 /// A stored event shared by every subscriber that receives it.
@@ -505,21 +594,6 @@ impl StoredEvent {
     /// [`EventDataError::InvalidJson`]; it does not happen for events this crate stored.
     pub fn to_event(&self) -> Result<A2aEvent, EventDataError> {
         serde_json::from_slice(&self.json).map_err(|e| EventDataError::InvalidJson(e.to_string()))
-    }
-
-    /// This event in the wire form `encoding`, built by `encode` on first use and shared
-    /// afterwards: however many subscribers deliver it, each form is built once, and the
-    /// forms do not displace each other (a native stream and an A2A stream of the same
-    /// event each get their own, once).
-    pub fn encoded(&self, encoding: Encoding, encode: impl FnOnce(&Self) -> Bytes) -> Bytes {
-        self.encoded_ref(encoding, encode).clone()
-    }
-
-    /// [`encoded`](Self::encoded), borrowed: for a transport that copies the bytes anyway
-    /// (several frames joined into one write), so the shared encoding's reference count,
-    /// touched by every subscriber on every core, is left alone.
-    pub fn encoded_ref(&self, encoding: Encoding, encode: impl FnOnce(&Self) -> Bytes) -> &Bytes {
-        self.encodings[encoding.slot()].get_or_init(|| encode(self))
     }
 }
 
@@ -648,29 +722,76 @@ mod tests {
             (stored.id(), stored.state(), true, stored.json())
         );
         assert!(StoredEvent::from_json(Bytes::from_static(b"{}")).is_err());
-        let mut calls = 0;
-        let first = stored.encoded(Encoding::NativeFrame, |s| {
-            calls += 1;
-            s.json().clone()
-        });
-        let second = stored.encoded(Encoding::NativeFrame, |_| unreachable!("encoded twice"));
-        assert_eq!(calls, 1);
-        assert_eq!(first.as_ptr(), second.as_ptr());
-        // Another form is built once too, and leaves the first one in place.
-        let other = stored.encoded(Encoding::StreamResponse, |_| Bytes::from_static(b"{}"));
-        assert_eq!(&other[..], b"{}");
-        let again = stored.encoded_ref(Encoding::StreamResponse, |_| unreachable!("twice"));
-        assert_eq!(again.as_ptr(), other.as_ptr());
-        let native = stored.encoded_ref(Encoding::NativeFrame, |_| unreachable!("replaced"));
-        assert_eq!(native.as_ptr(), first.as_ptr());
-        let frame = stored.encoded(Encoding::StreamResponseFrame, |_| Bytes::from_static(b"f"));
-        assert_eq!(&frame[..], b"f");
-        assert!(format!("{stored:?}").contains("json_len"));
         let error = EventPayload::Error(ErrorPayload {
             code: 1,
             message: "m".into(),
             data: None,
         });
         assert_eq!(error.terminal_state(), None);
+    }
+
+    #[test]
+    fn each_encoder_builds_its_form_once_and_keeps_its_own_slot() {
+        use std::sync::atomic::AtomicUsize;
+        static CALLS: AtomicUsize = AtomicUsize::new(0);
+        fn counted(event: &StoredEvent) -> Bytes {
+            CALLS.fetch_add(1, Ordering::Relaxed);
+            event.json().clone()
+        }
+        fn other(_: &StoredEvent) -> Bytes {
+            Bytes::from_static(b"other")
+        }
+        static COUNTED: EventEncoder = EventEncoder::new(counted);
+        static OTHER: EventEncoder = EventEncoder::new(other);
+        let event = A2aEvent {
+            id: EventId::new(3),
+            plan_id: PlanId::new("p").unwrap(),
+            timestamp: Timestamp::now(),
+            payload: EventPayload::Error(ErrorPayload {
+                code: 1,
+                message: "m".into(),
+                data: None,
+            }),
+        };
+        let stored = StoredEvent::new(&event).unwrap();
+        let first = COUNTED.encode(&stored).into_bytes();
+        let second = COUNTED.encode(&stored);
+        assert!(matches!(second, Encoded::Shared(_)));
+        assert_eq!(first.as_ptr(), second.as_ptr(), "shared, not rebuilt");
+        assert_eq!(CALLS.load(Ordering::Relaxed), 1);
+        // Another encoder has a slot of its own and leaves the first form in place.
+        assert_eq!(&*OTHER.encode(&stored), b"other");
+        assert_eq!(COUNTED.encode(&stored).as_ptr(), first.as_ptr());
+        assert_eq!(CALLS.load(Ordering::Relaxed), 1);
+    }
+
+    #[test]
+    fn an_encoder_without_a_slot_builds_every_time() {
+        fn plain(event: &StoredEvent) -> Bytes {
+            event.json().clone()
+        }
+        static MORE: [EventEncoder; EventEncoder::CACHED + 1] = [
+            EventEncoder::new(plain),
+            EventEncoder::new(plain),
+            EventEncoder::new(plain),
+            EventEncoder::new(plain),
+        ];
+        let event = A2aEvent {
+            id: EventId::new(4),
+            plan_id: PlanId::new("p").unwrap(),
+            timestamp: Timestamp::now(),
+            payload: EventPayload::Error(ErrorPayload {
+                code: 1,
+                message: "m".into(),
+                data: None,
+            }),
+        };
+        let stored = StoredEvent::new(&event).unwrap();
+        let forms: Vec<_> = MORE.iter().map(|encoder| encoder.encode(&stored)).collect();
+        assert!(forms.iter().all(|form| **form == stored.json()[..]));
+        assert!(
+            forms.iter().any(|form| matches!(form, Encoded::Owned(_))),
+            "the process has more encoders than slots"
+        );
     }
 }

@@ -153,7 +153,8 @@ pub use error::{
     PublishError, QueueConfigError, SubscribeError, TimestampError,
 };
 pub use event::{
-    A2aEvent, Encoding, EventKind, EventPayload, NewEvent, SharedEvent, StoredEvent, Timestamp,
+    A2aEvent, Encoded, EventEncoder, EventKind, EventPayload, NewEvent, SharedEvent, StoredEvent,
+    Timestamp,
 };
 pub use fanout::{Fanout, Received, Receiver};
 pub use ids::{EventId, PlanId};

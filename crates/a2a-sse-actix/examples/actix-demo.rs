@@ -1,6 +1,7 @@
-//! The actix-web demo server: the page at `/`, the stream at `/a2a/events`, a publish
-//! route and a plan simulator; the same routes and flags as the axum demo (`--redis
-//! redis://HOST:PORT` to be one replica of several).
+//! The actix-web demo server: the page at `/`, the stream at `/a2a/events`, the A2A
+//! bindings, a publish route and a plan simulator; the same routes and flags as the axum
+//! demo (`--redis redis://HOST:PORT` to be one replica of several), all of them the
+//! service's (`DemoArgs::service`), mounted by `routes`.
 //!
 //! ```text
 //! cargo run -p a2a-sse-actix --example actix-demo -- --addr 127.0.0.1:3000 --keep-alive-ms 5000
@@ -9,69 +10,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use a2a_sse_actix::{EventBackend, RequestError, SseService};
-use a2a_sse_demo::{DemoArgs, INDEX_HTML, METRICS_CONTENT_TYPE, METRICS_ROUTE, PUBLISH_ROUTE};
-use actix_web::http::StatusCode;
-use actix_web::{App, HttpResponse, HttpServer, web};
+use a2a_sse_demo::DemoArgs;
+use actix_web::{App, HttpServer};
 
-/// The demo's routes: the page, the publish endpoint and the stream, for a server built
-/// with `h1_allow_half_closed(false)` (so a closed client ends its stream at once).
-pub(crate) fn app_config(
-    backend: Arc<dyn EventBackend>,
-    service: SseService,
-) -> impl Fn(&mut web::ServiceConfig) + Clone + Send + 'static {
-    let events = a2a_sse_actix::routes(service.clone());
-    move |config| {
-        let backend = Arc::clone(&backend);
-        let service = service.clone();
-        config.route("/", web::get().to(page));
-        config.route(METRICS_ROUTE, web::get().to(metrics));
-        config.route(
-            PUBLISH_ROUTE,
-            web::post().to(move |plan_id: web::Path<String>, payload: web::Payload| {
-                let backend = Arc::clone(&backend);
-                let service = service.clone();
-                async move {
-                    // The body is read as the service reads one: bounded in size and time.
-                    let config = service.config();
-                    let limit = config.max_body_bytes;
-                    let read = actix_web::rt::time::timeout(
-                        config.body_read_timeout,
-                        payload.to_bytes_limited(limit),
-                    );
-                    let outcome = match read.await {
-                        Ok(Ok(Ok(body))) => {
-                            a2a_sse_demo::publish(backend.as_ref(), &plan_id, &body).await
-                        }
-                        Ok(Ok(Err(_))) => a2a_sse_demo::unread_body(&RequestError::UnreadableBody),
-                        Ok(Err(_)) => {
-                            a2a_sse_demo::unread_body(&RequestError::BodyTooLarge { limit })
-                        }
-                        Err(_) => a2a_sse_demo::unread_body(&RequestError::BodyTimeout),
-                    };
-                    let status = StatusCode::from_u16(outcome.status)
-                        .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-                    HttpResponse::build(status)
-                        .content_type("application/json")
-                        .body(outcome.body)
-                }
-            }),
-        );
-        events(config);
-    }
-}
-
-async fn metrics() -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type(METRICS_CONTENT_TYPE)
-        .body(a2a_sse_demo::render_metrics())
-}
-
-async fn page() -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("text/html; charset=utf-8")
-        .body(INDEX_HTML)
-}
+a2a_sse_demo::global_allocator!();
 
 #[actix_web::main]
 async fn main() -> std::io::Result<()> {
@@ -99,7 +41,7 @@ async fn main() -> std::io::Result<()> {
     // and the send buffer bound, on every accepted connection.
     let sockets = service.socket_options();
     let head_timeout = service.config().header_read_timeout;
-    let app = app_config(Arc::clone(&backend), service);
+    let app = a2a_sse_actix::routes(service);
     let server = HttpServer::new(move || App::new().configure(app.clone()))
         .on_connect(move |connection, _| {
             if let Some(tcp) = connection.downcast_ref::<actix_web::rt::net::TcpStream>() {

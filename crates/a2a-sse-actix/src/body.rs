@@ -4,7 +4,7 @@ use std::convert::Infallible;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use a2a_sse_core::{SseStream, TokioTimer};
+use a2a_sse_core::SseStream;
 use bytes::Bytes;
 use futures_core::Stream;
 use pin_project_lite::pin_project;
@@ -13,12 +13,12 @@ pin_project! {
     /// An [`SseStream`] as an actix body stream: every chunk is `Ok`.
     pub(crate) struct EventBody {
         #[pin]
-        inner: SseStream<TokioTimer>,
+        inner: SseStream,
     }
 }
 
 impl EventBody {
-    pub(crate) const fn new(inner: SseStream<TokioTimer>) -> Self {
+    pub(crate) const fn new(inner: SseStream) -> Self {
         Self { inner }
     }
 }

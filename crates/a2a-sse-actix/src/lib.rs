@@ -5,32 +5,38 @@ mod body;
 use std::sync::Arc;
 
 use a2a_sse_core::{RequestHead, ResponseBody, Route};
-use actix_web::body::{BodyStream, BoxBody};
+use actix_web::body::BoxBody;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, Responder, web};
-use bytes::Bytes;
 
 pub use a2a_sse_core::prelude::*;
 
+/// The A2A protocol: add [`a2a::Agent`] to a service with
+/// [`SseServiceBuilder::protocol`] to serve the A2A bindings and the agent card.
+pub use a2a_sse_agent as a2a;
+
 /// Every route of `service` (the native stream at its [`path`](SseConfig::path), default
-/// `/a2a/events`), for every method: the service answers a wrong method itself, with the
-/// JSON error body.
+/// `/a2a/events`, and the routes of the protocols it serves), for every method: the
+/// service answers a wrong method itself, with the JSON error body. A prefix route is
+/// mounted at its path and below it (`{path}/{rest:.*}`), after every exact route, since
+/// actix-web matches in order.
 ///
 /// Call it inside the per-worker factory:
 /// `App::new().configure(a2a_sse_actix::routes(service.clone()))`.
 pub fn routes(service: SseService) -> impl Fn(&mut web::ServiceConfig) + Clone + Send + 'static {
-    let routes: Arc<[Route]> = service.routes().into();
     move |config| {
-        for route in routes.iter() {
-            let service = service.clone();
-            let path = route.path();
-            let route = Arc::new(route.clone());
-            config.route(
-                path,
+        for route in service.routes() {
+            let handler = |service: SseService, route: Arc<Route>| {
                 web::route().to(move |request: HttpRequest, payload: web::Payload| {
                     serve(service.clone(), Arc::clone(&route), request, payload)
-                }),
-            );
+                })
+            };
+            let shared = Arc::new(route.clone());
+            if route.is_prefix() {
+                let below = format!("{}/{{rest:.*}}", route.path().trim_end_matches('/'));
+                config.route(&below, handler(service.clone(), Arc::clone(&shared)));
+            }
+            config.route(route.path(), handler(service.clone(), shared));
         }
     }
 }
@@ -41,26 +47,7 @@ async fn serve(
     request: HttpRequest,
     payload: web::Payload,
 ) -> Reply {
-    let config = service.config();
-    let limit = config.max_body_bytes;
-    // A request without a body (every subscription) has no payload at all: reading it would
-    // cost a 32 KiB buffer per connection, allocated and freed, which leaves the allocator
-    // holding about half a KiB more per open stream (measured; `docs/benchmarks.md`).
-    let payload = payload.into_inner();
-    let body = if matches!(payload, actix_web::dev::Payload::None) {
-        Bytes::new()
-    } else {
-        let body = actix_web::body::to_bytes_limited(BodyStream::new(payload), limit);
-        match actix_web::rt::time::timeout(config.body_read_timeout, body).await {
-            Err(_elapsed) => return Reply::from(SseResponse::from(RequestError::BodyTimeout)),
-            Ok(Ok(Ok(body))) => body,
-            Ok(Ok(Err(_))) => return Reply::from(SseResponse::from(RequestError::UnreadableBody)),
-            Ok(Err(_)) => {
-                return Reply::from(SseResponse::from(RequestError::BodyTooLarge { limit }));
-            }
-        }
-    };
-    Reply(service.handle(&route, &Head::from(&request), body).await)
+    Reply(service.handle(&route, &Head::from(&request), payload).await)
 }
 
 /// The service's answer as an actix response, for handlers of your own: the stream with
@@ -88,7 +75,8 @@ impl Responder for Reply {
     type Body = BoxBody;
 
     fn respond_to(self, _: &HttpRequest) -> HttpResponse {
-        let status = StatusCode::from_u16(self.0.status()).unwrap_or(StatusCode::OK);
+        let status =
+            StatusCode::from_u16(self.0.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let mut builder = HttpResponse::build(status);
         for (name, value) in self.0.headers() {
             builder.insert_header((name, value.as_ref()));

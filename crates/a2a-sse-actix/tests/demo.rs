@@ -1,15 +1,14 @@
-//! The demo example's routes over real HTTP: the page, the publish endpoint (202 with the
-//! id, 400 with the JSON error shape) and the stream they feed.
+//! The demo's routes, mounted by this adapter, over real HTTP: the page, the publish
+//! endpoint (202 with the id, 400 with the JSON error shape) and the stream they feed.
 
-#[allow(dead_code)] // its `main` is the example's, not ours
-#[path = "../examples/actix-demo.rs"]
-mod demo;
-
+use std::sync::Arc;
 use std::time::Duration;
 
-use a2a_sse_actix::{A2aEventQueue, SseService};
+use a2a_sse_actix::{A2aEventQueue, EventBackend};
+use a2a_sse_demo::DemoArgs;
 use a2a_sse_testkit::{Next, SseClient};
 use actix_web::{App, HttpServer};
+use clap::Parser;
 
 const WAIT: Duration = Duration::from_secs(5);
 const WORKING: &str = r#"{"kind":"status-update","data":{"taskId":"plan-x","contextId":"ctx","status":{"state":"TASK_STATE_WORKING"}}}"#;
@@ -17,8 +16,9 @@ const WORKING: &str = r#"{"kind":"status-update","data":{"taskId":"plan-x","cont
 #[actix_web::test]
 async fn serves_the_page_publishes_and_streams() {
     let queue = A2aEventQueue::new();
-    let service = SseService::builder(queue.clone()).build().unwrap();
-    let app = demo::app_config(std::sync::Arc::new(queue.clone()), service);
+    let args = DemoArgs::parse_from(["demo", "--no-simulate"]);
+    let backend: Arc<dyn EventBackend> = Arc::new(queue.clone());
+    let app = a2a_sse_actix::routes(args.service(backend).build().unwrap());
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let client = SseClient::new(listener.local_addr().unwrap());
     let server = HttpServer::new(move || App::new().configure(app.clone()))

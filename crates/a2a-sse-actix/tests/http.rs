@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use a2a_sse_actix::{
     A2aEventQueue, DisconnectInfo, DisconnectReason, Head, PlanId, Reply, SseService,
-    SseServiceBuilder, TaskState,
+    SseServiceBuilder, TaskState, a2a,
 };
 use a2a_sse_core::{DEFAULT_RETRY, STREAM_HEADERS, preamble};
 use a2a_sse_testkit::events::{status, status_frame};
@@ -186,22 +186,32 @@ async fn a_handler_of_ones_own_serves_the_same_answers() {
 }
 
 #[actix_web::test]
-async fn a_body_past_the_limit_is_refused_with_413() {
-    let server = serve(Detect::HalfCloseOff, |b| b.max_body_bytes(16)).await;
+async fn bodies_are_read_by_the_service_within_its_limit() {
+    let server = serve(Detect::HalfCloseOff, |b| {
+        b.max_body_bytes(16)
+            .protocol(a2a::Agent::new(a2a::A2aConfig::default()))
+    })
+    .await;
     let headers = [("content-type", "application/json")];
     let large = server
         .client
-        .request("POST", "/a2a/events", &headers, vec![b' '; 1024])
+        .request("POST", "/a2a/jsonrpc", &headers, vec![b' '; 1024])
         .await;
     assert_eq!(large.status, 413);
     assert_eq!(large.error_code().await, "body_too_large");
-    // Within the limit the body is read, and the method is what is refused.
+    // Within the limit the body is read and answered: not JSON-RPC, an error with 200.
     let small = server
         .client
-        .request("POST", "/a2a/events", &headers, b"{}".to_vec())
+        .request("POST", "/a2a/jsonrpc", &headers, b"{}".to_vec())
         .await;
-    assert_eq!(small.status, 405);
-    assert_eq!(small.error_code().await, "method_not_allowed");
+    assert_eq!(small.status, 200);
+    // The native stream reads no body: the method is what is refused.
+    let post = server
+        .client
+        .request("POST", "/a2a/events", &headers, vec![b' '; 1024])
+        .await;
+    assert_eq!(post.status, 405);
+    assert_eq!(post.error_code().await, "method_not_allowed");
     server.stop().await;
 }
 

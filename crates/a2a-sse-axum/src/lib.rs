@@ -15,20 +15,29 @@ use futures_util::StreamExt;
 
 pub use a2a_sse_core::prelude::*;
 
-/// Every route of `service` (the native stream at its
-/// [`path`](SseConfig::path), default `/a2a/events`), for every method: the service
-/// answers a wrong method itself, with the JSON error body.
+/// The A2A protocol: add [`a2a::Agent`] to a service with
+/// [`SseServiceBuilder::protocol`] to serve the A2A bindings and the agent card.
+pub use a2a_sse_agent as a2a;
+
+/// Every route of `service` (the native stream at its [`path`](SseConfig::path), default
+/// `/a2a/events`, and the routes of the protocols it serves), for every method: the
+/// service answers a wrong method itself, with the JSON error body. A prefix route is
+/// mounted at its path and below it (`{path}/{*rest}`); axum prefers any other route.
 ///
 /// The router has no state of its own, so it merges into or nests under any app,
 /// whatever its state type.
 pub fn routes<S: Clone + Send + Sync + 'static>(service: SseService) -> Router<S> {
     service
         .routes()
-        .into_iter()
-        .fold(Router::new(), |router, route| {
-            let path = route.path().to_owned();
-            let state = (service.clone(), Arc::new(route));
-            router.route(&path, any(serve).with_state(state))
+        .iter()
+        .fold(Router::new(), |mut router, route| {
+            let state = (service.clone(), Arc::new(route.clone()));
+            let handler = any(serve).with_state(state);
+            if route.is_prefix() {
+                let below = format!("{}/{{*rest}}", route.path().trim_end_matches('/'));
+                router = router.route(&below, handler.clone());
+            }
+            router.route(route.path(), handler)
         })
 }
 
@@ -37,22 +46,7 @@ async fn serve(
     request: Request,
 ) -> Reply {
     let (parts, body) = request.into_parts();
-    let config = service.config();
-    let limit = config.max_body_bytes;
-    let read = tokio::time::timeout(config.body_read_timeout, axum::body::to_bytes(body, limit));
-    let body = match read.await {
-        Err(_elapsed) => return Reply::from(SseResponse::from(RequestError::BodyTimeout)),
-        Ok(Ok(body)) => body,
-        Ok(Err(err)) => {
-            let too_large = std::error::Error::source(&err)
-                .is_some_and(|source| source.is::<http_body_util::LengthLimitError>());
-            return Reply::from(SseResponse::from(if too_large {
-                RequestError::BodyTooLarge { limit }
-            } else {
-                RequestError::UnreadableBody
-            }));
-        }
-    };
+    let body = body.into_data_stream();
     Reply(service.handle(&route, &Head::from(&parts), body).await)
 }
 
@@ -79,7 +73,8 @@ impl From<SseResponse> for Reply {
 
 impl IntoResponse for Reply {
     fn into_response(self) -> Response {
-        let status = StatusCode::from_u16(self.0.status()).unwrap_or(StatusCode::OK);
+        let status =
+            StatusCode::from_u16(self.0.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let headers = self.0.headers();
         let mut response = match self.0.into_body() {
             ResponseBody::Stream(stream) => Body::from_stream(stream.map(Ok::<_, Infallible>)),

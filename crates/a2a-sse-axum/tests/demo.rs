@@ -1,9 +1,5 @@
-//! The demo example's routes, served over real HTTP: the page, the stream, and publishing
+//! The demo's routes, mounted by this adapter, served over real HTTP: the page, the stream, and publishing
 //! with its `202`/`400`/`409` answers.
-
-#[allow(dead_code)]
-#[path = "../examples/demo.rs"]
-mod demo;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,6 +7,7 @@ use std::time::Duration;
 use a2a_sse_axum::{A2aEventQueue, EventBackend};
 use a2a_sse_demo::DemoArgs;
 use a2a_sse_testkit::{Next, Response, SseClient};
+use clap::Parser;
 use serde_json::Value;
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -18,21 +15,12 @@ const WORKING: &str = r#"{"kind":"status-update","data":{"taskId":"plan-x","cont
 const COMPLETED: &str = r#"{"kind":"status-update","data":{"taskId":"plan-x","contextId":"ctx","status":{"state":"TASK_STATE_COMPLETED"}}}"#;
 
 async fn serve_demo(queue: &A2aEventQueue) -> SseClient {
-    let args = DemoArgs {
-        addr: ([127, 0, 0, 1], 0).into(),
-        keep_alive_ms: 15_000,
-        no_simulate: true,
-        history: None,
-        buffer: None,
-        redis: None,
-        header_timeout_ms: None,
-        write_timeout_ms: None,
-    };
+    let args = DemoArgs::parse_from(["demo", "--addr", "127.0.0.1:0", "--no-simulate"]);
     let listener = tokio::net::TcpListener::bind(args.addr).await.unwrap();
     let addr = listener.local_addr().unwrap();
     let backend: Arc<dyn EventBackend> = Arc::new(queue.clone());
     let service = args.service(Arc::clone(&backend)).build().unwrap();
-    let app = demo::app_with(&backend, service);
+    let app = a2a_sse_axum::routes(service);
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     SseClient::new(addr)
 }

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use a2a_sse_axum::{A2aEventQueue, Head, Reply, SseService, TaskState, routes};
+use a2a_sse_axum::{A2aEventQueue, Head, Reply, SseService, TaskState, a2a, routes};
 use a2a_sse_core::{DEFAULT_RETRY, STREAM_HEADERS, preamble};
 use a2a_sse_testkit::events::{status, status_frame};
 use a2a_sse_testkit::{Next, SseClient, StreamReader};
@@ -132,24 +132,30 @@ async fn a_compression_layer_compresses_other_routes_and_leaves_the_stream_alone
 }
 
 #[tokio::test]
-async fn a_body_past_the_limit_is_refused_with_413() {
+async fn bodies_are_read_by_the_service_within_its_limit() {
     let queue = A2aEventQueue::new();
     let limited = SseService::builder(queue.clone())
         .max_body_bytes(16)
+        .protocol(a2a::Agent::new(a2a::A2aConfig::default()))
         .build()
         .unwrap();
     let client = serve(routes(limited)).await;
     let headers = [("content-type", "application/json")];
 
     let large = client
-        .request("POST", "/a2a/events", &headers, vec![b' '; 1024])
+        .request("POST", "/a2a/jsonrpc", &headers, vec![b' '; 1024])
         .await;
     assert_eq!(large.status, 413);
     assert_eq!(large.error_code().await, "body_too_large");
-    // Within the limit the body is read, and the method is what is refused.
+    // Within the limit the body is read and answered: not JSON-RPC, an error with 200.
     let small = client
-        .request("POST", "/a2a/events", &headers, b"{}".to_vec())
+        .request("POST", "/a2a/jsonrpc", &headers, b"{}".to_vec())
         .await;
-    assert_eq!(small.status, 405);
-    assert_eq!(small.error_code().await, "method_not_allowed");
+    assert_eq!(small.status, 200);
+    // The native stream reads no body: the method is what is refused.
+    let post = client
+        .request("POST", "/a2a/events", &headers, vec![b' '; 1024])
+        .await;
+    assert_eq!(post.status, 405);
+    assert_eq!(post.error_code().await, "method_not_allowed");
 }

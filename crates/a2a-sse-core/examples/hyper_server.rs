@@ -15,7 +15,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use a2a_events::{A2aEventQueue, EventPayload, NewEvent, PlanId, TaskState, TaskStatusUpdateEvent};
-use a2a_sse_core::{RequestHead, ResponseBody, SseService, SseStream, TokioTimer};
+use a2a_sse_core::{RequestHead, ResponseBody, SseService, SseStream};
 use bytes::Bytes;
 use futures_util::StreamExt;
 use futures_util::stream::Map;
@@ -32,7 +32,7 @@ const DEFAULT_ADDR: &str = "127.0.0.1:3001";
 
 /// The SSE body: each chunk of the core stream becomes one DATA frame. When the client
 /// goes away hyper drops the body, which drops the stream and unsubscribes it.
-type EventBody = StreamBody<Map<SseStream<TokioTimer>, fn(Bytes) -> BodyFrame>>;
+type EventBody = StreamBody<Map<SseStream, fn(Bytes) -> BodyFrame>>;
 type BodyFrame = Result<Frame<Bytes>, Infallible>;
 type Body = Either<EventBody, Full<Bytes>>;
 
@@ -69,11 +69,12 @@ fn data_frame(chunk: Bytes) -> BodyFrame {
 }
 
 async fn handle(service: &SseService, request: Request<Incoming>) -> Response<Body> {
-    let (parts, _body) = request.into_parts();
-    // The only route is the native stream, which reads no body.
+    let (parts, body) = request.into_parts();
+    // The only route is the native stream (the service reads a body only for a route
+    // that needs one).
     let Some(route) = service
         .routes()
-        .into_iter()
+        .iter()
         .find(|route| route.path() == parts.uri.path())
     else {
         let body = a2a_sse_core::error_body("not_found", "no such route");
@@ -81,9 +82,11 @@ async fn handle(service: &SseService, request: Request<Incoming>) -> Response<Bo
         *response.status_mut() = StatusCode::NOT_FOUND;
         return response;
     };
-    let response = service.handle(&route, &Head(parts), Bytes::new()).await;
-    let mut builder = Response::builder()
-        .status(StatusCode::from_u16(response.status()).unwrap_or(StatusCode::OK));
+    let body = http_body_util::BodyDataStream::new(body);
+    let response = service.handle(route, &Head(parts), body).await;
+    let mut builder = Response::builder().status(
+        StatusCode::from_u16(response.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+    );
     for (name, value) in response.headers() {
         builder = builder.header(name, value.as_ref());
     }

@@ -11,29 +11,51 @@ use bytes::Bytes;
 
 use crate::request::{RequestError, RequestHead, SseRequest};
 
-/// What the authorization hook sees: the validated request and the request's headers.
+/// What the authorization hook sees: the operation, the validated request and the
+/// request's headers.
 ///
-/// It owns what it holds, so an async hook can keep it across its awaits. On the A2A
-/// routes, the request's plan is the task.
+/// It owns what it holds, so an async hook can keep it across its awaits. The operation
+/// is [`STREAM_OPERATION`](crate::STREAM_OPERATION) for the native stream, and a
+/// protocol's method name otherwise (the A2A layer's are its method names, such as
+/// `GetTask`, with the task as the plan), so a hook can decide per operation and per
+/// task.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct AuthRequest {
-    /// The validated request.
+    /// What is asked: `stream`, or a protocol's method name.
+    pub operation: &'static str,
+    /// The validated request: the plan (or task) and the resume point.
     pub request: SseRequest,
     headers: Vec<(Box<str>, Bytes)>,
 }
 
+/// A request's headers, copied for the hook.
+pub(crate) type Headers = Vec<(Box<str>, Bytes)>;
+
+/// Copies what the hook may look at of `head`: its headers.
+pub(crate) fn copy_headers(head: &dyn RequestHead) -> Headers {
+    let mut headers = Vec::new();
+    head.for_each_header(&mut |name, value| {
+        headers.push((
+            name.to_ascii_lowercase().into(),
+            Bytes::copy_from_slice(value),
+        ));
+    });
+    headers
+}
+
 impl AuthRequest {
-    /// Copies what the hook may look at from `head`.
-    pub(crate) fn new(request: SseRequest, head: &dyn RequestHead) -> Self {
-        let mut headers = Vec::new();
-        head.for_each_header(&mut |name, value| {
-            headers.push((
-                name.to_ascii_lowercase().into(),
-                Bytes::copy_from_slice(value),
-            ));
-        });
-        Self { request, headers }
+    /// What the hook sees of `request`, an `operation`, with `headers`.
+    pub(crate) const fn new(
+        operation: &'static str,
+        request: SseRequest,
+        headers: Headers,
+    ) -> Self {
+        Self {
+            operation,
+            request,
+            headers,
+        }
     }
 
     /// The plan (or A2A task) asked for, if any.
@@ -75,13 +97,15 @@ impl AuthRequest {
     }
 }
 
-/// The authorization hook's refusal.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The authorization hook's refusal; its text is the message of the answer's JSON body.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum AuthError {
     /// No or unusable credentials: 401.
+    #[error("{0}")]
     Unauthorized(String),
-    /// Credentials that may not read this stream: 403.
+    /// Credentials that may not do this: 403.
+    #[error("{0}")]
     Forbidden(String),
 }
 
@@ -142,12 +166,13 @@ impl fmt::Debug for Authorizer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_support::Head;
+    use crate::test_support::get;
 
     fn with(value: &'static str) -> AuthRequest {
         AuthRequest::new(
+            "stream",
             SseRequest::default(),
-            &Head::get("").header("authorization", value),
+            copy_headers(&get("").header("Authorization", value)),
         )
     }
 
@@ -158,7 +183,8 @@ mod tests {
         assert_eq!(with("Basic abc").bearer_token(), None);
         assert_eq!(with("Bearer ").bearer_token(), None);
         assert_eq!(with("Bearer").bearer_token(), None);
-        let none = AuthRequest::new(SseRequest::default(), &Head::get(""));
+        let none = AuthRequest::new("GetTask", SseRequest::default(), copy_headers(&get("")));
+        assert_eq!(none.operation, "GetTask");
         assert_eq!(none.bearer_token(), None);
         assert_eq!(none.plan(), None);
     }
@@ -184,7 +210,9 @@ mod tests {
             RequestError::from(lookup.check(with("Bearer no")).await.unwrap_err()).status(),
             403
         );
-        assert_eq!(format!("{lookup:?}"), "Authorizer::Async");
-        assert_eq!(format!("{sync:?}"), "Authorizer::Sync");
+        let refusal = sync.check(with("Basic x")).await.unwrap_err();
+        assert_eq!(refusal.to_string(), "no", "the hook's text is the message");
+        let err: &dyn std::error::Error = &refusal;
+        assert!(err.source().is_none());
     }
 }

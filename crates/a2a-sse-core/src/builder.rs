@@ -1,5 +1,5 @@
-//! [`SseServiceBuilder`]: every option of an [`SseService`], set one by one or all at once
-//! ([`SseServiceBuilder::config`]), and checked once by [`SseServiceBuilder::build`].
+//! [`SseServiceBuilder`]: every option of an [`SseService`], set one by one, and checked
+//! once by [`SseServiceBuilder::build`], with the routes of the protocols it serves.
 
 use std::fmt;
 use std::future::Future;
@@ -9,45 +9,43 @@ use std::time::Duration;
 
 use a2a_events::{BufferLimits, EventBackend};
 
-use crate::a2a::A2aConfig;
 use crate::auth::{AuthError, AuthRequest, Authorizer};
-use crate::config::{ConfigError, SseConfig};
+use crate::config::{ConfigError, SseConfig, validate_path};
 use crate::hook::{ConnectHook, ConnectInfo, DisconnectHook, DisconnectInfo};
 use crate::limits::Limits;
-use crate::service::{Inner, SseService};
-use crate::timer::Timer;
+use crate::protocol::Protocol;
+use crate::service::{Inner, Route, RouteTarget, SseService};
 
-with_default_timer! {
-    /// Builder of an [`SseService`]; every option has the library default until set, and
-    /// [`build`](Self::build) checks them all.
-    #[must_use]
-    pub struct SseServiceBuilder<T: Timer> {
-        backend: Arc<dyn EventBackend>,
-        timer: T,
-        config: SseConfig,
-        authorize: Option<Authorizer>,
-        on_connect: Option<ConnectHook>,
-        on_disconnect: Option<DisconnectHook>,
-    }
+/// Builder of an [`SseService`]; every option has the library default until set, and
+/// [`build`](Self::build) checks them all.
+#[must_use]
+pub struct SseServiceBuilder {
+    backend: Arc<dyn EventBackend>,
+    config: SseConfig,
+    authorize: Option<Authorizer>,
+    on_connect: Option<ConnectHook>,
+    on_disconnect: Option<DisconnectHook>,
+    protocols: Vec<Arc<dyn Protocol>>,
 }
 
-impl<T: Timer> SseServiceBuilder<T> {
-    /// A builder over `backend` with a timer of your runtime.
-    pub fn with_timer(backend: impl EventBackend, timer: T) -> Self {
+impl SseServiceBuilder {
+    /// A builder over `backend` (also [`SseService::builder`]).
+    pub fn new(backend: impl EventBackend) -> Self {
         Self {
             backend: Arc::new(backend),
-            timer,
             config: SseConfig::default(),
             authorize: None,
             on_connect: None,
             on_disconnect: None,
+            protocols: Vec::new(),
         }
     }
 
-    /// Replaces every option at once; [`build`](Self::build) checks them as it checks
-    /// options set one by one.
-    pub fn config(mut self, config: SseConfig) -> Self {
-        self.config = config;
+    /// Serves `protocol`'s routes too (the A2A bindings, say): see [`Protocol`]. Several
+    /// protocols may be served; their routes must differ from each other and from the
+    /// stream's.
+    pub fn protocol(mut self, protocol: impl Protocol) -> Self {
+        self.protocols.push(Arc::new(protocol));
         self
     }
 
@@ -74,13 +72,6 @@ impl<T: Timer> SseServiceBuilder<T> {
     /// Largest request body read, in bytes.
     pub fn max_body_bytes(mut self, limit: usize) -> Self {
         self.config.max_body_bytes = limit;
-        self
-    }
-
-    /// Serves the A2A v1.0 binding too (`SubscribeToTask` and `GetTask` over JSON-RPC
-    /// and HTTP+JSON, and the agent card when `config` has one): see [`crate::a2a`].
-    pub fn a2a(mut self, config: A2aConfig) -> Self {
-        self.config.a2a = Some(config);
         self
     }
 
@@ -203,13 +194,16 @@ impl<T: Timer> SseServiceBuilder<T> {
     ///
     /// # Errors
     ///
-    /// [`ConfigError`] when an option is out of range or the path cannot be mounted.
-    pub fn build(self) -> Result<SseService<T>, ConfigError> {
+    /// [`ConfigError`] when an option is out of range, or a route cannot be mounted or is
+    /// declared twice.
+    pub fn build(self) -> Result<SseService, ConfigError> {
         self.config.validate()?;
+        let routes = routes(&self.config.path, &self.protocols)?;
         Ok(SseService {
             inner: Arc::new(Inner {
                 backend: self.backend,
-                timer: self.timer,
+                routes,
+                protocols: self.protocols,
                 authorize: self.authorize,
                 on_connect: self.on_connect,
                 on_disconnect: self.on_disconnect,
@@ -224,10 +218,48 @@ impl<T: Timer> SseServiceBuilder<T> {
     }
 }
 
-impl<T: Timer> fmt::Debug for SseServiceBuilder<T> {
+impl fmt::Debug for SseServiceBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SseServiceBuilder")
             .field("config", &self.config)
+            .field("protocols", &self.protocols.len())
             .finish_non_exhaustive()
     }
+}
+
+/// Every route of a service: the stream's, then each protocol's, each checked, none
+/// twice; exact routes first, then prefix routes, longest first, so that an adapter that
+/// matches in order never lets a prefix shadow a route below it.
+fn routes(path: &str, protocols: &[Arc<dyn Protocol>]) -> Result<Vec<Route>, ConfigError> {
+    let mut routes = vec![Route::bound(Route::exact(path), RouteTarget::Events)];
+    for (protocol, declared) in protocols.iter().enumerate() {
+        for (route, declared) in declared.routes().into_iter().enumerate() {
+            // `/` alone is refused as a stream path or prefix (it would shadow every other
+            // route), but a page of its own is fine.
+            if declared.is_prefix() || declared.path() != "/" {
+                validate_path(declared.path())?;
+            }
+            let target = RouteTarget::Protocol { protocol, route };
+            routes.push(Route::bound(declared, target));
+        }
+    }
+    for (i, route) in routes.iter().enumerate() {
+        let same =
+            |other: &Route| other.path() == route.path() && other.is_prefix() == route.is_prefix();
+        if routes[..i].iter().any(same) {
+            return Err(ConfigError::InvalidPath {
+                path: route.path().to_owned(),
+                reason: "two routes of the service would be the same",
+            });
+        }
+    }
+    routes.sort_by_key(|route| {
+        let longest_first = if route.is_prefix() {
+            route.path().len()
+        } else {
+            0
+        };
+        (route.is_prefix(), std::cmp::Reverse(longest_first))
+    });
+    Ok(routes)
 }

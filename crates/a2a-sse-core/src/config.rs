@@ -5,7 +5,6 @@ use std::time::Duration;
 
 use a2a_events::BufferLimits;
 
-use crate::a2a::A2aConfig;
 use crate::socket::SocketOptions;
 
 /// Default route of the native stream.
@@ -30,10 +29,10 @@ pub const DEFAULT_BODY_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// Options of an [`SseService`](crate::SseService), with the library's defaults. Adapters
 /// forward them; they define none of their own.
 ///
-/// Set fields on [`SseConfig::default()`] and hand the result to
-/// [`SseServiceBuilder::config`](crate::SseServiceBuilder::config), or use the builder's
-/// methods: either way [`SseServiceBuilder::build`](crate::SseServiceBuilder::build)
-/// checks the options once, with [`validate`](Self::validate).
+/// Set them with the [`SseServiceBuilder`](crate::SseServiceBuilder)'s methods, the one
+/// way to set them; [`SseServiceBuilder::build`](crate::SseServiceBuilder::build) checks
+/// them once, with [`validate`](Self::validate). A service's options in force are
+/// [`SseService::config`](crate::SseService::config).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct SseConfig {
@@ -55,11 +54,9 @@ pub struct SseConfig {
     /// write fails notices it soon. `None` (the default) sends none; see the
     /// [`SseStream`](crate::SseStream) docs.
     pub liveness_probe: Option<Duration>,
-    /// Largest request body an adapter reads (default [`DEFAULT_MAX_BODY_BYTES`]); a larger
-    /// one is answered `413`.
+    /// Largest request body read (default [`DEFAULT_MAX_BODY_BYTES`]); a larger one is
+    /// answered `413`.
     pub max_body_bytes: usize,
-    /// The A2A binding's routes, when it is on (default off); see [`crate::a2a`].
-    pub a2a: Option<A2aConfig>,
     /// Most streams open at once for one plan; `None` (the default) for no limit. Past
     /// it, `503` with `Retry-After`, as past [`max_connections`](Self::max_connections).
     pub max_streams_per_plan: Option<usize>,
@@ -85,8 +82,8 @@ pub struct SseConfig {
     /// serving setup gives it to its framework (hyper's `header_read_timeout`, actix-web's
     /// `client_request_timeout`), since a head that never ends never reaches a route.
     pub header_read_timeout: Duration,
-    /// Longest wait for a request body (default [`DEFAULT_BODY_READ_TIMEOUT`]); an
-    /// adapter answers a slower one `408`.
+    /// Longest wait for a request body (default [`DEFAULT_BODY_READ_TIMEOUT`]); a slower
+    /// one is answered `408`.
     pub body_read_timeout: Duration,
     /// Options for accepted connections: write deadline, send buffer, `TCP_NODELAY`.
     pub socket: SocketOptions,
@@ -102,7 +99,6 @@ impl Default for SseConfig {
             max_connections: None,
             liveness_probe: None,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
-            a2a: None,
             max_streams_per_plan: None,
             require_plan: false,
             max_lifetime: None,
@@ -173,23 +169,6 @@ impl SseConfig {
         }
         if self.buffer.is_some_and(|b| b.events == 0 || b.bytes == 0) {
             return Err(ConfigError::Zero("buffer"));
-        }
-        if let Some(a2a) = &self.a2a {
-            a2a.validate()?;
-            let routes = [
-                self.path.as_str(),
-                a2a.jsonrpc_path.as_str(),
-                &a2a.task_route(),
-                crate::a2a::AGENT_CARD_PATH,
-            ];
-            for (i, route) in routes.iter().enumerate() {
-                if routes[..i].contains(route) {
-                    return Err(ConfigError::InvalidPath {
-                        path: (*route).to_owned(),
-                        reason: "two routes of the service would be the same",
-                    });
-                }
-            }
         }
         Ok(())
     }
@@ -381,28 +360,6 @@ mod tests {
             ..SseConfig::default()
         };
         assert_eq!(config.validate(), Err(ConfigError::Zero("buffer")));
-        let clash = SseConfig {
-            path: "/a2a/jsonrpc".into(),
-            a2a: Some(A2aConfig::default()),
-            ..SseConfig::default()
-        };
-        assert!(clash.validate().unwrap_err().to_string().contains("same"));
-        let bad_a2a = SseConfig {
-            a2a: Some(A2aConfig {
-                rest_base: "x".into(),
-                ..A2aConfig::default()
-            }),
-            ..SseConfig::default()
-        };
-        assert!(bad_a2a.validate().is_err());
-        assert_eq!(
-            SseConfig {
-                a2a: Some(A2aConfig::default()),
-                ..SseConfig::default()
-            }
-            .validate(),
-            Ok(())
-        );
         let config = SseConfig {
             path: "nope".into(),
             ..SseConfig::default()

@@ -20,6 +20,7 @@
 
 use std::time::Duration;
 
+use a2a_events::{EventId, EventKind};
 use bytes::{BufMut, Bytes, BytesMut};
 
 /// A field that cannot hold what it was given.
@@ -31,6 +32,46 @@ pub enum FrameError {
     /// `id` contained NUL, which makes decoders ignore the id.
     #[error("the id field must not contain NUL")]
     NulInId,
+}
+
+/// An event name or a comment fixed in the program, checked when it is compiled: it holds
+/// no line break, so writing it cannot fail.
+///
+/// ```
+/// use a2a_sse_core::frame::{Fixed, Frame};
+///
+/// const RESET: Fixed = Fixed::new("reset");
+/// let frame = Frame::new().named(RESET).data("{}").build();
+/// assert_eq!(&frame[..], b"event: reset\ndata: {}\n\n");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Fixed(&'static str);
+
+impl Fixed {
+    /// `text`, checked.
+    ///
+    /// # Panics
+    ///
+    /// When `text` holds CR or LF; in a `const` item that is a compile error instead.
+    #[must_use]
+    pub const fn new(text: &'static str) -> Self {
+        let bytes = text.as_bytes();
+        let mut at = 0;
+        while at < bytes.len() {
+            assert!(
+                bytes[at] != b'\n' && bytes[at] != b'\r',
+                "a fixed event field holds a line break"
+            );
+            at += 1;
+        }
+        Self(text)
+    }
+
+    /// The text.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        self.0
+    }
 }
 
 /// Builder of one frame. Fields are written in the order the methods are called.
@@ -57,15 +98,50 @@ impl Frame {
         }
     }
 
-    fn field(mut self, name: &str, value: &str) -> Self {
+    fn field(mut self, name: &str, value: &[u8]) -> Self {
         self.buf.put_slice(name.as_bytes());
         if value.is_empty() {
             self.buf.put_slice(b":\n");
         } else {
             self.buf.put_slice(b": ");
-            self.buf.put_slice(value.as_bytes());
+            self.buf.put_slice(value);
             self.buf.put_u8(b'\n');
         }
+        self
+    }
+
+    /// Sets the id to a queue event's id, whose text (decimal, or `EPOCH-SEQUENCE`) is
+    /// always a valid id.
+    pub fn event_id(mut self, id: EventId) -> Self {
+        self.buf.put_slice(b"id: ");
+        self.buf.put_slice(id.to_string().as_bytes());
+        self.buf.put_u8(b'\n');
+        self
+    }
+
+    /// Sets the event type to a queue event's kind, whose wire name (kebab-case ASCII) is
+    /// always a valid field.
+    pub fn event_kind(self, kind: EventKind) -> Self {
+        self.field("event", kind.as_str().as_bytes())
+    }
+
+    /// Sets the event type to a name fixed in the program.
+    pub fn named(self, name: Fixed) -> Self {
+        self.field("event", name.0.as_bytes())
+    }
+
+    /// Adds a comment line fixed in the program.
+    pub fn note(self, text: Fixed) -> Self {
+        self.comment_line(text.0)
+    }
+
+    fn comment_line(mut self, text: &str) -> Self {
+        self.buf.put_u8(b':');
+        if !text.is_empty() {
+            self.buf.put_u8(b' ');
+            self.buf.put_slice(text.as_bytes());
+        }
+        self.buf.put_u8(b'\n');
         self
     }
 
@@ -81,7 +157,7 @@ impl Frame {
         if id.contains('\0') {
             return Err(FrameError::NulInId);
         }
-        Ok(self.field("id", id))
+        Ok(self.field("id", id.as_bytes()))
     }
 
     /// Sets the event type (the name an `EventSource` listener subscribes to).
@@ -93,18 +169,25 @@ impl Frame {
         if has_line_break(name) {
             return Err(FrameError::LineBreak("event"));
         }
-        Ok(self.field("event", name))
+        Ok(self.field("event", name.as_bytes()))
     }
 
     /// Adds data, one `data:` line per line of `data` (CRLF, CR and LF all break lines).
-    pub fn data(mut self, data: &str) -> Self {
-        let mut rest = data;
+    ///
+    /// It takes text or its UTF-8 bytes (a JSON document as it was stored, say): CR and LF
+    /// never occur inside a multi-byte character, so both split the same way.
+    pub fn data(mut self, data: impl AsRef<[u8]>) -> Self {
+        let mut rest = data.as_ref();
         loop {
-            match rest.find(['\r', '\n']) {
+            match rest.iter().position(|&b| b == b'\r' || b == b'\n') {
                 None => return self.field("data", rest),
                 Some(at) => {
                     self = self.field("data", &rest[..at]);
-                    let skip = if rest[at..].starts_with("\r\n") { 2 } else { 1 };
+                    let skip = if rest[at..].starts_with(b"\r\n") {
+                        2
+                    } else {
+                        1
+                    };
                     rest = &rest[at + skip..];
                 }
             }
@@ -116,17 +199,11 @@ impl Frame {
     /// # Errors
     ///
     /// [`FrameError::LineBreak`].
-    pub fn comment(mut self, text: &str) -> Result<Self, FrameError> {
+    pub fn comment(self, text: &str) -> Result<Self, FrameError> {
         if has_line_break(text) {
             return Err(FrameError::LineBreak("comment"));
         }
-        self.buf.put_u8(b':');
-        if !text.is_empty() {
-            self.buf.put_u8(b' ');
-            self.buf.put_slice(text.as_bytes());
-        }
-        self.buf.put_u8(b'\n');
-        Ok(self)
+        Ok(self.comment_line(text))
     }
 
     /// Tells the client how long to wait before reconnecting.
@@ -214,6 +291,30 @@ mod tests {
             err.to_string(),
             "the comment field must not contain a line break"
         );
+    }
+
+    #[test]
+    fn fixed_fields_and_event_ids_need_no_check() {
+        const NAME: Fixed = Fixed::new("reset");
+        const NOTE: Fixed = Fixed::new("open");
+        assert_eq!(NAME.as_str(), "reset");
+        is(
+            Frame::new()
+                .event_id(EventId::from_parts(7, 3))
+                .event_kind(EventKind::StatusUpdate)
+                .named(NAME)
+                .note(NOTE)
+                .data(b"{}"),
+            "id: 7-3\nevent: status-update\nevent: reset\n: open\ndata: {}\n\n",
+        );
+        is(Frame::new().event_id(EventId::new(9)), "id: 9\n\n");
+    }
+
+    #[test]
+    #[should_panic(expected = "line break")]
+    fn a_fixed_field_with_a_line_break_is_refused() {
+        let text = String::from("a\nb").leak();
+        let _ = Fixed::new(text);
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //!
 //! The [`ConnectionGuard`] inside each [`SseStream`](crate::SseStream) calls the disconnect
 //! hook exactly once: when the stream ends by itself (finished plan, lag, queue closed) or,
-//! failing that, when the transport drops it (the client went away).
+//! failing that, when the transport drops the stream (the client went away).
 
 use std::fmt;
 use std::sync::Arc;
@@ -89,7 +89,9 @@ pub type ConnectHook = Arc<dyn Fn(&ConnectInfo) + Send + Sync>;
 /// Callback run exactly once when a stream ends.
 pub type DisconnectHook = Arc<dyn Fn(&DisconnectInfo) + Send + Sync>;
 
-/// Counts what a stream sent and reports its end exactly once.
+/// Counts what a stream sent and reports its end exactly once: the stream calls
+/// [`finish`](Self::finish) when it ends by itself, and again (to no effect) when it is
+/// dropped.
 ///
 /// The counters come first (`repr(C)`), then the start and when the counters were last
 /// reported: the only fields read or written while the stream runs (the report time on
@@ -110,7 +112,6 @@ pub(crate) struct ConnectionGuard {
     reported_bytes: u64,
     /// Whole seconds after `started` of the last report to the delivery counters.
     reported_at: u32,
-    binding: StreamBinding,
     /// The end was reported.
     finished: bool,
     connection: u64,
@@ -122,49 +123,15 @@ pub(crate) struct ConnectionGuard {
 /// Most time between two reports of a stream's deliveries to the metrics counters.
 const REPORT_EVERY_SECS: u32 = 1;
 
-/// What a stream speaks, as its metrics label.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum StreamBinding {
-    /// The native event stream.
-    Native,
-    /// A2A over HTTP+JSON.
-    Rest,
-    /// A2A over JSON-RPC.
-    JsonRpc,
-}
-
-impl StreamBinding {
-    /// The `binding` label's value.
-    pub(crate) const fn as_str(self) -> &'static str {
-        match self {
-            Self::Native => "native",
-            Self::Rest => "rest",
-            Self::JsonRpc => "jsonrpc",
-        }
-    }
-}
-
 impl ConnectionGuard {
-    #[cfg(test)]
+    /// A guard of the stream numbered `connection`; the stream counts itself open with
+    /// [`opened`](Self::opened).
     pub(crate) fn new(
         connection: u64,
         plan: Option<PlanId>,
         hook: Option<DisconnectHook>,
         permit: Option<Permit>,
     ) -> Self {
-        Self::for_binding(connection, plan, hook, permit, StreamBinding::Native)
-    }
-
-    /// A guard of a stream of `binding`, counted as open.
-    pub(crate) fn for_binding(
-        connection: u64,
-        plan: Option<PlanId>,
-        hook: Option<DisconnectHook>,
-        permit: Option<Permit>,
-        binding: StreamBinding,
-    ) -> Self {
-        metrics::counter!(telemetry::CONNECTS, "binding" => binding.as_str()).increment(1);
-        metrics::gauge!(telemetry::OPEN_STREAMS).increment(1.0);
         Self {
             events: 0,
             bytes: 0,
@@ -172,13 +139,18 @@ impl ConnectionGuard {
             reported_events: 0,
             reported_bytes: 0,
             reported_at: 0,
-            binding,
             finished: false,
             connection,
             plan,
             hook,
             _permit: permit,
         }
+    }
+
+    /// Counts the stream open, its format named by `binding`.
+    pub(crate) fn opened(&self, binding: &'static str) {
+        metrics::counter!(telemetry::CONNECTS, "binding" => binding).increment(1);
+        metrics::gauge!(telemetry::OPEN_STREAMS).increment(1.0);
     }
 
     /// Adds what was sent since the last report to the delivery counters, if a report is
@@ -211,8 +183,8 @@ impl ConnectionGuard {
         self.bytes += bytes as u64;
     }
 
-    /// Reports the end, unless it was reported already.
-    pub(crate) fn finish(&mut self, reason: DisconnectReason) {
+    /// Reports the end of a stream of format `binding`, unless it was reported already.
+    pub(crate) fn finish(&mut self, reason: DisconnectReason, binding: &'static str) {
         if std::mem::replace(&mut self.finished, true) {
             return;
         }
@@ -220,7 +192,7 @@ impl ConnectionGuard {
         metrics::gauge!(telemetry::OPEN_STREAMS).decrement(1.0);
         metrics::counter!(
             telemetry::DISCONNECTS,
-            "binding" => self.binding.as_str(),
+            "binding" => binding,
             "reason" => reason.as_str()
         )
         .increment(1);
@@ -244,12 +216,6 @@ impl ConnectionGuard {
         if let Some(hook) = &self.hook {
             hook(&info);
         }
-    }
-}
-
-impl Drop for ConnectionGuard {
-    fn drop(&mut self) {
-        self.finish(DisconnectReason::ClientGone);
     }
 }
 
@@ -278,13 +244,12 @@ mod tests {
     }
 
     #[test]
-    fn fires_once_on_finish_and_not_again_on_drop() {
+    fn reports_the_first_end_only() {
         let (hook, seen) = recorder();
         let mut guard = ConnectionGuard::new(7, None, Some(hook), None);
         guard.sent(2, 100);
-        guard.finish(DisconnectReason::Lagged);
-        guard.finish(DisconnectReason::Finished);
-        drop(guard);
+        guard.finish(DisconnectReason::Lagged, "native");
+        guard.finish(DisconnectReason::ClientGone, "native");
         let seen = seen.lock().unwrap();
         assert_eq!(seen.len(), 1);
         assert_eq!(seen[0].reason, DisconnectReason::Lagged);
@@ -292,15 +257,6 @@ mod tests {
             (seen[0].events, seen[0].bytes, seen[0].connection),
             (2, 100, 7)
         );
-    }
-
-    #[test]
-    fn fires_client_gone_on_drop() {
-        let (hook, seen) = recorder();
-        let guard = ConnectionGuard::new(1, PlanId::new("p").ok(), Some(hook), None);
-        assert!(format!("{guard:?}").contains("finished: false"));
-        drop(guard);
-        assert_eq!(seen.lock().unwrap()[0].reason, DisconnectReason::ClientGone);
     }
 
     #[test]

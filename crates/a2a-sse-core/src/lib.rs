@@ -5,15 +5,20 @@
 //! route and convert:
 //!
 //! - [`frame`]: the spec-exact encoder ([`Frame`]);
-//! - [`SseStream`]: preamble, shared event frames, `reset`/`lagged` control frames,
-//!   keep-alive comments, coalescing of ready frames, and the end of the stream;
+//! - [`Framing`]: what a stream's bytes look like, one implementation per wire format
+//!   ([`NativeFraming`] here; a protocol layer brings its own);
+//! - [`SseStream`]: the pacing of a stream: preamble, coalescing of ready frames,
+//!   keep-alive comments, liveness probe, lifetime, and its end;
 //! - [`SseRequest`] and [`RequestError`]: `plan_id`, `Last-Event-ID` (header or
 //!   `last_event_id` parameter, the header wins), status codes and JSON error bodies;
 //! - [`SseConfig`]: every option, its default, and the one check of them all
-//!   ([`SseConfig::validate`], run by [`SseServiceBuilder::build`]), routes included;
-//! - [`SseService`]: the routes to mount ([`SseService::routes`]), method check,
-//!   authorization hook, connection limit, subscription, `204` after a finished plan,
-//!   and the connect/disconnect hooks ([`DisconnectInfo`]);
+//!   ([`SseConfig::validate`], run by [`SseServiceBuilder::build`]);
+//! - [`SseService`]: the routes to mount ([`SseService::routes`]), the request body read
+//!   within its limits, method check, authorization hook, connection limit,
+//!   subscription, `204` after a finished plan, and the connect/disconnect hooks
+//!   ([`DisconnectInfo`]);
+//! - [`Protocol`]: the extension point through which a protocol layer (the A2A bindings
+//!   of the `a2a-sse-agent` crate) serves its routes on the same service;
 //! - [`SseResponse`]: the answer as status, headers (the stream's in [`STREAM_HEADERS`],
 //!   where the "never compressed" rule lives) and body, which an adapter converts
 //!   without looking inside;
@@ -21,12 +26,12 @@
 //!
 //! # Writing an adapter
 //!
-//! Mount each of [`SseService::routes`] (paths in the `{name}` syntax axum and actix-web
-//! share) for every method, with one handler that implements [`RequestHead`] for the
-//! framework's request, reads the body up to [`SseConfig::max_body_bytes`] (answering
-//! [`RequestError::BodyTooLarge`] past it), calls [`SseService::handle`], and writes the
-//! [`SseResponse`]'s status, headers and body. Nothing else: defaults, validation,
-//! headers, keep-alive, probes, resume and lag all live here.
+//! Mount each of [`SseService::routes`] for every method (a [prefix](Route::is_prefix)
+//! route with the framework's catch-all syntax, after the exact ones), with one handler
+//! that implements [`RequestHead`] for the framework's request, calls
+//! [`SseService::handle`] with the request's body stream unread, and writes the
+//! [`SseResponse`]'s status, headers and body. Nothing else: body limits, defaults,
+//! validation, headers, keep-alive, probes, resume and lag all live here.
 //!
 //! # Serving a request
 //!
@@ -45,7 +50,7 @@
 //! }
 //!
 //! # #[tokio::main(flavor = "current_thread")] async fn main() {
-//! let service: SseService = SseService::builder(A2aEventQueue::new()).build().unwrap();
+//! let service = SseService::builder(A2aEventQueue::new()).build().unwrap();
 //! let SseResponse::Stream(body) = service.respond(&Get("plan_id=plan-7")).await else {
 //!     panic!("expected a stream");
 //! };
@@ -71,32 +76,19 @@
 //!
 //! # Runtimes
 //!
-//! The keep-alive clock is a [`Timer`]; [`TokioTimer`] is behind the default `tokio`
-//! feature, and is then the default type parameter of [`SseService`], so users of tokio
-//! never write it. Without the feature, build the service with
-//! [`SseServiceBuilder::with_timer`].
+//! Streams keep time on tokio's clock, which axum and actix-web both run on (tests pause
+//! it).
 
-/// Writes an item twice: with the timer parameter defaulting to [`TokioTimer`] when the
-/// `tokio` feature is on, and without a default otherwise.
-macro_rules! with_default_timer {
-    ($(#[$meta:meta])* $vis:vis $kind:ident $name:ident<T: Timer> $body:tt) => {
-        #[cfg(feature = "tokio")]
-        $(#[$meta])*
-        $vis $kind $name<T: Timer = crate::timer::TokioTimer> $body
-        #[cfg(not(feature = "tokio"))]
-        $(#[$meta])*
-        $vis $kind $name<T: Timer> $body
-    };
-}
-
-pub mod a2a;
 mod auth;
+mod body;
 mod builder;
 mod config;
 pub mod frame;
+mod framing;
 mod hook;
 mod limits;
 pub mod prelude;
+mod protocol;
 mod request;
 mod response;
 mod service;
@@ -105,7 +97,6 @@ mod stream;
 pub mod telemetry;
 #[cfg(test)]
 mod test_support;
-mod timer;
 
 pub use auth::{AuthError, AuthFuture, AuthRequest};
 pub use builder::SseServiceBuilder;
@@ -114,16 +105,16 @@ pub use config::{
     DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_HEADER_BYTES, DEFAULT_MAX_HEADERS, DEFAULT_MAX_QUERY_BYTES,
     DEFAULT_PATH, DEFAULT_RETRY, SseConfig, validate_path,
 };
-pub use frame::{Frame, FrameError};
+pub use frame::{Fixed, Frame, FrameError};
+pub use framing::{Framing, NativeFraming, event_frame, lagged_frame, reset_frame};
 pub use hook::{ConnectHook, ConnectInfo, DisconnectHook, DisconnectInfo, DisconnectReason};
+pub use limits::Permit;
+pub use protocol::{Call, Handling, Protocol};
 pub use request::{
-    LAST_EVENT_ID_HEADER, LAST_EVENT_ID_PARAM, PLAN_ID_PARAM, RETRY_AFTER_SECS, RequestError,
-    RequestHead, SseRequest, error_body,
+    LAST_EVENT_ID_HEADER, LAST_EVENT_ID_PARAM, OwnedHead, PLAN_ID_PARAM, RETRY_AFTER_SECS,
+    RequestError, RequestHead, SseRequest, error_body,
 };
 pub use response::{Header, ResponseBody, STREAM_HEADERS, SseResponse};
-pub use service::{Route, SseService};
+pub use service::{Admission, Route, STREAM_OPERATION, SseService, refuse};
 pub use socket::{DEFAULT_SEND_BUFFER, DEFAULT_WRITE_TIMEOUT, SocketOptions};
-pub use stream::{PING, PROBE, SseStream, event_frame, lagged_frame, preamble, reset_frame};
-pub use timer::Timer;
-#[cfg(feature = "tokio")]
-pub use timer::TokioTimer;
+pub use stream::{PING, PROBE, SseStream, preamble};

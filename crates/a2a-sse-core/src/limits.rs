@@ -61,9 +61,11 @@ impl Limits {
     }
 }
 
-/// A place among the open streams; freed on drop.
+/// A place among the open streams, taken with
+/// [`SseService::permit`](crate::SseService::permit); the stream holds it, and dropping it
+/// frees the place.
 #[derive(Debug)]
-pub(crate) struct Permit {
+pub struct Permit {
     limits: Arc<Limits>,
     plan: Option<PlanId>,
 }

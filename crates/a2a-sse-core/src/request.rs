@@ -3,9 +3,10 @@
 
 use std::borrow::Cow;
 
-use a2a_events::{BackendError, EventId, EventIdError, PlanId, PlanIdError};
+use a2a_events::{
+    BackendError, BackendErrorKind, EventId, EventIdError, PlanId, PlanIdError, SubscribeError,
+};
 use bytes::Bytes;
-use serde::Serialize;
 
 use crate::response::Header;
 
@@ -30,6 +31,81 @@ pub trait RequestHead {
     /// Calls `each` with every header's name and raw value, in the order received (the
     /// head's size limits and the authorization hook read them).
     fn for_each_header(&self, each: &mut dyn FnMut(&str, &[u8]));
+}
+
+/// A request head that owns its parts: for tests, fuzzing, and an adapter whose framework
+/// gives the parts in another shape. Header names are stored in lower case, as
+/// [`RequestHead::header`] looks them up.
+///
+/// ```
+/// use a2a_sse_core::{OwnedHead, RequestHead};
+///
+/// let head = OwnedHead::new("GET", "/a2a/events")
+///     .query("plan_id=plan-7")
+///     .header("Last-Event-ID", "42");
+/// assert_eq!(head.header("last-event-id"), Some(&b"42"[..]));
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OwnedHead {
+    method: String,
+    path: String,
+    query: Option<String>,
+    headers: Vec<(String, Vec<u8>)>,
+}
+
+impl OwnedHead {
+    /// A request with `method` to `path`, without query or headers.
+    #[must_use]
+    pub fn new(method: impl Into<String>, path: impl Into<String>) -> Self {
+        Self {
+            method: method.into(),
+            path: path.into(),
+            query: None,
+            headers: Vec::new(),
+        }
+    }
+
+    /// Sets the query string (without `?`).
+    #[must_use]
+    pub fn query(mut self, query: impl Into<String>) -> Self {
+        self.query = Some(query.into());
+        self
+    }
+
+    /// Adds a header (after any of the same name).
+    #[must_use]
+    pub fn header(mut self, name: &str, value: impl AsRef<[u8]>) -> Self {
+        self.headers
+            .push((name.to_ascii_lowercase(), value.as_ref().to_vec()));
+        self
+    }
+}
+
+impl RequestHead for OwnedHead {
+    fn method(&self) -> &str {
+        &self.method
+    }
+
+    fn path(&self) -> &str {
+        &self.path
+    }
+
+    fn query(&self) -> Option<&str> {
+        self.query.as_deref()
+    }
+
+    fn header(&self, name: &str) -> Option<&[u8]> {
+        self.headers
+            .iter()
+            .find(|(known, _)| known == name)
+            .map(|(_, value)| &value[..])
+    }
+
+    fn for_each_header(&self, each: &mut dyn FnMut(&str, &[u8])) {
+        for (name, value) in &self.headers {
+            each(name, value);
+        }
+    }
 }
 
 /// Checks the size of a request head against the service's limits: a query string over
@@ -81,7 +157,7 @@ impl SseRequest {
     ///
     /// let request = SseRequest::parse(Some("plan_id=plan-7&last_event_id=3"), Some(b"5"))?;
     /// assert_eq!(request.plan.unwrap().as_str(), "plan-7");
-    /// assert_eq!(request.last_event_id.unwrap().get(), 5);
+    /// assert_eq!(request.last_event_id.unwrap().to_string(), "5");
     /// # Ok::<(), a2a_sse_core::RequestError>(())
     /// ```
     ///
@@ -167,9 +243,15 @@ pub enum RequestError {
     /// The request body did not arrive in time (408 `body_timeout`).
     #[error("the request body did not arrive in time")]
     BodyTimeout,
-    /// The method is not GET (405 `method_not_allowed`, with `Allow: GET`).
-    #[error("only GET is allowed here")]
-    MethodNotAllowed,
+    /// The route does not take this method (405 `method_not_allowed`, with `Allow`).
+    #[error("the method is not allowed here; use {allow}")]
+    MethodNotAllowed {
+        /// The methods the route takes, as the `Allow` header lists them.
+        allow: &'static str,
+    },
+    /// No route of the service has this path (404 `not_found`).
+    #[error("no such route")]
+    NotFound,
     /// The request body is larger than the service reads (413 `body_too_large`).
     #[error("the request body is larger than {limit} bytes")]
     BodyTooLarge {
@@ -219,7 +301,8 @@ impl RequestError {
             Self::HeadersTooLarge { .. } => 431,
             Self::Unauthorized(_) => 401,
             Self::Forbidden(_) => 403,
-            Self::MethodNotAllowed => 405,
+            Self::MethodNotAllowed { .. } => 405,
+            Self::NotFound => 404,
             Self::TooManyConnections
             | Self::TooManyPlanStreams
             | Self::ShuttingDown
@@ -239,7 +322,8 @@ impl RequestError {
             Self::HeadersTooLarge { .. } => "headers_too_large",
             Self::BodyTimeout => "body_timeout",
             Self::TooManyPlanStreams => "too_many_plan_streams",
-            Self::MethodNotAllowed => "method_not_allowed",
+            Self::MethodNotAllowed { .. } => "method_not_allowed",
+            Self::NotFound => "not_found",
             Self::BodyTooLarge { .. } => "body_too_large",
             Self::UnreadableBody => "unreadable_body",
             Self::Unauthorized(_) => "unauthorized",
@@ -254,10 +338,11 @@ impl RequestError {
     #[must_use]
     pub fn headers(&self) -> Vec<Header> {
         let mut headers = vec![("content-type", Cow::Borrowed("application/json"))];
-        match self.status() {
-            405 => headers.push(("allow", Cow::Borrowed("GET"))),
-            503 => headers.push(("retry-after", Cow::Owned(RETRY_AFTER_SECS.to_string()))),
-            _ => {}
+        if let Self::MethodNotAllowed { allow } = self {
+            headers.push(("allow", Cow::Borrowed(*allow)));
+        }
+        if self.status() == 503 {
+            headers.push(("retry-after", Cow::Owned(RETRY_AFTER_SECS.to_string())));
         }
         headers
     }
@@ -266,6 +351,19 @@ impl RequestError {
     #[must_use]
     pub fn body(&self) -> Bytes {
         error_body(self.code(), &self.to_string())
+    }
+
+    /// A backend's refusal to subscribe, as the transport answers it: `503
+    /// shutting_down` once the backend closed, `503 backend_unavailable` otherwise (a
+    /// refusal that is the request's fault, such as a finished plan, is the caller's to
+    /// answer before this).
+    #[must_use]
+    pub fn from_subscribe(err: SubscribeError) -> Self {
+        match err {
+            SubscribeError::Closed => Self::ShuttingDown,
+            SubscribeError::Backend(err) => Self::Backend(err),
+            other => Self::Backend(BackendError::new(BackendErrorKind::Protocol, other)),
+        }
     }
 }
 
@@ -277,20 +375,8 @@ impl RequestError {
 /// ```
 #[must_use]
 pub fn error_body(code: &str, message: &str) -> Bytes {
-    #[derive(Serialize)]
-    struct Inner<'a> {
-        code: &'a str,
-        message: &'a str,
-    }
-    #[derive(Serialize)]
-    struct Body<'a> {
-        error: Inner<'a>,
-    }
-    let body = Body {
-        error: Inner { code, message },
-    };
-    // Two string fields always serialize.
-    Bytes::from(serde_json::to_vec(&body).unwrap_or_default())
+    let body = serde_json::json!({ "error": { "code": code, "message": message } });
+    Bytes::from(body.to_string())
 }
 
 #[cfg(test)]
@@ -358,7 +444,7 @@ mod tests {
     fn statuses_codes_and_headers() {
         let cases = [
             (
-                RequestError::MethodNotAllowed,
+                RequestError::MethodNotAllowed { allow: "GET" },
                 405,
                 "method_not_allowed",
                 Some("allow"),

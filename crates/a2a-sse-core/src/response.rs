@@ -8,7 +8,6 @@ use bytes::Bytes;
 
 use crate::request::RequestError;
 use crate::stream::SseStream;
-use crate::timer::Timer;
 
 /// A header of an answer: a lower-case name and its value.
 pub type Header = (&'static str, Cow<'static, str>);
@@ -27,61 +26,85 @@ pub const STREAM_HEADERS: [(&str, &str); 4] = [
     ("content-encoding", "identity"),
 ];
 
-with_default_timer! {
-    /// The answer to a request.
-    ///
-    /// An adapter needs only [`status`](Self::status), [`headers`](Self::headers) and
-    /// [`into_body`](Self::into_body); the variants are there for tests and for handlers that
-    /// want to look.
-    #[expect(
-        clippy::large_enum_variant,
-        reason = "made once per request and moved straight into the framework's body, which \
-                  boxes it; boxing here too would cost each stream a second allocation"
-    )]
+/// The answer to a request.
+///
+/// An adapter needs only [`status`](Self::status), [`headers`](Self::headers) and
+/// [`into_body`](Self::into_body); the variants are there for tests and for handlers that
+/// want to look.
+#[expect(
+    clippy::large_enum_variant,
+    reason = "made once per request and moved straight into the framework's body, which \
+              boxes it; boxing here too would cost each stream a second allocation"
+)]
+#[non_exhaustive]
+pub enum SseResponse {
+    /// `200` with [`STREAM_HEADERS`] and this body.
+    Stream(SseStream),
+    /// `204 No Content`: the filtered plan finished at or before the resume point; an
+    /// `EventSource` stops reconnecting.
+    NoContent,
+    /// An error answer: [`RequestError::status`], its headers and JSON body.
+    Error(RequestError),
+    /// A whole document (a protocol's answers and errors, a page): built with
+    /// [`SseResponse::json`] or [`SseResponse::document`].
     #[non_exhaustive]
-    pub enum SseResponse<T: Timer> {
-        /// `200` with [`STREAM_HEADERS`] and this body.
-        Stream(SseStream<T>),
-        /// `204 No Content`: the filtered plan finished at or before the resume point; an
-        /// `EventSource` stops reconnecting.
-        NoContent,
-        /// An error answer: [`RequestError::status`], its headers and JSON body.
-        Error(RequestError),
-        /// A JSON document with this status (the A2A binding's answers and errors).
-        Json {
-            /// HTTP status.
-            status: u16,
-            /// The document.
-            body: Bytes,
-        },
-        /// Another answer with an `Allow` header naming the methods the route takes.
-        Allowing {
-            /// The answer.
-            response: Box<SseResponse<T>>,
-            /// The value of `Allow`.
-            allow: &'static str,
-        },
-    }
+    Document {
+        /// HTTP status, from 200 to 599.
+        status: u16,
+        /// Its headers, `content-type` first.
+        headers: Vec<Header>,
+        /// The document.
+        body: Bytes,
+    },
 }
 
-with_default_timer! {
-    /// The body of an [`SseResponse`].
-    #[expect(
-        clippy::large_enum_variant,
-        reason = "moved once into the framework's body; see `SseResponse`"
-    )]
-    #[non_exhaustive]
-    pub enum ResponseBody<T: Timer> {
-        /// No body.
-        Empty,
-        /// These bytes, all at once.
-        Full(Bytes),
-        /// An event stream: send each chunk as it comes, end the response when it ends.
-        Stream(SseStream<T>),
-    }
+/// The body of an [`SseResponse`].
+#[expect(
+    clippy::large_enum_variant,
+    reason = "moved once into the framework's body; see `SseResponse`"
+)]
+#[non_exhaustive]
+pub enum ResponseBody {
+    /// No body.
+    Empty,
+    /// These bytes, all at once.
+    Full(Bytes),
+    /// An event stream: send each chunk as it comes, end the response when it ends.
+    Stream(SseStream),
 }
 
-impl<T: Timer> SseResponse<T> {
+impl SseResponse {
+    /// A JSON document with `status`.
+    pub fn json(status: u16, body: Bytes) -> Self {
+        Self::document(status, "application/json", body)
+    }
+
+    /// A document of `content_type` with `status`. A status outside 200–599, which no
+    /// route means to answer with, becomes `500`, so a mistake never reads as a success.
+    pub fn document(status: u16, content_type: &'static str, body: Bytes) -> Self {
+        let status = if (200..=599).contains(&status) {
+            status
+        } else {
+            tracing::error!(status, "an answer with an impossible status: 500 instead");
+            500
+        };
+        Self::Document {
+            status,
+            headers: vec![("content-type", Cow::Borrowed(content_type))],
+            body,
+        }
+    }
+
+    /// The same answer with one more header (replacing one of the same name). Only
+    /// documents take headers of their own; other answers are returned unchanged.
+    pub fn with_header(mut self, name: &'static str, value: impl Into<Cow<'static, str>>) -> Self {
+        if let Self::Document { headers, .. } = &mut self {
+            headers.retain(|(known, _)| *known != name);
+            headers.push((name, value.into()));
+        }
+        self
+    }
+
     /// The HTTP status code.
     #[must_use]
     pub fn status(&self) -> u16 {
@@ -89,17 +112,7 @@ impl<T: Timer> SseResponse<T> {
             Self::Stream(_) => 200,
             Self::NoContent => 204,
             Self::Error(err) => err.status(),
-            Self::Json { status, .. } => *status,
-            Self::Allowing { response, .. } => response.status(),
-        }
-    }
-
-    /// The same answer with `Allow: allow`.
-    #[must_use]
-    pub fn allowing(self, allow: &'static str) -> Self {
-        Self::Allowing {
-            response: Box::new(self),
-            allow,
+            Self::Document { status, .. } => *status,
         }
     }
 
@@ -113,56 +126,49 @@ impl<T: Timer> SseResponse<T> {
                 .collect(),
             Self::NoContent => Vec::new(),
             Self::Error(err) => err.headers(),
-            Self::Json { .. } => vec![("content-type", Cow::Borrowed("application/json"))],
-            Self::Allowing { response, allow } => {
-                let mut headers = response.headers();
-                headers.retain(|(name, _)| *name != "allow");
-                headers.push(("allow", Cow::Borrowed(allow)));
-                headers
-            }
+            Self::Document { headers, .. } => headers.clone(),
         }
     }
 
     /// The body.
     #[must_use]
-    pub fn into_body(self) -> ResponseBody<T> {
+    pub fn into_body(self) -> ResponseBody {
         match self {
             Self::Stream(stream) => ResponseBody::Stream(stream),
             Self::NoContent => ResponseBody::Empty,
             Self::Error(err) => ResponseBody::Full(err.body()),
-            Self::Json { body, .. } => ResponseBody::Full(body),
-            Self::Allowing { response, .. } => response.into_body(),
+            Self::Document { body, .. } => ResponseBody::Full(body),
         }
     }
 }
 
-impl<T: Timer> From<RequestError> for SseResponse<T> {
+impl From<RequestError> for SseResponse {
     fn from(err: RequestError) -> Self {
         Self::Error(err)
     }
 }
 
-impl<T: Timer> fmt::Debug for SseResponse<T> {
+impl fmt::Debug for SseResponse {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Stream(stream) => f.debug_tuple("Stream").field(stream).finish(),
             Self::NoContent => f.write_str("NoContent"),
             Self::Error(err) => f.debug_tuple("Error").field(err).finish(),
-            Self::Json { status, body } => f
-                .debug_struct("Json")
+            Self::Document {
+                status,
+                headers,
+                body,
+            } => f
+                .debug_struct("Document")
                 .field("status", status)
+                .field("headers", headers)
                 .field("body", &String::from_utf8_lossy(body))
-                .finish(),
-            Self::Allowing { response, allow } => f
-                .debug_struct("Allowing")
-                .field("response", response)
-                .field("allow", allow)
                 .finish(),
         }
     }
 }
 
-impl<T: Timer> fmt::Debug for ResponseBody<T> {
+impl fmt::Debug for ResponseBody {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Empty => f.write_str("Empty"),

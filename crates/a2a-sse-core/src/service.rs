@@ -1,9 +1,16 @@
-//! [`SseService`]: every endpoint's behaviour, independent of any framework.
+//! [`SseService`]: every route's behaviour, independent of any framework.
 //!
 //! An adapter mounts each of [`SseService::routes`] with one handler that builds a
-//! [`RequestHead`] for its request type, reads the body (up to
-//! [`SseConfig::max_body_bytes`]), calls [`SseService::handle`], and turns the
-//! [`SseResponse`] into its framework's response.
+//! [`RequestHead`] for its request type, hands over the request body as a stream, calls
+//! [`SseService::handle`], and turns the [`SseResponse`] into its framework's response.
+//!
+//! The service answers the native event stream itself, and routes every other request to
+//! the [`Protocol`] that declared its route (the A2A bindings are one). A protocol builds
+//! on the service's building blocks, so that what a stream is — its limits, its
+//! authorization, its hooks, its pacing — is decided here once: [`admission`](SseService::admission)
+//! and [`admit`](SseService::admit) run the authorization hook, [`permit`](SseService::permit)
+//! takes a place among the open streams, and [`open`](SseService::open) subscribes and
+//! wraps the subscription in an [`SseStream`] with the protocol's [`Framing`].
 
 use std::fmt;
 use std::future::Future;
@@ -11,115 +18,140 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use a2a_events::{EventBackend, EventId, PlanId, SubscribeError, SubscribeRequest};
+use a2a_events::{EventBackend, PlanId, SubscribeError, SubscribeRequest};
 use bytes::Bytes;
+use futures_core::Stream;
 
-use crate::a2a::encode::Binding;
-use crate::a2a::{A2aCall, AGENT_CARD_PATH};
-use crate::auth::{AuthRequest, Authorizer};
+use crate::auth::{AuthRequest, Authorizer, Headers, copy_headers};
+use crate::body;
 use crate::config::SseConfig;
-use crate::hook::{ConnectHook, ConnectInfo, ConnectionGuard, DisconnectHook, StreamBinding};
+use crate::framing::{Framing, NativeFraming};
+use crate::hook::{ConnectHook, ConnectInfo, ConnectionGuard, DisconnectHook};
 use crate::limits::{Limits, Permit};
+use crate::protocol::{Handling, Protocol};
 use crate::request::{LAST_EVENT_ID_HEADER, RequestError, RequestHead, SseRequest, check_head};
 use crate::response::SseResponse;
 use crate::socket::SocketOptions;
-use crate::stream::{Framing, SseStream, StreamOptions};
+use crate::stream::{SseStream, StreamOptions};
 use crate::telemetry;
-use crate::timer::Timer;
+
+/// The operation the authorization hook sees for the native stream.
+pub const STREAM_OPERATION: &str = "stream";
 
 /// One route an [`SseService`] answers, for an adapter to mount: its path, in the `{name}`
 /// parameter syntax that axum 0.8 and actix-web 4 share, for every method (the service
 /// answers a wrong method itself).
+///
+/// A prefix route answers its path and every path below it (`/a2a` answers `/a2a/x/y`):
+/// an adapter mounts it with its framework's catch-all syntax, after the exact routes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Route {
     path: String,
-    endpoint: Endpoint,
+    prefix: bool,
+    target: RouteTarget,
 }
 
-/// What a route serves.
+/// Who answers a route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Endpoint {
+pub(crate) enum RouteTarget {
+    /// Declared by a protocol, not mounted through a service yet.
+    Unbound,
     /// The native event stream.
     Events,
-    /// The A2A JSON-RPC binding.
-    A2aJsonRpc,
-    /// The A2A HTTP+JSON task routes.
-    A2aTask,
-    /// The A2A agent card.
-    AgentCard,
+    /// The route `route` of the service's protocol `protocol`.
+    Protocol { protocol: usize, route: usize },
 }
 
 impl Route {
+    /// A route answering exactly `path`, for a [`Protocol`] to declare.
+    #[must_use]
+    pub fn exact(path: impl Into<String>) -> Self {
+        Self {
+            path: path.into(),
+            prefix: false,
+            target: RouteTarget::Unbound,
+        }
+    }
+
+    /// A route answering `path` and every path below it, for a [`Protocol`] to declare.
+    #[must_use]
+    pub fn prefix(path: impl Into<String>) -> Self {
+        Self {
+            path: path.into(),
+            prefix: true,
+            target: RouteTarget::Unbound,
+        }
+    }
+
+    /// `route`, answered by `target`.
+    pub(crate) fn bound(route: Self, target: RouteTarget) -> Self {
+        Self { target, ..route }
+    }
+
     /// The path to mount.
     #[must_use]
     pub fn path(&self) -> &str {
         &self.path
     }
+
+    /// Whether every path below [`path`](Self::path) belongs to the route too.
+    #[must_use]
+    pub const fn is_prefix(&self) -> bool {
+        self.prefix
+    }
 }
 
-pub(crate) struct Inner<T> {
+pub(crate) struct Inner {
     pub(crate) backend: Arc<dyn EventBackend>,
     pub(crate) config: SseConfig,
-    pub(crate) timer: T,
     pub(crate) authorize: Option<Authorizer>,
     pub(crate) on_connect: Option<ConnectHook>,
     pub(crate) on_disconnect: Option<DisconnectHook>,
     pub(crate) limits: Arc<Limits>,
     pub(crate) next_connection: AtomicU64,
+    pub(crate) protocols: Vec<Arc<dyn Protocol>>,
+    /// Every route: the native stream's, each protocol's exact ones, then the prefixes,
+    /// longest first (an adapter that matches in order must see them so).
+    pub(crate) routes: Vec<Route>,
 }
 
-with_default_timer! {
-    /// The SSE endpoints: validation, authorization, limits, subscription and the stream.
-    /// Cloning is cheap; clones share the configuration and connection count.
-    ///
-    /// The timer parameter is the runtime's clock; with the default `tokio` feature it
-    /// defaults to [`TokioTimer`](crate::TokioTimer) and is never written.
-    ///
-    /// ```
-    /// use a2a_events::A2aEventQueue;
-    /// use a2a_sse_core::SseService;
-    /// use std::time::Duration;
-    ///
-    /// let service: SseService = SseService::builder(A2aEventQueue::new())
-    ///     .keep_alive(Duration::from_secs(10))
-    ///     .on_disconnect(|info| println!("stream {} ended: {}", info.connection, info.reason))
-    ///     .build()?;
-    /// assert_eq!(service.config().path, "/a2a/events");
-    /// # Ok::<(), a2a_sse_core::ConfigError>(())
-    /// ```
-    pub struct SseService<T: Timer> {
-        pub(crate) inner: Arc<Inner<T>>,
-    }
+/// The event streams and the protocols served beside them: validation, authorization,
+/// limits, subscription and the stream. Cloning is cheap; clones share the configuration
+/// and the connection count.
+///
+/// ```
+/// use a2a_events::A2aEventQueue;
+/// use a2a_sse_core::SseService;
+/// use std::time::Duration;
+///
+/// let service = SseService::builder(A2aEventQueue::new())
+///     .keep_alive(Duration::from_secs(10))
+///     .on_disconnect(|info| println!("stream {} ended: {}", info.connection, info.reason))
+///     .build()?;
+/// assert_eq!(service.config().path, "/a2a/events");
+/// # Ok::<(), a2a_sse_core::ConfigError>(())
+/// ```
+#[derive(Clone)]
+pub struct SseService {
+    pub(crate) inner: Arc<Inner>,
 }
 
-impl<T: Timer> Clone for SseService<T> {
-    fn clone(&self) -> Self {
-        Self {
-            inner: Arc::clone(&self.inner),
-        }
-    }
-}
-
-impl<T: Timer> fmt::Debug for SseService<T> {
+impl fmt::Debug for SseService {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SseService")
             .field("config", &self.inner.config)
+            .field("routes", &self.inner.routes)
             .field("open_streams", &self.open_streams())
             .finish_non_exhaustive()
     }
 }
 
-#[cfg(feature = "tokio")]
-impl SseService<crate::timer::TokioTimer> {
-    /// A builder over `backend`, with the tokio timer.
-    pub fn builder(
-        backend: impl EventBackend,
-    ) -> crate::SseServiceBuilder<crate::timer::TokioTimer> {
-        crate::SseServiceBuilder::with_timer(backend, crate::timer::TokioTimer)
+impl SseService {
+    /// A builder over `backend`.
+    pub fn builder(backend: impl EventBackend) -> crate::SseServiceBuilder {
+        crate::SseServiceBuilder::new(backend)
     }
-}
 
-impl<T: Timer> SseService<T> {
     /// The options in force.
     #[must_use]
     pub fn config(&self) -> &SseConfig {
@@ -146,36 +178,29 @@ impl<T: Timer> SseService<T> {
     }
 
     /// The routes to mount, each answered by [`handle`](Self::handle): the native stream,
-    /// and the A2A binding's when it is on.
+    /// then each protocol's, exact routes before prefix routes (longest first).
     #[must_use]
-    pub fn routes(&self) -> Vec<Route> {
-        let route = |path: &str, endpoint| Route {
-            path: path.to_owned(),
-            endpoint,
-        };
-        let mut routes = vec![route(&self.inner.config.path, Endpoint::Events)];
-        if let Some(a2a) = &self.inner.config.a2a {
-            routes.push(route(&a2a.jsonrpc_path, Endpoint::A2aJsonRpc));
-            routes.push(route(&a2a.task_route(), Endpoint::A2aTask));
-            if a2a.card.is_some() {
-                routes.push(route(AGENT_CARD_PATH, Endpoint::AgentCard));
-            }
-        }
-        routes
+    pub fn routes(&self) -> &[Route] {
+        &self.inner.routes
     }
 
-    /// Answers one request to `route` (one of [`routes`](Self::routes)), whose body an
-    /// adapter read already: never more than [`SseConfig::max_body_bytes`]; a larger one
-    /// is answered with [`RequestError::BodyTooLarge`] instead. Never panics.
+    /// Answers one request to `route` (one of [`routes`](Self::routes)). Never panics.
     ///
-    /// Like [`respond`](Self::respond), the future does not borrow `head`.
-    pub fn handle<'a>(
+    /// Everything that reads `head` runs before this returns. The body is read by the
+    /// service when the route needs it, within [`SseConfig::max_body_bytes`] and
+    /// [`SseConfig::body_read_timeout`] (`413`, `408`; a body that fails to arrive, `400`):
+    /// an adapter hands over its framework's body stream unread. The native stream never
+    /// reads it. The future holds `body` and nothing of `head`, so it is `Send` whenever
+    /// the body stream is.
+    pub fn handle<'a, B, E>(
         &'a self,
         route: &Route,
         head: &dyn RequestHead,
-        body: Bytes,
-    ) -> impl Future<Output = SseResponse<T>> + Send + use<'a, T> {
-        // Everything that reads `head` happens here, before the future.
+        body: B,
+    ) -> impl Future<Output = SseResponse> + use<'a, B, E>
+    where
+        B: Stream<Item = Result<Bytes, E>>,
+    {
         let config = &self.inner.config;
         let checked = check_head(
             head,
@@ -183,34 +208,49 @@ impl<T: Timer> SseService<T> {
             config.max_headers,
             config.max_header_bytes,
         );
-        let prepared = match (checked, route.endpoint) {
-            (Err(err), _) => Prepared::Ready(Box::new(refused(err))),
-            (Ok(()), Endpoint::Events) => Prepared::Events(self.admit(head)),
-            (Ok(()), Endpoint::A2aJsonRpc) => Prepared::A2a(self.a2a_jsonrpc(head, &body)),
-            (Ok(()), Endpoint::A2aTask) => Prepared::A2a(self.a2a_rest(head)),
-            (Ok(()), Endpoint::AgentCard) => Prepared::Ready(Box::new(self.agent_card(head))),
+        let prepared = match (checked, route.target) {
+            (Err(err), _) => Prepared::Ready(Box::new(refuse(err))),
+            (Ok(()), RouteTarget::Events) => Prepared::Events(self.admit_stream(head)),
+            (Ok(()), RouteTarget::Protocol { protocol, route }) => {
+                match self.inner.protocols.get(protocol) {
+                    Some(protocol) => match protocol.prepare(self, route, head) {
+                        Handling::Answer(response) => Prepared::Ready(response),
+                        Handling::Read(call) => {
+                            Prepared::Call(call, body::declared_length(head), body)
+                        }
+                    },
+                    // A route of another service.
+                    None => Prepared::Ready(Box::new(refuse(RequestError::NotFound))),
+                }
+            }
+            (Ok(()), RouteTarget::Unbound) => {
+                Prepared::Ready(Box::new(refuse(RequestError::NotFound)))
+            }
         };
         async move {
             match prepared {
                 Prepared::Events(admitted) => self.events(admitted).await,
-                Prepared::A2a(Ok(call)) => self.a2a_call(call).await,
-                Prepared::A2a(Err(response)) => *response,
                 Prepared::Ready(response) => *response,
+                Prepared::Call(call, declared, body) => {
+                    match body::read(body, declared, config).await {
+                        Ok(body) => call(self.clone(), body).await,
+                        Err(err) => refuse(err),
+                    }
+                }
             }
         }
     }
 
-    /// Answers a request for the native stream: a stream, a `204`, or a typed error.
-    /// Never panics.
+    /// Answers a request for the native stream: a stream, a `204`, or a typed error, for a
+    /// handler of your own. Never panics.
     ///
     /// Everything that reads `head` (method, parameters, authorization, connection limit)
     /// runs before this returns; the future only subscribes. It does not borrow `head`,
-    /// so it is `Send` even when the framework's request type is not `Sync`, as a
-    /// spawned connection task or an axum handler needs.
+    /// so it is `Send` even when the framework's request type is not `Sync`.
     pub fn respond<'a>(
         &'a self,
         head: &dyn RequestHead,
-    ) -> impl Future<Output = SseResponse<T>> + Send + use<'a, T> {
+    ) -> impl Future<Output = SseResponse> + Send + use<'a> {
         let config = &self.inner.config;
         let admitted = check_head(
             head,
@@ -218,17 +258,41 @@ impl<T: Timer> SseService<T> {
             config.max_headers,
             config.max_header_bytes,
         )
-        .and_then(|()| self.admit(head));
+        .and_then(|()| self.admit_stream(head));
         self.events(admitted)
     }
 
-    async fn events(&self, admitted: Result<Admission, RequestError>) -> SseResponse<T> {
-        let (request, permit) = match self.pass(admitted).await {
-            Ok(request) => match self.inner.limits.acquire(request.plan.as_ref()) {
-                Ok(permit) => (request, permit),
-                Err(err) => return refused(err),
-            },
-            Err(err) => return refused(err),
+    /// Reads a request body as [`handle`](Self::handle) reads one, for a handler of your
+    /// own: within the size and time limits, answering each failure with its status.
+    ///
+    /// # Errors
+    ///
+    /// [`RequestError::BodyTooLarge`], [`RequestError::BodyTimeout`] or
+    /// [`RequestError::UnreadableBody`].
+    pub async fn read_body<B, E>(
+        &self,
+        head: &dyn RequestHead,
+        body: B,
+    ) -> Result<Bytes, RequestError>
+    where
+        B: Stream<Item = Result<Bytes, E>>,
+    {
+        let declared = body::declared_length(head);
+        body::read(body, declared, &self.inner.config).await
+    }
+
+    async fn events(&self, admitted: Result<(Admission, SseRequest), RequestError>) -> SseResponse {
+        let admitted = match admitted {
+            Ok((admission, request)) => self.admit(admission, STREAM_OPERATION, request).await,
+            Err(err) => Err(err),
+        };
+        let request = match admitted {
+            Ok(request) => request,
+            Err(err) => return refuse(err),
+        };
+        let permit = match self.permit(request.plan.as_ref()) {
+            Ok(permit) => permit,
+            Err(err) => return refuse(err),
         };
         let mut subscribe = request
             .plan
@@ -236,7 +300,7 @@ impl<T: Timer> SseService<T> {
             .map_or_else(SubscribeRequest::all, SubscribeRequest::plan);
         subscribe.after = request.last_event_id;
         match self
-            .open(&request, permit, subscribe, Framing::Native)
+            .open(&request, permit, subscribe, Box::new(NativeFraming))
             .await
         {
             Ok(stream) => SseResponse::Stream(stream),
@@ -244,53 +308,78 @@ impl<T: Timer> SseService<T> {
                 tracing::debug!(plan = plan_str(request.plan.as_ref()), %terminal, "plan finished: 204");
                 SseResponse::NoContent
             }
-            Err(err) => refused(transport_error(err)),
+            Err(err) => refuse(RequestError::from_subscribe(err)),
         }
     }
 
     /// Reads the native stream's request.
-    fn admit(&self, head: &dyn RequestHead) -> Result<Admission, RequestError> {
+    fn admit_stream(
+        &self,
+        head: &dyn RequestHead,
+    ) -> Result<(Admission, SseRequest), RequestError> {
         if head.method() != "GET" {
-            return Err(RequestError::MethodNotAllowed);
+            return Err(RequestError::MethodNotAllowed { allow: "GET" });
         }
         let request = SseRequest::parse(head.query(), head.header(LAST_EVENT_ID_HEADER))?;
         if self.inner.config.require_plan && request.plan.is_none() {
             return Err(RequestError::PlanRequired);
         }
-        Ok(self.admission(head, request))
+        Ok((self.admission(head), request))
     }
 
-    /// What the authorization hook will need of `head`, copied now.
-    pub(crate) fn admission(&self, head: &dyn RequestHead, request: SseRequest) -> Admission {
-        let auth = self
-            .inner
-            .authorize
-            .as_ref()
-            .map(|_| AuthRequest::new(request.clone(), head));
-        Admission { request, auth }
+    /// What the authorization hook will need of `head` (its headers), copied now, so that
+    /// the decision can be awaited after `head` is gone. Nothing is copied when no hook is
+    /// set.
+    pub fn admission(&self, head: &dyn RequestHead) -> Admission {
+        Admission {
+            headers: self.inner.authorize.as_ref().map(|_| copy_headers(head)),
+        }
     }
 
-    /// Asks the authorization hook. A stream then takes its place among the open ones
-    /// (never before: a refused request holds no place).
-    pub(crate) async fn pass(
+    /// Asks the authorization hook whether `request`, an `operation` (a protocol's method
+    /// name, say), may go on, with the headers of its [`admission`](Self::admission); it
+    /// is given back when it may.
+    ///
+    /// # Errors
+    ///
+    /// [`RequestError::Unauthorized`] or [`RequestError::Forbidden`], as the hook decided.
+    pub async fn admit(
         &self,
-        admitted: Result<Admission, RequestError>,
+        admission: Admission,
+        operation: &'static str,
+        request: SseRequest,
     ) -> Result<SseRequest, RequestError> {
-        let Admission { request, auth } = admitted?;
-        if let (Some(authorize), Some(auth)) = (&self.inner.authorize, auth) {
+        if let (Some(authorize), Some(headers)) = (&self.inner.authorize, admission.headers) {
+            let auth = AuthRequest::new(operation, request.clone(), headers);
             authorize.check(auth).await?;
         }
         Ok(request)
     }
 
-    /// Subscribes and wraps the subscription in a stream with its hooks.
-    pub(crate) async fn open(
+    /// Takes a place among the open streams for a stream of `plan` (or of every plan),
+    /// within the connection limits; the stream holds it until it ends.
+    ///
+    /// # Errors
+    ///
+    /// [`RequestError::TooManyConnections`] or [`RequestError::TooManyPlanStreams`].
+    pub fn permit(&self, plan: Option<&PlanId>) -> Result<Permit, RequestError> {
+        self.inner.limits.acquire(plan)
+    }
+
+    /// Subscribes with `subscribe` (the service's buffer size applies) and wraps the
+    /// subscription in a stream written by `framing`, paced by the service's options,
+    /// with its connect and disconnect hooks, holding `permit` while it lives.
+    ///
+    /// # Errors
+    ///
+    /// The backend's [`SubscribeError`].
+    pub async fn open(
         &self,
         request: &SseRequest,
         permit: Permit,
         mut subscribe: SubscribeRequest,
-        framing: Framing,
-    ) -> Result<SseStream<T>, SubscribeError> {
+        framing: Box<dyn Framing>,
+    ) -> Result<SseStream, SubscribeError> {
         let inner = &*self.inner;
         subscribe.buffer = inner.config.buffer;
         let subscription = inner.backend.subscribe(subscribe).await?;
@@ -302,24 +391,19 @@ impl<T: Timer> SseService<T> {
         };
         tracing::info!(
             connection,
+            binding = framing.label(),
             plan = plan_str(info.plan.as_ref()),
-            last_event_id = info.last_event_id.map(EventId::get),
+            last_event_id = info.last_event_id.map(tracing::field::display),
             "sse stream opened"
         );
         if let Some(hook) = &inner.on_connect {
             hook(&info);
         }
-        let binding = match &framing {
-            Framing::Native => StreamBinding::Native,
-            Framing::A2a(Binding::Rest) => StreamBinding::Rest,
-            Framing::A2a(Binding::JsonRpc { .. }) => StreamBinding::JsonRpc,
-        };
-        let guard = ConnectionGuard::for_binding(
+        let guard = ConnectionGuard::new(
             connection,
             request.plan.clone(),
             inner.on_disconnect.clone(),
             Some(permit),
-            binding,
         );
         let options = StreamOptions {
             keep_alive: inner.config.keep_alive,
@@ -330,30 +414,22 @@ impl<T: Timer> SseService<T> {
                 lifetime + spread(connection, jitter)
             }),
         };
-        Ok(SseStream::new(
-            subscription,
-            inner.timer.clone(),
-            options,
-            framing,
-            guard,
-        ))
+        Ok(SseStream::new(subscription, options, framing, guard))
     }
 }
 
-/// An answer that refuses a request (never a stream), boxed to keep results small.
-pub(crate) type Refused<T> = Box<SseResponse<T>>;
-
 /// What [`SseService::handle`] read of a request before it awaits anything.
-enum Prepared<T: Timer> {
-    Events(Result<Admission, RequestError>),
-    A2a(Result<A2aCall, Refused<T>>),
-    Ready(Refused<T>),
+enum Prepared<B> {
+    Events(Result<(Admission, SseRequest), RequestError>),
+    Ready(Box<SseResponse>),
+    Call(crate::protocol::Call, Option<u64>, B),
 }
 
-/// A request read and validated, with what its authorization needs.
-pub(crate) struct Admission {
-    pub(crate) request: SseRequest,
-    auth: Option<AuthRequest>,
+/// What the authorization hook will need of a request's head: see
+/// [`SseService::admission`].
+#[derive(Debug)]
+pub struct Admission {
+    headers: Option<Headers>,
 }
 
 /// A point in `0..=jitter` that moves with the connection number, spreading the ends of
@@ -363,22 +439,12 @@ fn spread(connection: u64, jitter: Duration) -> Duration {
     jitter.mul_f64(fraction)
 }
 
-pub(crate) fn refused<T: Timer>(err: RequestError) -> SseResponse<T> {
-    tracing::debug!(code = err.code(), %err, "sse request refused");
+/// The answer refusing a request with `err`, logged and counted.
+#[must_use]
+pub fn refuse(err: RequestError) -> SseResponse {
+    tracing::debug!(code = err.code(), %err, "request refused");
     telemetry::refusal(err.status(), err.code());
     SseResponse::Error(err)
-}
-
-/// A backend's refusal that is not the request's fault.
-pub(crate) fn transport_error(err: SubscribeError) -> RequestError {
-    match err {
-        SubscribeError::Closed => RequestError::ShuttingDown,
-        SubscribeError::Backend(err) => RequestError::Backend(err),
-        other => RequestError::Backend(a2a_events::BackendError::new(
-            a2a_events::BackendErrorKind::Protocol,
-            other,
-        )),
-    }
 }
 
 fn plan_str(plan: Option<&PlanId>) -> Option<&str> {
@@ -386,13 +452,10 @@ fn plan_str(plan: Option<&PlanId>) -> Option<&str> {
 }
 
 #[cfg(test)]
-#[path = "service_tests.rs"]
 mod tests;
 
 #[cfg(test)]
-#[path = "service_options_tests.rs"]
 mod options_tests;
 
 #[cfg(test)]
-#[path = "service_limits_tests.rs"]
 mod limits_tests;

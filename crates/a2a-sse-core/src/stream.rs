@@ -1,4 +1,8 @@
-//! [`SseStream`]: a subscription turned into event-stream bytes.
+//! [`SseStream`]: a subscription turned into event-stream bytes, paced.
+//!
+//! The stream decides *when* to send: the preamble first, ready frames coalesced into one
+//! chunk, a keep-alive comment when idle, the end. What the bytes of each item are is its
+//! [`Framing`]'s business.
 
 use std::fmt;
 use std::future::Future;
@@ -6,97 +10,29 @@ use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
-use a2a_events::{
-    Encoding, EventStream, LagNotice, ResetNotice, SharedEvent, StoredEvent, SubscriptionEnd,
-    SubscriptionItem, TaskState,
-};
+use a2a_events::{Encoded, EventStream, SubscriptionEnd, SubscriptionItem};
 use bytes::{Bytes, BytesMut};
 use futures_core::{FusedStream, Stream};
 use pin_project_lite::pin_project;
-use serde_json::json;
+use tokio::time::Sleep;
 
-use crate::a2a::A2aError;
-use crate::a2a::encode::{self as a2a_encode, Binding};
-use crate::frame::Frame;
+use crate::frame::{Fixed, Frame};
+use crate::framing::Framing;
 use crate::hook::{ConnectionGuard, DisconnectReason};
 use crate::telemetry;
-use crate::timer::Timer;
 
 /// Most frames coalesced into one chunk when several are ready at once.
 const MAX_BATCH_FRAMES: usize = 64;
 /// Most bytes coalesced into one chunk.
 const MAX_BATCH_BYTES: usize = 64 * 1024;
 
-/// The SSE frame of a queue event: `id`, `event` (its kind) and its JSON as `data`.
-///
-/// Computed once per event and cached in the event, so every subscriber shares it.
-#[must_use]
-pub fn event_frame(event: &StoredEvent) -> Bytes {
-    event.encoded(Encoding::NativeFrame, encode_event_frame)
-}
-
-/// [`event_frame`], borrowed from the event's cache.
-fn event_frame_ref(event: &StoredEvent) -> &Bytes {
-    event.encoded_ref(Encoding::NativeFrame, encode_event_frame)
-}
-
-fn encode_event_frame(event: &StoredEvent) -> Bytes {
-    let id = event.id().to_string();
-    // The JSON comes from serde_json, so it is valid UTF-8 without raw line breaks; the id
-    // is decimal and the kind a fixed name, so the fields are valid.
-    let json = std::str::from_utf8(event.json()).unwrap_or_default();
-    let frame = Frame::with_capacity(json.len() + id.len() + 40);
-    match frame.id(&id).and_then(|f| f.event(event.kind().as_str())) {
-        Ok(frame) => frame.data(json).build(),
-        Err(_) => Bytes::new(),
-    }
-}
-
-/// The `reset` control frame: history no longer reaches the requested id.
-#[must_use]
-pub fn reset_frame(notice: &ResetNotice) -> Bytes {
-    let data = json!({
-        "requestedId": notice.requested.to_string(),
-        "oldestRetainedId": notice.oldest_retained.map(|id| id.to_string()),
-    });
-    control_frame("reset", &data)
-}
-
-/// The `lagged` control frame: the client fell behind and the server closes.
-#[must_use]
-pub fn lagged_frame(notice: &LagNotice) -> Bytes {
-    let data = json!({ "lastEventId": notice.last_delivered.map(|id| id.to_string()) });
-    control_frame("lagged", &data)
-}
-
-fn control_frame(name: &'static str, data: &serde_json::Value) -> Bytes {
-    // A fixed event name without line breaks always encodes.
-    Frame::new()
-        .event(name)
-        .map(|f| f.data(&data.to_string()).build())
-        .unwrap_or_default()
-}
-
-/// What an A2A subscriber that fell behind its buffer is told before its stream ends.
-fn lag_error(notice: &LagNotice) -> A2aError {
-    let resume = notice.last_delivered.map_or_else(
-        || "from the start".to_owned(),
-        |id| format!("after event {id}"),
-    );
-    A2aError::Internal(format!(
-        "this subscriber fell behind its buffer; subscribe again with Last-Event-ID to resume {resume}"
-    ))
-}
+const OPEN: Fixed = Fixed::new("a2a-sse stream open");
 
 /// The first chunk of every stream: the reconnection delay and a comment, so the response
 /// headers and the first body bytes reach the client at once.
 #[must_use]
 pub fn preamble(retry: Duration) -> Bytes {
-    Frame::new()
-        .retry(retry)
-        .comment("a2a-sse stream open")
-        .map(Frame::build)
-        .unwrap_or_default()
+    Frame::new().retry(retry).note(OPEN).build()
 }
 
 /// The keep-alive chunk.
@@ -105,14 +41,9 @@ pub const PING: &[u8] = b": ping\n\n";
 /// The liveness probe's chunk: an empty comment line, ignored by every client.
 pub const PROBE: &[u8] = b":\n";
 
-/// What a stream's frames look like.
-#[derive(Debug, Clone)]
-pub(crate) enum Framing {
-    /// The native stream: [`event_frame`] per event, `reset` and `lagged` frames.
-    Native,
-    /// An A2A stream: the task first, `StreamResponse` items, and an end after a terminal
-    /// or interrupted state.
-    A2a(Binding),
+/// Now, on tokio's clock (which tests can pause).
+fn now() -> Instant {
+    tokio::time::Instant::now().into_std()
 }
 
 /// How a stream paces itself when idle, and what it tells clients first.
@@ -129,10 +60,10 @@ pin_project! {
     /// A `Stream<Item = Bytes>` of SSE frames over one subscription.
     ///
     /// - It opens with [`preamble`].
-    /// - Each queue event becomes its shared [`event_frame`]; when several are ready at
-    ///   once they are coalesced into one chunk (whole frames only), so one write carries
-    ///   them.
-    /// - `reset` and `lagged` notices become control frames; after `lagged` it ends.
+    /// - Each item of the subscription becomes what its [`Framing`] makes of it (the
+    ///   native stream: each event's shared frame, `reset` and `lagged` control frames);
+    ///   when several are ready at once they are coalesced into one chunk (whole frames
+    ///   only), so one write carries them.
     /// - After `keep_alive` without sending anything, it sends [`PING`]. Sending only
     ///   notes the time (when the stream goes idle); the sleep is moved when it completes
     ///   early, and polled again only then or when the stream is polled by another task.
@@ -142,28 +73,31 @@ pin_project! {
     /// - With a lifetime, it ends by itself once that long has passed, at its first idle
     ///   moment after (between frames); the lifetime's end shares the one sleep too.
     /// - It ends when the subscription ends, with the reason the subscription gives
-    ///   (finished plan, lag, queue closed). The disconnect hook fires then, or when the
-    ///   stream is dropped, whichever is first.
+    ///   (finished plan, lag, queue closed), or after an event its framing ends on. The
+    ///   disconnect hook fires then, or when the stream is dropped, whichever is first.
+    ///
+    /// It runs on tokio's clock, as axum and actix-web both do.
     #[must_use = "streams do nothing unless polled"]
     // `repr(C)` keeps the declared order: what every poll reads or writes comes first and
     // shares as few cache lines as it can (with 10,000 streams the state of the one being
-    // polled is usually cold); the lifetime and the sleep come last. What only some
-    // streams use (an A2A binding) is boxed, and what can be rebuilt (the preamble) is
-    // not kept: every byte here is paid once per open stream.
+    // polled is usually cold); the lifetime and the sleep come last. What can be rebuilt
+    // (the preamble) is not kept: every byte here is paid once per open stream.
     #[repr(C)]
-    pub struct SseStream<T: Timer> {
+    pub struct SseStream {
         inner: EventStream,
         // What the sleep is set to; it may have completed already.
         deadline: Instant,
         // When something was last sent, as noted on going idle.
         last_sent: Instant,
-        // Idle time before the idle chunk: the keep-alive, or the probe when shorter.
-        idle: Duration,
+        // Idle time before the idle chunk, in nanoseconds: the keep-alive, or the probe
+        // when shorter. (Not a `Duration`: its 16 bytes would push the per-poll fields
+        // past three cache lines.)
+        idle_nanos: u64,
         // The waker the sleep was last polled with.
         sleep_waker: Option<Waker>,
-        // An A2A stream's binding; `None` for the native stream. Boxed: it is read per
-        // event only as this pointer, and native streams pay 8 bytes for it, not 56.
-        a2a: Option<Box<Binding>>,
+        // What the bytes look like. The native framing is zero-sized: boxing it costs
+        // no allocation.
+        framing: Box<dyn Framing>,
         // The preamble went out.
         opened: bool,
         // Something was sent since the stream was last idle.
@@ -179,31 +113,37 @@ pin_project! {
         // The `retry:` field's milliseconds: the preamble is built from it when sent.
         retry_ms: u32,
         #[pin]
-        sleep: T::Sleep,
-        timer: T,
+        sleep: Sleep,
+    }
+
+    impl PinnedDrop for SseStream {
+        fn drop(this: Pin<&mut Self>) {
+            let this = this.project();
+            // Dropped before it ended by itself: the client went away.
+            this.guard.finish(DisconnectReason::ClientGone, this.framing.label());
+        }
     }
 }
 
-impl<T: Timer> SseStream<T> {
+impl SseStream {
     pub(crate) fn new(
         inner: EventStream,
-        timer: T,
         options: StreamOptions,
-        framing: Framing,
+        framing: Box<dyn Framing>,
         guard: ConnectionGuard,
     ) -> Self {
         let (idle, probing) = match options.probe {
             Some(probe) if probe < options.keep_alive => (probe, true),
             _ => (options.keep_alive, false),
         };
-        let now = timer.now();
+        let now = now();
         let end_at = options.lifetime.map(|lifetime| now + lifetime);
         let deadline = end_at.map_or(now + idle, |end| end.min(now + idle));
+        guard.opened(framing.label());
         Self {
             inner,
-            sleep: timer.sleep_until(deadline),
-            timer,
-            idle,
+            sleep: tokio::time::sleep_until(deadline.into()),
+            idle_nanos: u64::try_from(idle.as_nanos()).unwrap_or(u64::MAX),
             probing,
             end_at,
             retry_ms: u32::try_from(options.retry.as_millis()).unwrap_or(u32::MAX),
@@ -214,64 +154,36 @@ impl<T: Timer> SseStream<T> {
             sleep_waker: None,
             ending: None,
             done: false,
-            a2a: match framing {
-                Framing::Native => None,
-                Framing::A2a(binding) => Some(Box::new(binding)),
-            },
+            framing,
             guard,
         }
     }
 }
 
-/// The first frame of a batch: kept as the event itself until it is known whether the
-/// chunk is that frame alone (then the shared encoding is handed out) or several frames
-/// joined (then it is only copied, and the encoding's reference count is left alone).
-enum First {
-    Event(SharedEvent),
-    Frame(Bytes),
-}
-
-impl First {
-    fn as_bytes(&self) -> &[u8] {
-        match self {
-            Self::Event(event) => event_frame_ref(event),
-            Self::Frame(frame) => frame,
-        }
-    }
-
-    fn into_bytes(self) -> Bytes {
-        match self {
-            Self::Event(event) => event_frame(&event),
-            Self::Frame(frame) => frame,
-        }
-    }
-}
-
-/// Frames gathered in one poll.
+/// Frames gathered in one poll: the first as it came (a shared frame stays shared when it
+/// goes out alone), the others copied after it.
 #[derive(Default)]
 struct Batch {
-    first: Option<First>,
+    first: Option<Bytes>,
     rest: Option<BytesMut>,
     frames: usize,
     bytes: usize,
 }
 
 impl Batch {
-    fn push_event(&mut self, event: SharedEvent) {
+    fn push(&mut self, frame: Encoded<'_>) {
         if self.first.is_none() {
-            self.bytes += event_frame_ref(&event).len();
-            self.frames += 1;
-            self.first = Some(First::Event(event));
+            self.push_bytes(frame.into_bytes());
         } else {
-            self.push_slice(event_frame_ref(&event));
+            self.push_slice(&frame);
         }
     }
 
-    fn push_frame(&mut self, frame: Bytes) {
+    fn push_bytes(&mut self, frame: Bytes) {
         if self.first.is_none() {
             self.bytes += frame.len();
             self.frames += 1;
-            self.first = Some(First::Frame(frame));
+            self.first = Some(frame);
         } else {
             self.push_slice(&frame);
         }
@@ -281,9 +193,9 @@ impl Batch {
     fn push_slice(&mut self, frame: &[u8]) {
         self.frames += 1;
         self.bytes += frame.len();
-        match (&self.first, &mut self.rest) {
-            (Some(first), None) => {
-                let first = first.as_bytes();
+        match (&mut self.rest, &self.first) {
+            (Some(joined), _) => joined.extend_from_slice(frame),
+            (None, Some(first)) => {
                 // Room for a few more: a subscriber that is behind usually has several.
                 let room = (first.len() + frame.len() * 4).min(MAX_BATCH_BYTES);
                 let mut joined = BytesMut::with_capacity(room);
@@ -291,8 +203,7 @@ impl Batch {
                 joined.extend_from_slice(frame);
                 self.rest = Some(joined);
             }
-            (_, Some(joined)) => joined.extend_from_slice(frame),
-            (None, None) => unreachable!("push_slice only follows a first frame"),
+            (None, None) => self.first = Some(Bytes::copy_from_slice(frame)),
         }
     }
 
@@ -303,12 +214,12 @@ impl Batch {
     fn into_bytes(self) -> Option<Bytes> {
         match self.rest {
             Some(joined) => Some(joined.freeze()),
-            None => self.first.map(First::into_bytes),
+            None => self.first,
         }
     }
 }
 
-impl<T: Timer> Stream for SseStream<T> {
+impl Stream for SseStream {
     type Item = Bytes;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Bytes>> {
@@ -323,47 +234,36 @@ impl<T: Timer> Stream for SseStream<T> {
             *this.sent = true;
             return Poll::Ready(Some(preamble));
         }
+        let framing = &**this.framing;
         let mut batch = Batch::default();
         let mut events = 0;
         while this.ending.is_none() && !batch.is_full() {
             match Pin::new(&mut *this.inner).poll_next(cx) {
                 Poll::Ready(Some(SubscriptionItem::Event(event))) => {
-                    let Some(binding) = this.a2a.as_deref() else {
+                    if let Some(frame) = framing.event(&event) {
                         events += 1;
-                        batch.push_event(event);
-                        continue;
-                    };
-                    if let Some(frame) = a2a_encode::event_frame(&event, binding) {
-                        events += 1;
-                        batch.push_frame(frame);
+                        batch.push(frame);
                     }
-                    // A2A streams end when the task waits for its client, too.
-                    if event.state().is_some_and(TaskState::is_interrupted) {
-                        *this.ending = Some(DisconnectReason::Interrupted);
+                    if let Some(reason) = framing.ends_after(&event) {
+                        *this.ending = Some(reason);
                     }
                 }
                 Poll::Ready(Some(SubscriptionItem::Snapshot(snapshot))) => {
-                    if let Some(binding) = this.a2a.as_deref() {
-                        batch.push_frame(a2a_encode::snapshot_frame(&snapshot, binding));
+                    if let Some(frame) = framing.snapshot(&snapshot) {
+                        batch.push_bytes(frame);
                     }
                 }
                 Poll::Ready(Some(SubscriptionItem::Reset(notice))) => {
-                    // An A2A stream that history does not cover starts with the task instead.
-                    if this.a2a.is_none() {
+                    if let Some(frame) = framing.reset(&notice) {
                         metrics::counter!(telemetry::RESETS).increment(1);
-                        batch.push_frame(reset_frame(&notice));
+                        batch.push_bytes(frame);
                     }
                 }
                 Poll::Ready(Some(SubscriptionItem::End(end))) => {
                     *this.ending = Some(match end {
                         SubscriptionEnd::Lagged(notice) => {
                             metrics::counter!(telemetry::LAGGED).increment(1);
-                            batch.push_frame(match this.a2a.as_deref() {
-                                None => lagged_frame(&notice),
-                                Some(binding) => {
-                                    a2a_encode::error_frame(&lag_error(&notice), binding)
-                                }
-                            });
+                            batch.push_bytes(framing.lagged(&notice));
                             DisconnectReason::Lagged
                         }
                         SubscriptionEnd::PlanFinished { .. } => DisconnectReason::Finished,
@@ -384,11 +284,11 @@ impl<T: Timer> Stream for SseStream<T> {
         }
         if let Some(reason) = *this.ending {
             *this.done = true;
-            this.guard.finish(reason);
+            this.guard.finish(reason, framing.label());
             return Poll::Ready(None);
         }
         // Idle: only now does the keep-alive clock matter.
-        let now = this.timer.now();
+        let now = now();
         if std::mem::take(this.sent) {
             *this.last_sent = now;
             this.guard.report_due(now);
@@ -396,7 +296,8 @@ impl<T: Timer> Stream for SseStream<T> {
         if this.end_at.is_some_and(|end| now >= end) {
             // Between frames: the client resumes with the last id it got.
             *this.done = true;
-            this.guard.finish(DisconnectReason::MaxLifetime);
+            this.guard
+                .finish(DisconnectReason::MaxLifetime, framing.label());
             return Poll::Ready(None);
         }
         let mut poll_sleep = this
@@ -404,7 +305,7 @@ impl<T: Timer> Stream for SseStream<T> {
             .as_ref()
             .is_none_or(|waker| !waker.will_wake(cx.waker()));
         if now >= *this.deadline {
-            let due = *this.last_sent + *this.idle;
+            let due = *this.last_sent + Duration::from_nanos(*this.idle_nanos);
             if now >= due {
                 let chunk = if *this.probing { PROBE } else { PING };
                 this.guard.sent(0, chunk.len());
@@ -414,7 +315,7 @@ impl<T: Timer> Stream for SseStream<T> {
             // Completed early: something was sent since it was set.
             let due = this.end_at.map_or(due, |end| end.min(due));
             *this.deadline = due;
-            this.timer.reset(this.sleep.as_mut(), due);
+            this.sleep.as_mut().reset(due.into());
             poll_sleep = true;
         }
         if poll_sleep {
@@ -429,16 +330,17 @@ impl<T: Timer> Stream for SseStream<T> {
     }
 }
 
-impl<T: Timer> FusedStream for SseStream<T> {
+impl FusedStream for SseStream {
     fn is_terminated(&self) -> bool {
         self.done
     }
 }
 
-impl<T: Timer> fmt::Debug for SseStream<T> {
+impl fmt::Debug for SseStream {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SseStream")
-            .field("idle", &self.idle)
+            .field("binding", &self.framing.label())
+            .field("idle", &Duration::from_nanos(self.idle_nanos))
             .field("done", &self.done)
             .field("guard", &self.guard)
             .finish_non_exhaustive()
@@ -446,9 +348,7 @@ impl<T: Timer> fmt::Debug for SseStream<T> {
 }
 
 #[cfg(test)]
-#[path = "stream_tests.rs"]
 mod tests;
 
 #[cfg(test)]
-#[path = "keep_alive_tests.rs"]
 mod keep_alive_tests;

@@ -56,8 +56,10 @@ pub fn describe() {
     describe_counter!(REFUSALS, Unit::Count, "requests answered without a stream");
 }
 
-/// Counts a refused request.
-pub(crate) fn refusal(status: u16, code: &str) {
+/// Counts a refused request, answered with `status` (a protocol that answers its errors
+/// with HTTP 200, as JSON-RPC does, passes 200) and `code`, the error's machine-readable
+/// name.
+pub fn refusal(status: u16, code: &str) {
     metrics::counter!(REFUSALS, "status" => status.to_string(), "code" => code.to_owned())
         .increment(1);
 }
@@ -69,7 +71,7 @@ mod tests {
     use metrics_util::debugging::{DebugValue, DebuggingRecorder};
 
     use crate::SseService;
-    use crate::test_support::{Head, stream};
+    use crate::test_support::{get, stream};
 
     /// Every metric's value, keyed by name and sorted labels.
     fn values(recorder: &DebuggingRecorder) -> Vec<(String, DebugValue)> {
@@ -114,12 +116,9 @@ mod tests {
             runtime.block_on(async {
                 let queue = A2aEventQueue::new();
                 let service = SseService::builder(queue.clone()).build().unwrap();
-                let mut one = stream(service.respond(&Head::get("plan_id=p")).await);
-                let mut two = stream(service.respond(&Head::get("")).await);
-                assert_eq!(
-                    service.respond(&Head::get("plan_id=%20")).await.status(),
-                    400
-                );
+                let mut one = stream(service.respond(&get("plan_id=p")).await);
+                let mut two = stream(service.respond(&get("")).await);
+                assert_eq!(service.respond(&get("plan_id=%20")).await.status(), 400);
                 one.next().await.unwrap();
                 two.next().await.unwrap();
                 queue

@@ -14,11 +14,11 @@ use bytes::Bytes;
 use futures_util::StreamExt;
 
 use crate::config::DEFAULT_RETRY;
+use crate::framing::NativeFraming;
 use crate::hook::{ConnectInfo, ConnectionGuard, DisconnectInfo};
-use crate::request::{RequestError, RequestHead};
+use crate::request::{OwnedHead, RequestError};
 use crate::response::SseResponse;
-use crate::stream::{Framing, SseStream, StreamOptions};
-use crate::timer::{Timer, TokioTimer};
+use crate::stream::{SseStream, StreamOptions};
 
 pub(crate) fn plan(name: &str) -> PlanId {
     events::plan(name)
@@ -45,78 +45,29 @@ pub(crate) fn decode(bytes: &[u8]) -> Vec<Event> {
 pub(crate) type Disconnects = Recorder<DisconnectInfo>;
 pub(crate) type Connects = Recorder<ConnectInfo>;
 
-/// A request as an adapter would see it.
-#[derive(Debug, Clone)]
-pub(crate) struct Head {
-    pub(crate) method: &'static str,
-    pub(crate) path: &'static str,
-    pub(crate) query: Option<&'static str>,
-    pub(crate) headers: Vec<(&'static str, &'static [u8])>,
+/// The body of a request without one.
+pub(crate) fn no_body() -> futures_util::stream::Empty<Result<Bytes, std::convert::Infallible>> {
+    futures_util::stream::empty()
 }
 
-impl Head {
-    pub(crate) fn get(query: &'static str) -> Self {
-        Self {
-            method: "GET",
-            path: crate::config::DEFAULT_PATH,
-            query: Some(query).filter(|q| !q.is_empty()),
-            headers: Vec::new(),
-        }
-    }
-
-    /// A request with `method` to `path`, without query or headers.
-    pub(crate) fn new(method: &'static str, path: &'static str) -> Self {
-        Self {
-            method,
-            path,
-            query: None,
-            headers: Vec::new(),
-        }
-    }
-
-    pub(crate) fn query(mut self, query: &'static str) -> Self {
-        self.query = Some(query);
-        self
-    }
-
-    pub(crate) fn header(mut self, name: &'static str, value: &'static str) -> Self {
-        self.headers.push((name, value.as_bytes()));
-        self
-    }
-}
-
-impl RequestHead for Head {
-    fn method(&self) -> &str {
-        self.method
-    }
-
-    fn path(&self) -> &str {
-        self.path
-    }
-
-    fn query(&self) -> Option<&str> {
-        self.query
-    }
-
-    fn header(&self, name: &str) -> Option<&[u8]> {
-        self.headers.iter().find(|h| h.0 == name).map(|h| h.1)
-    }
-
-    fn for_each_header(&self, each: &mut dyn FnMut(&str, &[u8])) {
-        for (name, value) in &self.headers {
-            each(name, value);
-        }
+/// A `GET` of the native stream with `query` (none when empty).
+pub(crate) fn get(query: &str) -> OwnedHead {
+    let head = OwnedHead::new("GET", crate::config::DEFAULT_PATH);
+    if query.is_empty() {
+        head
+    } else {
+        head.query(query)
     }
 }
 
 /// A stream plus every chunk it yielded, to compare byte counts with the hook's.
-pub(crate) struct Tap<T: Timer> {
-    pub(crate) stream: Pin<Box<SseStream<T>>>,
+pub(crate) struct Tap {
+    pub(crate) stream: Pin<Box<SseStream>>,
     pub(crate) chunks: Vec<Bytes>,
 }
 
-impl<T: Timer> Tap<T> {
-    pub(crate) fn new(stream: SseStream<T>) -> Self {
+impl Tap {
+    pub(crate) fn new(stream: SseStream) -> Self {
         Self {
             stream: Box::pin(stream),
             chunks: Vec::new(),
@@ -135,7 +86,7 @@ impl<T: Timer> Tap<T> {
 }
 
 #[track_caller]
-pub(crate) fn stream<T: Timer>(response: SseResponse<T>) -> Tap<T> {
+pub(crate) fn stream(response: SseResponse) -> Tap {
     match response {
         SseResponse::Stream(stream) => Tap::new(stream),
         other => panic!("expected a stream, got {other:?}"),
@@ -143,7 +94,7 @@ pub(crate) fn stream<T: Timer>(response: SseResponse<T>) -> Tap<T> {
 }
 
 #[track_caller]
-pub(crate) fn error<T: Timer>(response: SseResponse<T>) -> RequestError {
+pub(crate) fn error(response: SseResponse) -> RequestError {
     match response {
         SseResponse::Error(err) => err,
         other => panic!("expected an error, got {other:?}"),
@@ -151,13 +102,13 @@ pub(crate) fn error<T: Timer>(response: SseResponse<T>) -> RequestError {
 }
 
 /// The ids of the events in the next chunk.
-pub(crate) async fn next_ids<T: Timer>(tap: &mut Tap<T>) -> Vec<String> {
+pub(crate) async fn next_ids(tap: &mut Tap) -> Vec<String> {
     let chunk = tap.next().await.unwrap();
     decode(&chunk).into_iter().map(|e| e.id).collect()
 }
 
 /// A stream over `sub`, reporting to `hook`, as the service would open it.
-pub(crate) fn open(sub: Subscription, keep_alive: Duration, hook: &Disconnects) -> Tap<TokioTimer> {
+pub(crate) fn open(sub: Subscription, keep_alive: Duration, hook: &Disconnects) -> Tap {
     let options = StreamOptions {
         keep_alive,
         retry: DEFAULT_RETRY,
@@ -168,22 +119,17 @@ pub(crate) fn open(sub: Subscription, keep_alive: Duration, hook: &Disconnects) 
 }
 
 /// [`open`] with every stream option.
-pub(crate) fn open_with(
-    sub: Subscription,
-    options: StreamOptions,
-    hook: &Disconnects,
-) -> Tap<TokioTimer> {
+pub(crate) fn open_with(sub: Subscription, options: StreamOptions, hook: &Disconnects) -> Tap {
     let guard = ConnectionGuard::new(1, sub.plan().cloned(), Some(Arc::new(hook.hook())), None);
     Tap::new(SseStream::new(
         EventStream::from(sub),
-        TokioTimer,
         options,
-        Framing::Native,
+        Box::new(NativeFraming),
         guard,
     ))
 }
 
-pub(crate) fn open_all(queue: &A2aEventQueue, hook: &Disconnects) -> Tap<TokioTimer> {
+pub(crate) fn open_all(queue: &A2aEventQueue, hook: &Disconnects) -> Tap {
     let sub = queue.subscribe(SubscribeRequest::all()).unwrap();
     open(sub, Duration::from_secs(15), hook)
 }

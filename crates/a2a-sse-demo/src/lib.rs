@@ -1,12 +1,14 @@
 //! What the axum and actix-web demo servers share, so both serve the same routes and flags
 //! (`docs/architecture.md`, "Demos") with framework code only in the examples themselves:
-//! [`DemoArgs`] (the flags), [`INDEX_HTML`] (the page at `/`), [`publish`] (the
-//! `POST /a2a/plans/{plan_id}/events` logic), [`simulate`] (the built-in plan simulator),
-//! [`listener`] (a socket with a backlog large enough for thousands of clients), and
-//! [`serve_http1`], the axum demo's connection loop.
+//! [`DemoArgs`] (the flags, and the service they describe, whose routes include the A2A
+//! bindings and [`DemoRoutes`]: the page, the metrics and the publish route),
+//! [`simulate`] (the built-in plan simulator), [`listener`] (a socket with a backlog large
+//! enough for thousands of clients), [`serve_http1`], the axum demo's connection loop,
+//! and [`global_allocator!`], with which a demo binary chooses its allocator.
 
 mod http1;
 mod metrics;
+mod routes;
 mod simulator;
 
 use std::net::{SocketAddr, TcpListener};
@@ -15,20 +17,18 @@ use std::time::Duration;
 
 use a2a_events::{A2aEventQueue, EventBackend, NewEvent, PlanId, PublishError, QueueConfig};
 use a2a_events_redis::{RedisBackend, RedisConfig};
-use a2a_sse_core::a2a::{A2aConfig, AgentCard};
+use a2a_sse_agent::{A2aConfig, Agent, AgentCard};
 use a2a_sse_core::{DEFAULT_KEEP_ALIVE, SseService, SseServiceBuilder, error_body};
 use bytes::Bytes;
 use clap::Parser;
 
 pub use http1::{Http1Limits, serve_http1, serve_http1_with};
 pub use metrics::{METRICS_CONTENT_TYPE, METRICS_ROUTE, install_metrics, render_metrics};
+pub use routes::{DemoRoutes, PLANS};
 pub use simulator::simulate;
 
 /// The page served at `/`: a live `EventSource` view with a plan filter, no external assets.
 pub const INDEX_HTML: &str = include_str!("index.html");
-
-/// Route of the publish endpoint, in the `{plan_id}` syntax both frameworks accept.
-pub const PUBLISH_ROUTE: &str = "/a2a/plans/{plan_id}/events";
 
 /// Listen backlog of the demo servers (the OS default of 128 overflows when thousands of
 /// clients connect at once).
@@ -116,18 +116,19 @@ impl DemoArgs {
         Ok(Arc::new(backend.map_err(|e| e.to_string())?))
     }
 
-    /// The service builder the flags describe, over `backend`, with the A2A binding on
-    /// (its default routes, and the demo's agent card). The core logs connects and
-    /// disconnects.
+    /// The service builder the flags describe, over `backend`, with the A2A bindings (their
+    /// default routes, and the demo's agent card) and the demo's own routes
+    /// ([`DemoRoutes`]). The core logs connects and disconnects.
     pub fn service(&self, backend: Arc<dyn EventBackend>) -> SseServiceBuilder {
         let card = AgentCard::new(
             "a2a-sse demo",
             "Streams the demo's simulated plans as A2A tasks",
             env!("CARGO_PKG_VERSION"),
         );
-        let mut builder = SseService::builder(backend)
+        let mut builder = SseService::builder(Arc::clone(&backend))
             .keep_alive(Duration::from_millis(self.keep_alive_ms))
-            .a2a(A2aConfig::with_card(card));
+            .protocol(Agent::new(A2aConfig::with_card(card)))
+            .protocol(DemoRoutes::new(backend));
         if let Some(ms) = self.write_timeout_ms {
             builder = builder.write_timeout(Duration::from_millis(ms));
         }
@@ -135,16 +136,6 @@ impl DemoArgs {
             builder = builder.header_read_timeout(Duration::from_millis(ms));
         }
         builder
-    }
-}
-
-/// The answer to a publish request whose body could not be read: its status and the JSON
-/// error body (`413 body_too_large`, `408 body_timeout`, `400 unreadable_body`).
-#[must_use]
-pub fn unread_body(err: &a2a_sse_core::RequestError) -> PublishOutcome {
-    PublishOutcome {
-        status: err.status(),
-        body: err.body(),
     }
 }
 
@@ -218,16 +209,37 @@ pub fn raise_nofile_limit() -> std::io::Result<u64> {
     rlimit::increase_nofile_limit(hard)
 }
 
-/// jemalloc, when the demos are built with the `jemalloc` feature: a server whose number of
-/// connections swings gets the memory of a burst back (glibc's allocator keeps the freed
-/// high-water mark of a burst in its arenas). Built in this workspace, it runs without
-/// thread caches (`tcache:false`, set for the jemalloc build in `.cargo/config.toml`; the
-/// `_RJEM_MALLOC_CONF` environment variable overrides it): a thread's cache hands the
-/// freed memory of a burst's connections back out to allocations that outlive the burst
-/// (the events the history keeps), which then pin pages that would otherwise be returned.
+/// Sets the demo binary's global allocator: jemalloc when the demos are built with the
+/// `jemalloc` feature, else the system's (the macro then expands to nothing). The library
+/// crates never choose an allocator; a binary does, by calling this once at its root.
+///
+/// With jemalloc, a server whose number of connections swings gets the memory of a burst
+/// back (glibc's allocator keeps the freed high-water mark of a burst in its arenas).
+/// Built in this workspace, it runs without thread caches (`tcache:false`, set for the
+/// jemalloc build in `.cargo/config.toml`; the `_RJEM_MALLOC_CONF` environment variable
+/// overrides it): a thread's cache hands the freed memory of a burst's connections back
+/// out to allocations that outlive the burst (the events the history keeps), which then
+/// pin pages that would otherwise be returned.
 #[cfg(feature = "jemalloc")]
-#[global_allocator]
-static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+#[macro_export]
+macro_rules! global_allocator {
+    () => {
+        #[global_allocator]
+        static ALLOCATOR: $crate::Jemalloc = $crate::Jemalloc;
+    };
+}
+
+/// Sets the demo binary's global allocator (see the `jemalloc` build's documentation):
+/// without the `jemalloc` feature, the system's, so this expands to nothing.
+#[cfg(not(feature = "jemalloc"))]
+#[macro_export]
+macro_rules! global_allocator {
+    () => {};
+}
+
+/// The allocator [`global_allocator!`] installs in the `jemalloc` build.
+#[cfg(feature = "jemalloc")]
+pub use tikv_jemallocator::Jemalloc;
 
 /// Logs the allocator the demo runs on: jemalloc with the `jemalloc` feature, whose
 /// background threads, started here, hand freed pages back to the system once jemalloc's

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use a2a_events::{BufferLimits, EventBackend};
-use a2a_sse_core::a2a::A2aConfig;
+use a2a_sse_agent::{A2aConfig, Agent};
 use a2a_sse_core::{AuthError, DisconnectInfo, DisconnectReason, SseService};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
@@ -89,7 +89,7 @@ impl ConformanceWorld {
             .await
             .unwrap_or_else(|e| panic!("{backend:?} did not start: {e}"));
         let mut builder = SseService::builder(Arc::clone(&backend))
-            .a2a(A2aConfig::default())
+            .protocol(Agent::new(A2aConfig::default()))
             .on_disconnect(self.disconnects.hook());
         if let Some(every) = settings.keep_alive {
             builder = builder.keep_alive(every);

@@ -1,31 +1,32 @@
 //! `SseService::respond`: status codes, limits, `204`, resume and backend failures.
 
 use a2a_events::{
-    A2aEventQueue, BoxFuture, EventStream, NewEvent, PublishError, SubscribeRequest, TaskState,
+    A2aEventQueue, BoxFuture, EventId, EventStream, NewEvent, PublishError, SubscribeRequest,
+    TaskState,
 };
 use futures_util::StreamExt;
 
 use super::*;
 use crate::AuthError;
 use crate::hook::DisconnectReason;
+use crate::request::OwnedHead;
 use crate::response::SseResponse;
 use crate::test_support::{
-    Connects, Disconnects, Head, error, next_ids, plan, publish, status, stream,
+    Connects, Disconnects, error, get, next_ids, plan, publish, status, stream,
 };
-use crate::timer::TokioTimer;
 
 #[tokio::test]
 async fn only_get_is_allowed() {
     let queue = A2aEventQueue::new();
     let service = SseService::builder(queue.clone()).build().unwrap();
     for method in ["POST", "HEAD", "get"] {
-        let head = Head {
-            method,
-            ..Head::get("")
-        };
+        let head = OwnedHead::new(method, "/a2a/events");
         let response = service.respond(&head).await;
         assert_eq!(response.status(), 405, "{method}");
-        assert_eq!(error(response), RequestError::MethodNotAllowed);
+        assert_eq!(
+            error(response),
+            RequestError::MethodNotAllowed { allow: "GET" }
+        );
     }
     assert_eq!(queue.subscriber_count(), 0);
 }
@@ -38,13 +39,13 @@ async fn bad_parameters_are_400s_and_subscribe_nothing() {
         .build()
         .unwrap();
     let cases = [
-        (Head::get("plan_id=a%20b"), "invalid_plan_id"),
-        (Head::get("last_event_id=x"), "invalid_last_event_id"),
+        (get("plan_id=a%20b"), "invalid_plan_id"),
+        (get("last_event_id=x"), "invalid_last_event_id"),
         (
-            Head::get("").header("last-event-id", "-3"),
+            get("").header("last-event-id", "-3"),
             "invalid_last_event_id",
         ),
-        (Head::get("plan_id=a&plan_id=a"), "repeated_parameter"),
+        (get("plan_id=a&plan_id=a"), "repeated_parameter"),
     ];
     for (head, code) in cases {
         let err = error(service.respond(&head).await);
@@ -69,17 +70,17 @@ async fn the_authorization_hook_reads_headers_and_refuses_with_401_or_403() {
         .build()
         .unwrap();
 
-    let err = error(service.respond(&Head::get("plan_id=p")).await);
+    let err = error(service.respond(&get("plan_id=p")).await);
     assert_eq!(
         (err.status(), err.to_string()),
         (401, "credentials required".into())
     );
-    let bad = Head::get("plan_id=p").header("authorization", "Bearer bad");
+    let bad = get("plan_id=p").header("authorization", "Bearer bad");
     let err = error(service.respond(&bad).await);
     assert_eq!((err.status(), err.code()), (403, "forbidden"));
     assert_eq!(queue.subscriber_count(), 0, "refused before subscribing");
 
-    let good = Head::get("plan_id=p").header("authorization", "Bearer good");
+    let good = get("plan_id=p").header("authorization", "Bearer good");
     let _tap = stream(service.respond(&good).await);
     assert_eq!(queue.subscriber_count(), 1);
 }
@@ -91,10 +92,10 @@ async fn the_connection_limit_answers_503_until_a_stream_is_dropped() {
         .max_connections(1)
         .build()
         .unwrap();
-    let first = stream(service.respond(&Head::get("")).await);
+    let first = stream(service.respond(&get("")).await);
     assert_eq!(service.open_streams(), 1);
 
-    let err = error(service.respond(&Head::get("")).await);
+    let err = error(service.respond(&get("")).await);
     assert_eq!(err, RequestError::TooManyConnections);
     assert_eq!(err.status(), 503);
     assert!(err.headers().contains(&("retry-after", "1".into())));
@@ -103,7 +104,7 @@ async fn the_connection_limit_answers_503_until_a_stream_is_dropped() {
 
     drop(first);
     assert_eq!(service.open_streams(), 0);
-    let _again = stream(service.clone().respond(&Head::get("")).await);
+    let _again = stream(service.clone().respond(&get("")).await);
     assert_eq!(service.open_streams(), 1, "clones share the count");
 }
 
@@ -114,7 +115,7 @@ async fn a_stream_that_ends_by_itself_frees_its_place_when_dropped() {
         .max_connections(1)
         .build()
         .unwrap();
-    let mut tap = stream(service.respond(&Head::get("")).await);
+    let mut tap = stream(service.respond(&get("")).await);
     tap.next().await.unwrap();
     queue.close();
     assert_eq!(tap.next().await, None);
@@ -130,7 +131,7 @@ async fn a_closed_queue_is_503_shutting_down() {
         .build()
         .unwrap();
     queue.close();
-    let err = error(service.respond(&Head::get("")).await);
+    let err = error(service.respond(&get("")).await);
     assert_eq!((err.status(), err.code()), (503, "shutting_down"));
     assert_eq!(
         service.open_streams(),
@@ -155,10 +156,10 @@ async fn a_finished_plan_is_204_at_or_after_its_terminal_event() {
     assert_eq!(terminal.get(), 2);
 
     let heads = [
-        Head::get("plan_id=p"),
-        Head::get("plan_id=p").header("last-event-id", "2"),
-        Head::get("plan_id=p").header("last-event-id", "3"),
-        Head::get("plan_id=p&last_event_id=2"),
+        get("plan_id=p"),
+        get("plan_id=p").header("last-event-id", "2"),
+        get("plan_id=p").header("last-event-id", "3"),
+        get("plan_id=p&last_event_id=2"),
     ];
     for head in heads {
         let response = service.respond(&head).await;
@@ -174,7 +175,7 @@ async fn a_finished_plan_is_204_at_or_after_its_terminal_event() {
         .on_disconnect(disconnects.hook())
         .build()
         .unwrap();
-    let resume = Head::get("plan_id=p").header("last-event-id", "1");
+    let resume = get("plan_id=p").header("last-event-id", "1");
     let mut tap = stream(service.respond(&resume).await);
     tap.next().await.unwrap();
     assert_eq!(next_ids(&mut tap).await, ["2"]);
@@ -195,13 +196,13 @@ async fn the_last_event_id_header_wins_over_the_parameter() {
     for _ in 0..3 {
         publish(&queue, &p, TaskState::Working);
     }
-    let head = Head::get("last_event_id=0").header("last-event-id", "2");
+    let head = get("last_event_id=0").header("last-event-id", "2");
     let mut tap = stream(service.respond(&head).await);
     tap.next().await.unwrap();
     assert_eq!(next_ids(&mut tap).await, ["3"]);
     assert_eq!(connects.only().last_event_id, Some(EventId::new(2)));
 
-    let mut tap = stream(service.respond(&Head::get("last_event_id=1")).await);
+    let mut tap = stream(service.respond(&get("last_event_id=1")).await);
     tap.next().await.unwrap();
     assert_eq!(next_ids(&mut tap).await, ["2", "3"]);
 }
@@ -239,11 +240,11 @@ impl EventBackend for Unavailable {
 
 #[tokio::test]
 async fn a_failing_backend_is_503_backend_unavailable() {
-    let service: SseService<TokioTimer> = SseService::builder(Unavailable)
+    let service: SseService = SseService::builder(Unavailable)
         .max_connections(1)
         .build()
         .unwrap();
-    let err = error(service.respond(&Head::get("")).await);
+    let err = error(service.respond(&get("")).await);
     assert_eq!((err.status(), err.code()), (503, "backend_unavailable"));
     let body: serde_json::Value = serde_json::from_slice(&err.body()).unwrap();
     assert_eq!(
@@ -262,7 +263,7 @@ async fn a_failing_backend_is_503_backend_unavailable() {
 }
 
 /// A request type that cannot be shared between threads, as actix-web's is not.
-struct NotSync(Head, std::cell::Cell<()>);
+struct NotSync(OwnedHead, std::cell::Cell<()>);
 
 impl RequestHead for NotSync {
     fn method(&self) -> &str {
@@ -292,7 +293,7 @@ async fn the_respond_future_and_the_stream_are_send_for_any_request_type() {
         value
     }
     let service = SseService::builder(A2aEventQueue::new()).build().unwrap();
-    let head = NotSync(Head::get(""), std::cell::Cell::new(()));
+    let head = NotSync(get(""), std::cell::Cell::new(()));
     let response = send(service.respond(&head));
     drop(head);
     let SseResponse::Stream(stream) = response.await else {

@@ -8,7 +8,7 @@ use a2a_events::{A2aEventQueue, TaskState};
 use super::*;
 use crate::AuthError;
 use crate::hook::DisconnectReason;
-use crate::test_support::{Disconnects, Head, error, plan, publish, stream};
+use crate::test_support::{Disconnects, error, get, no_body, plan, publish, stream};
 
 fn leak(text: String) -> &'static str {
     Box::leak(text.into_boxed_str())
@@ -21,15 +21,15 @@ async fn each_plan_has_its_own_stream_limit() {
         .max_streams_per_plan(1)
         .build()
         .unwrap();
-    let first = stream(service.respond(&Head::get("plan_id=a")).await);
-    let refused = service.respond(&Head::get("plan_id=a")).await;
+    let first = stream(service.respond(&get("plan_id=a")).await);
+    let refused = service.respond(&get("plan_id=a")).await;
     assert!(refused.headers().contains(&("retry-after", "1".into())));
     assert_eq!(error(refused), RequestError::TooManyPlanStreams);
-    let _other = stream(service.respond(&Head::get("plan_id=b")).await);
-    let _all = stream(service.respond(&Head::get("")).await);
+    let _other = stream(service.respond(&get("plan_id=b")).await);
+    let _all = stream(service.respond(&get("")).await);
     assert_eq!(service.open_streams(), 3);
     drop(first);
-    let _again = stream(service.respond(&Head::get("plan_id=a")).await);
+    let _again = stream(service.respond(&get("plan_id=a")).await);
 }
 
 #[tokio::test]
@@ -39,14 +39,14 @@ async fn a_plan_only_service_refuses_streams_of_every_plan() {
         .require_plan()
         .build()
         .unwrap();
-    let refused = error(service.respond(&Head::get("")).await);
+    let refused = error(service.respond(&get("")).await);
     assert_eq!(
         (refused.status(), refused.code()),
         (400, "plan_id_required")
     );
-    let empty = error(service.respond(&Head::get("plan_id=")).await);
+    let empty = error(service.respond(&get("plan_id=")).await);
     assert_eq!(empty, RequestError::PlanRequired);
-    let _one = stream(service.respond(&Head::get("plan_id=p")).await);
+    let _one = stream(service.respond(&get("plan_id=p")).await);
     assert_eq!(queue.subscriber_count(), 1);
 }
 
@@ -58,17 +58,17 @@ async fn oversized_heads_are_refused_before_anything_else() {
         "plan_id=p&pad={}",
         "x".repeat(DEFAULT_MAX_QUERY_BYTES_FOR_TEST)
     ));
-    let err = error(service.respond(&Head::get(long)).await);
+    let err = error(service.respond(&get(long)).await);
     assert_eq!((err.status(), err.code()), (414, "query_too_long"));
     let big = leak("v".repeat(20 * 1024));
-    let err = error(service.respond(&Head::get("").header("x-big", big)).await);
+    let err = error(service.respond(&get("").header("x-big", big)).await);
     assert_eq!((err.status(), err.code()), (431, "headers_too_large"));
-    let mut many = Head::get("");
+    let mut many = get("");
     for _ in 0..100 {
         many = many.header("x-one", "1");
     }
     let route = &service.routes()[0];
-    let err = error(service.handle(route, &many, bytes::Bytes::new()).await);
+    let err = error(service.handle(route, &many, no_body()).await);
     assert_eq!(err.status(), 431);
     assert_eq!(service.open_streams(), 0);
     assert_eq!(queue.subscriber_count(), 0);
@@ -91,11 +91,11 @@ async fn an_async_hook_decides_and_a_refusal_holds_no_place() {
         })
         .build()
         .unwrap();
-    let none = error(service.respond(&Head::get("plan_id=mine")).await);
+    let none = error(service.respond(&get("plan_id=mine")).await);
     assert_eq!(none.status(), 401);
-    let other = Head::get("plan_id=yours").header("authorization", "Bearer t");
+    let other = get("plan_id=yours").header("authorization", "Bearer t");
     assert_eq!(error(service.respond(&other).await).status(), 403);
-    let mine = Head::get("plan_id=mine").header("authorization", "Bearer t");
+    let mine = get("plan_id=mine").header("authorization", "Bearer t");
     let _stream = stream(service.respond(&mine).await);
     assert_eq!(service.open_streams(), 1, "the refusals took no place");
     assert_eq!(queue.subscriber_count(), 1);
@@ -111,7 +111,7 @@ async fn a_stream_ends_cleanly_at_its_lifetime_and_resumes_without_loss() {
         .build()
         .unwrap();
     let start = tokio::time::Instant::now();
-    let mut tap = stream(service.respond(&Head::get("plan_id=p")).await);
+    let mut tap = stream(service.respond(&get("plan_id=p")).await);
     tap.next().await.unwrap();
     tokio::time::sleep(Duration::from_secs(30)).await;
     let id = publish(&queue, &plan("p"), TaskState::Working);
@@ -130,7 +130,7 @@ async fn a_stream_ends_cleanly_at_its_lifetime_and_resumes_without_loss() {
     assert_eq!(ended.only().reason, DisconnectReason::MaxLifetime);
     // Something published meanwhile is replayed on resume.
     publish(&queue, &plan("p"), TaskState::Working);
-    let resume = Head::get("plan_id=p").header("last-event-id", "1");
+    let resume = get("plan_id=p").header("last-event-id", "1");
     let mut again = stream(service.respond(&resume).await);
     again.next().await.unwrap();
     assert!(again.next().await.unwrap().starts_with(b"id: 2\n"));

@@ -1,8 +1,9 @@
 //! [`A2aError`]: the protocol errors of the binding, in both of their wire shapes.
 
-use bytes::Bytes;
+use bytes::{BufMut, Bytes, BytesMut};
 use serde::Serialize;
 use serde_json::value::RawValue;
+use serde_json::{Map, Value};
 
 /// The `domain` of every `ErrorInfo` detail.
 pub const ERROR_DOMAIN: &str = "a2a-protocol.org";
@@ -45,9 +46,8 @@ pub enum A2aError {
     /// Something failed on the server's side (`-32603`; HTTP+JSON 500).
     #[error("internal error: {0}")]
     Internal(String),
-    /// The HTTP method cannot be used on this HTTP+JSON route (405); it holds the
-    /// methods that can.
-    #[error("method not allowed here; use {0}")]
+    /// The HTTP method cannot be used on this route (405); it holds the methods that can.
+    #[error("the method is not allowed here; use {0}")]
     MethodNotAllowed(&'static str),
 }
 
@@ -120,80 +120,68 @@ impl A2aError {
         }
     }
 
-    fn details(&self) -> [ErrorInfo<'_>; 1] {
-        [ErrorInfo {
-            kind: ERROR_INFO_TYPE,
-            reason: self.reason(),
-            domain: ERROR_DOMAIN,
-            metadata: self.metadata().into_iter().collect(),
-        }]
+    /// The `details` list: one `ErrorInfo`.
+    fn details(&self) -> Value {
+        let mut info = Map::new();
+        info.insert("@type".into(), ERROR_INFO_TYPE.into());
+        info.insert("reason".into(), self.reason().into());
+        info.insert("domain".into(), ERROR_DOMAIN.into());
+        let metadata: Map<String, Value> = self
+            .metadata()
+            .into_iter()
+            .map(|(name, value)| (name.to_owned(), value.into()))
+            .collect();
+        if !metadata.is_empty() {
+            info.insert("metadata".into(), metadata.into());
+        }
+        Value::Array(vec![info.into()])
     }
 
     /// The JSON-RPC error object: `{"code", "message", "data": [ErrorInfo]}`.
     #[must_use]
-    pub fn to_jsonrpc(&self) -> serde_json::Value {
-        serde_json::json!({
-            "code": self.code(),
-            "message": self.to_string(),
-            "data": self.details(),
-        })
+    pub fn to_jsonrpc(&self) -> Value {
+        let mut error = Map::new();
+        error.insert("code".into(), self.code().into());
+        error.insert("message".into(), self.to_string().into());
+        error.insert("data".into(), self.details());
+        error.into()
     }
 
     /// A whole JSON-RPC error response for the request with id `id` (`null` when the
     /// request's id could not be read).
     #[must_use]
     pub fn jsonrpc_response(&self, id: Option<&RawValue>) -> Bytes {
-        #[derive(Serialize)]
-        struct Response<'a> {
-            jsonrpc: &'static str,
-            id: Option<&'a RawValue>,
-            error: serde_json::Value,
-        }
-        to_bytes(&Response {
-            jsonrpc: "2.0",
-            id,
-            error: self.to_jsonrpc(),
-        })
+        let id = id.map_or("null", RawValue::get);
+        let error = self.to_jsonrpc().to_string();
+        let mut out = BytesMut::with_capacity(error.len() + id.len() + 40);
+        out.put_slice(br#"{"jsonrpc":"2.0","id":"#);
+        out.put_slice(id.as_bytes());
+        out.put_slice(br#","error":"#);
+        out.put_slice(error.as_bytes());
+        out.put_u8(b'}');
+        out.freeze()
     }
 
     /// The HTTP+JSON body: `{"error": google.rpc.Status}`.
     #[must_use]
     pub fn status_body(&self) -> Bytes {
-        #[derive(Serialize)]
-        struct Status<'a> {
-            code: u16,
-            status: &'static str,
-            message: String,
-            details: [ErrorInfo<'a>; 1],
-        }
-        #[derive(Serialize)]
-        struct Body<'a> {
-            error: Status<'a>,
-        }
-        to_bytes(&Body {
-            error: Status {
-                code: self.http_status(),
-                status: self.grpc_status(),
-                message: self.to_string(),
-                details: self.details(),
-            },
-        })
+        let mut status = Map::new();
+        status.insert("code".into(), self.http_status().into());
+        status.insert("status".into(), self.grpc_status().into());
+        status.insert("message".into(), self.to_string().into());
+        status.insert("details".into(), self.details());
+        let mut body = Map::new();
+        body.insert("error".into(), status.into());
+        Bytes::from(Value::from(body).to_string())
     }
 }
 
-#[derive(Serialize)]
-struct ErrorInfo<'a> {
-    #[serde(rename = "@type")]
-    kind: &'static str,
-    reason: &'static str,
-    domain: &'static str,
-    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
-    metadata: std::collections::BTreeMap<&'static str, &'a str>,
-}
-
-/// Serializes a value made of strings, numbers and raw JSON: it cannot fail.
-pub(crate) fn to_bytes(value: &impl Serialize) -> Bytes {
-    Bytes::from(serde_json::to_vec(value).unwrap_or_default())
+/// Serializes `value`; a failure (a map with keys that are not strings, say) is reported
+/// as an internal error rather than answered with something else.
+pub(crate) fn to_json(value: &impl Serialize) -> Result<Bytes, A2aError> {
+    serde_json::to_vec(value)
+        .map(Bytes::from)
+        .map_err(|err| A2aError::Internal(format!("the answer could not be encoded: {err}")))
 }
 
 #[cfg(test)]

@@ -5,26 +5,24 @@ use serde::Deserialize;
 use serde_json::Value;
 use serde_json::value::RawValue;
 
-use super::error::A2aError;
+use crate::error::A2aError;
+use crate::method::Method;
 
-/// A request the binding serves: its id (echoed as it came, string, number or null) and
-/// what it asks.
+/// A JSON-RPC request, read: its id (echoed as it came, string, number or null), the
+/// method's name and its parameters, not looked at yet (the protocol version is checked
+/// before the method is looked up).
 #[derive(Debug)]
 pub(crate) struct Call {
     pub(crate) id: Box<RawValue>,
-    pub(crate) method: Method,
+    pub(crate) method: String,
+    pub(crate) params: Value,
 }
 
-/// The methods served.
-#[derive(Debug, PartialEq, Eq)]
-pub(crate) enum Method {
-    GetTask {
-        task: String,
-        history_length: Option<usize>,
-    },
-    SubscribeToTask {
-        task: String,
-    },
+impl Call {
+    /// The method asked for, with its parameters read.
+    pub(crate) fn method(&self) -> Result<Method, A2aError> {
+        Method::from_jsonrpc(&self.method, &self.params)
+    }
 }
 
 /// A refused request: the error, and the request's id when it could be read.
@@ -49,9 +47,9 @@ fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Box<RawValue
 /// - not JSON: `-32700`; an array (a batch) or anything but an object: `-32600`;
 /// - no `"jsonrpc": "2.0"`, a `method` that is not a string, an `id` that is not a string,
 ///   number or null, or no `id` (a notification, which these methods have no use for):
-///   `-32600`;
-/// - another method: `-32601`; `params` without a string `id`, or a `historyLength`
-///   that is not a whole number ≥ 0: `-32602`.
+///   `-32600`.
+///
+/// The method and its parameters are read afterwards ([`Call::method`]).
 pub(crate) fn parse(body: &[u8]) -> Result<Call, Refusal> {
     let value: Value =
         serde_json::from_slice(body).map_err(|e| (None, A2aError::Parse(e.to_string())))?;
@@ -88,22 +86,7 @@ pub(crate) fn parse(body: &[u8]) -> Result<Call, Refusal> {
         ));
     };
     let params = envelope.params.unwrap_or(Value::Null);
-    let method = match method.as_str() {
-        "GetTask" => params_task(&params).and_then(|task| {
-            Ok(Method::GetTask {
-                task,
-                history_length: history_length(params.get("historyLength"))?,
-            })
-        }),
-        "SubscribeToTask" => params_task(&params).map(|task| Method::SubscribeToTask { task }),
-        other => Err(A2aError::MethodNotFound(format!(
-            "{other} (this server serves GetTask and SubscribeToTask)"
-        ))),
-    };
-    match method {
-        Ok(method) => Ok(Call { id, method }),
-        Err(err) => refuse(err),
-    }
+    Ok(Call { id, method, params })
 }
 
 fn is_id(id: &RawValue) -> bool {
@@ -111,31 +94,6 @@ fn is_id(id: &RawValue) -> bool {
         serde_json::from_str::<Value>(id.get()),
         Ok(Value::String(_) | Value::Number(_) | Value::Null)
     )
-}
-
-fn params_task(params: &Value) -> Result<String, A2aError> {
-    match params.get("id") {
-        Some(Value::String(task)) => Ok(task.clone()),
-        Some(_) => Err(A2aError::InvalidParams("params.id must be a string".into())),
-        None => Err(A2aError::InvalidParams(
-            "params.id (the task id) is missing".into(),
-        )),
-    }
-}
-
-/// `historyLength`, as `GetTask` reads it: absent or null for no limit, else a whole
-/// number ≥ 0.
-pub(crate) fn history_length(value: Option<&Value>) -> Result<Option<usize>, A2aError> {
-    match value {
-        None | Some(Value::Null) => Ok(None),
-        Some(value) => value
-            .as_u64()
-            .and_then(|n| usize::try_from(n).ok())
-            .map(Some)
-            .ok_or_else(|| {
-                A2aError::InvalidParams("historyLength must be a whole number, 0 or more".into())
-            }),
-    }
 }
 
 /// A successful answer: `{"jsonrpc":"2.0","id":…,"result":…}`.
@@ -159,12 +117,6 @@ pub(crate) fn envelope(id: &RawValue) -> Bytes {
     out.freeze()
 }
 
-/// Serializes a JSON value (for the tests and the card).
-#[cfg(test)]
-pub(crate) fn json(value: &Value) -> Bytes {
-    super::error::to_bytes(value)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -180,22 +132,25 @@ mod tests {
     }
 
     #[test]
-    fn reads_both_methods() {
+    fn reads_the_envelope_and_echoes_the_id() {
         let get = call(r#"{"jsonrpc":"2.0","id":"u-1","method":"GetTask","params":{"id":"t","historyLength":2}}"#)
             .unwrap();
         assert_eq!(get.id.get(), "\"u-1\"");
         assert_eq!(
-            get.method,
-            Method::GetTask {
+            get.method(),
+            Ok(Method::GetTask {
                 task: "t".into(),
                 history_length: Some(2)
-            }
+            })
         );
         let sub =
             call(r#"{"method":"SubscribeToTask","params":{"id":"t"},"id":7,"jsonrpc":"2.0"}"#)
                 .unwrap();
         assert_eq!(sub.id.get(), "7");
-        assert_eq!(sub.method, Method::SubscribeToTask { task: "t".into() });
+        assert_eq!(
+            sub.method(),
+            Ok(Method::SubscribeToTask { task: "t".into() })
+        );
         let null = call(r#"{"jsonrpc":"2.0","id":null,"method":"GetTask","params":{"id":"t","historyLength":null}}"#)
             .unwrap();
         assert_eq!(null.id.get(), "null");
@@ -203,6 +158,8 @@ mod tests {
             call(r#"{"jsonrpc":"2.0","id":1.5e3,"method":"SubscribeToTask","params":{"id":"t"}}"#)
                 .unwrap();
         assert_eq!(float.id.get(), "1.5e3", "echoed exactly as sent");
+        let unknown = call(r#"{"jsonrpc":"2.0","id":"a","method":"tasks/get"}"#).unwrap();
+        assert_eq!(unknown.method().unwrap_err().code(), -32601);
     }
 
     #[test]
@@ -233,36 +190,14 @@ mod tests {
         );
         assert_eq!(
             code(r#"{"jsonrpc":"2.0","id":"a","method":5}"#),
-            (id.clone(), -32600)
-        );
-        assert_eq!(
-            code(r#"{"jsonrpc":"2.0","id":"a","method":"tasks/get"}"#),
-            (id.clone(), -32601)
-        );
-        assert_eq!(
-            code(r#"{"jsonrpc":"2.0","id":"a","method":"GetTask"}"#),
-            (id.clone(), -32602)
-        );
-        assert_eq!(
-            code(r#"{"jsonrpc":"2.0","id":"a","method":"GetTask","params":{"id":3}}"#),
-            (id.clone(), -32602)
-        );
-        for bad in ["-1", "1.5", "\"2\""] {
-            let body = format!(
-                r#"{{"jsonrpc":"2.0","id":"a","method":"GetTask","params":{{"id":"t","historyLength":{bad}}}}}"#
-            );
-            assert_eq!(code(&body), (id.clone(), -32602), "{bad}");
-        }
-        assert_eq!(
-            code(r#"{"jsonrpc":"2.0","id":"a","method":"SubscribeToTask","params":[]}"#),
-            (id, -32602)
+            (id, -32600)
         );
     }
 
     #[test]
     fn answers_wrap_the_result() {
         let id = RawValue::from_string("12".into()).unwrap();
-        let answer = result(&id, &json(&json!({"id": "t"})));
+        let answer = result(&id, json!({"id": "t"}).to_string().as_bytes());
         let value: Value = serde_json::from_slice(&answer).unwrap();
         assert_eq!(
             value,

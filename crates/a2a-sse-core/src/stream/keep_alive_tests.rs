@@ -12,7 +12,6 @@ use a2a_events::SubscribeRequest;
 use super::{PING, PROBE, StreamOptions, preamble};
 use crate::config::DEFAULT_RETRY;
 use crate::test_support::{Disconnects, Tap, decode, open_all, open_with, plan, publish};
-use crate::timer::TokioTimer;
 
 #[tokio::test(start_paused = true)]
 async fn a_ping_after_each_idle_interval() {
@@ -27,7 +26,7 @@ async fn a_ping_after_each_idle_interval() {
 }
 
 /// An unfiltered stream whose preamble was read, its queue and hook, and when it opened.
-async fn opened() -> (A2aEventQueue, Disconnects, Instant, Tap<TokioTimer>) {
+async fn opened() -> (A2aEventQueue, Disconnects, Instant, Tap) {
     let queue = A2aEventQueue::new();
     let hook = Disconnects::new();
     let start = Instant::now();
@@ -127,7 +126,7 @@ async fn a_sleep_that_ends_while_frames_are_sent_moves_to_the_last_one() {
 async fn probed(
     keep_alive: Duration,
     probe: Duration,
-) -> (A2aEventQueue, Disconnects, Instant, Tap<TokioTimer>) {
+) -> (A2aEventQueue, Disconnects, Instant, Tap) {
     let queue = A2aEventQueue::new();
     let hook = Disconnects::new();
     let sub = queue.subscribe(SubscribeRequest::all()).unwrap();

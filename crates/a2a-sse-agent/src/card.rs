@@ -3,8 +3,8 @@
 use bytes::Bytes;
 use serde::Serialize;
 
-use super::error::to_bytes;
-use super::{A2aConfig, PROTOCOL_VERSION};
+use crate::error::{A2aError, to_json};
+use crate::{A2aConfig, PROTOCOL_VERSION};
 
 /// The agent card the binding serves: who the agent is, and where its two interfaces
 /// (`JSONRPC` and `HTTP+JSON`, protocol version 1.0) are, with `capabilities.streaming`
@@ -15,7 +15,7 @@ use super::{A2aConfig, PROTOCOL_VERSION};
 /// `Host` header.
 ///
 /// ```
-/// use a2a_sse_core::a2a::AgentCard;
+/// use a2a_sse_agent::AgentCard;
 ///
 /// let card = AgentCard::new("planner", "Follows plan executions", "1.2.0")
 ///     .public_url("https://agents.example.com");
@@ -100,7 +100,7 @@ impl AgentCard {
     }
 
     /// The card's JSON for a request that named `host`.
-    pub(crate) fn render(&self, config: &A2aConfig, host: Option<&str>) -> Bytes {
+    pub(crate) fn render(&self, config: &A2aConfig, host: Option<&str>) -> Result<Bytes, A2aError> {
         #[derive(Serialize)]
         #[serde(rename_all = "camelCase")]
         struct Interface {
@@ -139,7 +139,7 @@ impl AgentCard {
         } else {
             self.skills.clone()
         };
-        to_bytes(&Card {
+        to_json(&Card {
             name: &self.name,
             description: &self.description,
             version: &self.version,
@@ -180,9 +180,12 @@ mod tests {
     #[test]
     fn the_card_names_both_interfaces_with_absolute_urls() {
         let card = AgentCard::new("a", "d", "0.1.0");
-        let value: Value =
-            serde_json::from_slice(&card.render(&A2aConfig::default(), Some("127.0.0.1:3000")))
-                .unwrap();
+        let value: Value = serde_json::from_slice(
+            &card
+                .render(&A2aConfig::default(), Some("127.0.0.1:3000"))
+                .unwrap(),
+        )
+        .unwrap();
         assert_eq!(
             value["supportedInterfaces"],
             json!([
@@ -197,8 +200,12 @@ mod tests {
         let public = AgentCard::new("a", "d", "1")
             .public_url("https://x.example/")
             .skill(AgentSkill::new("s", "S", "does s", ["t"]));
-        let value: Value =
-            serde_json::from_slice(&public.render(&A2aConfig::default(), Some("ignored"))).unwrap();
+        let value: Value = serde_json::from_slice(
+            &public
+                .render(&A2aConfig::default(), Some("ignored"))
+                .unwrap(),
+        )
+        .unwrap();
         assert_eq!(
             value["supportedInterfaces"][0]["url"],
             "https://x.example/a2a/jsonrpc"
@@ -214,7 +221,7 @@ mod tests {
         let card = AgentCard::new("a", "d", "1");
         for host in [None, Some("evil.example/x?"), Some("")] {
             let value: Value =
-                serde_json::from_slice(&card.render(&A2aConfig::default(), host)).unwrap();
+                serde_json::from_slice(&card.render(&A2aConfig::default(), host).unwrap()).unwrap();
             assert_eq!(
                 value["supportedInterfaces"][1]["url"],
                 "http://localhost/a2a"

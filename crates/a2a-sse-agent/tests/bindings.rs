@@ -9,27 +9,72 @@ use a2a_sse_testkit::events;
 use bytes::Bytes;
 use serde_json::{Value, json};
 
-use super::{A2aConfig, AgentCard};
-use crate::response::SseResponse;
-use crate::test_support::{Disconnects, Head, Tap, decode, stream};
-use crate::timer::TokioTimer;
-use crate::{AuthError, SseService};
-use crate::{DisconnectReason, Route};
+use a2a_sse_agent::{A2aConfig, Agent, AgentCard};
+use a2a_sse_core::{
+    AuthError, DisconnectInfo, DisconnectReason, OwnedHead as Head, ResponseBody, Route,
+    SseResponse, SseService, SseStream,
+};
+use a2a_sse_testkit::{Decoder, Event, Recorder};
+use futures_util::StreamExt;
+
+type Disconnects = Recorder<DisconnectInfo>;
+
+/// A stream plus every chunk it yielded, to compare byte counts with the hook's.
+struct Tap {
+    stream: std::pin::Pin<Box<SseStream>>,
+    chunks: Vec<Bytes>,
+}
+
+impl Tap {
+    async fn next(&mut self) -> Option<Bytes> {
+        let chunk = self.stream.next().await?;
+        self.chunks.push(chunk.clone());
+        Some(chunk)
+    }
+}
+
+#[track_caller]
+fn stream(response: SseResponse) -> Tap {
+    match response {
+        SseResponse::Stream(stream) => Tap {
+            stream: Box::pin(stream),
+            chunks: Vec::new(),
+        },
+        other => panic!("expected a stream, got {other:?}"),
+    }
+}
+
+fn decode(bytes: &[u8]) -> Vec<Event> {
+    Decoder::new().feed(bytes)
+}
+
+fn no_body() -> futures_util::stream::Empty<Result<Bytes, std::convert::Infallible>> {
+    futures_util::stream::empty()
+}
+
+fn body(
+    text: &str,
+) -> futures_util::stream::Iter<std::vec::IntoIter<Result<Bytes, std::convert::Infallible>>> {
+    futures_util::stream::iter(vec![Ok(Bytes::from(text.to_owned()))])
+}
 
 const RPC: &str = "/a2a/jsonrpc";
 
-fn service(queue: &A2aEventQueue) -> SseService<TokioTimer> {
+fn service(queue: &A2aEventQueue) -> SseService {
     SseService::builder(queue.clone())
-        .a2a(A2aConfig::with_card(AgentCard::new("t", "d", "1")))
+        .protocol(Agent::new(A2aConfig::with_card(AgentCard::new(
+            "t", "d", "1",
+        ))))
         .build()
         .unwrap()
 }
 
-fn route(service: &SseService<TokioTimer>, path: &str) -> Route {
+fn route(service: &SseService, path: &str) -> Route {
     service
         .routes()
-        .into_iter()
+        .iter()
         .find(|r| r.path() == path)
+        .cloned()
         .unwrap_or_else(|| panic!("no route {path}"))
 }
 
@@ -38,42 +83,32 @@ fn v1(head: Head) -> Head {
 }
 
 /// A JSON-RPC call with protocol version 1.0.
-async fn rpc(service: &SseService<TokioTimer>, body: &str) -> SseResponse<TokioTimer> {
+async fn rpc(service: &SseService, body: &str) -> SseResponse {
     rpc_with(service, v1(Head::new("POST", RPC)), body).await
 }
 
-async fn rpc_with(
-    service: &SseService<TokioTimer>,
-    head: Head,
-    body: &str,
-) -> SseResponse<TokioTimer> {
+async fn rpc_with(service: &SseService, head: Head, text: &str) -> SseResponse {
     let route = route(service, RPC);
-    service
-        .handle(&route, &head, Bytes::from(body.to_owned()))
-        .await
+    service.handle(&route, &head, body(text)).await
 }
 
 /// An HTTP+JSON call with protocol version 1.0.
-async fn rest(
-    service: &SseService<TokioTimer>,
-    method: &'static str,
-    path: &'static str,
-) -> SseResponse<TokioTimer> {
+async fn rest(service: &SseService, method: &'static str, path: &'static str) -> SseResponse {
     rest_with(service, v1(Head::new(method, path))).await
 }
 
-async fn rest_with(service: &SseService<TokioTimer>, head: Head) -> SseResponse<TokioTimer> {
-    let route = route(service, "/a2a/tasks/{id}");
-    service.handle(&route, &head, Bytes::new()).await
+async fn rest_with(service: &SseService, head: Head) -> SseResponse {
+    let route = route(service, "/a2a");
+    service.handle(&route, &head, no_body()).await
 }
 
 /// A JSON answer's status and document.
 #[track_caller]
-fn json_of(response: SseResponse<TokioTimer>) -> (u16, Value) {
+fn json_of(response: SseResponse) -> (u16, Value) {
     let status = response.status();
     let headers = response.headers();
     match response.into_body() {
-        crate::ResponseBody::Full(body) => {
+        ResponseBody::Full(body) => {
             assert_eq!(headers[0], ("content-type", "application/json".into()));
             (status, serde_json::from_slice(&body).unwrap())
         }
@@ -83,7 +118,7 @@ fn json_of(response: SseResponse<TokioTimer>) -> (u16, Value) {
 
 /// The JSON-RPC error code of an HTTP 200 answer, and its id.
 #[track_caller]
-fn rpc_error(response: SseResponse<TokioTimer>) -> (i64, Value) {
+fn rpc_error(response: SseResponse) -> (i64, Value) {
     let (status, body) = json_of(response);
     assert_eq!(status, 200, "JSON-RPC errors travel as HTTP 200: {body}");
     assert_eq!(body["jsonrpc"], "2.0");
@@ -93,7 +128,7 @@ fn rpc_error(response: SseResponse<TokioTimer>) -> (i64, Value) {
 
 /// The HTTP status and ErrorInfo reason of an HTTP+JSON error.
 #[track_caller]
-fn rest_error(response: SseResponse<TokioTimer>) -> (u16, String, String) {
+fn rest_error(response: SseResponse) -> (u16, String, String) {
     let (status, body) = json_of(response);
     let error = &body["error"];
     assert_eq!(error["code"], status);
@@ -109,7 +144,7 @@ fn rest_error(response: SseResponse<TokioTimer>) -> (u16, String, String) {
 }
 
 /// Every `data:` of the next chunk, as JSON.
-async fn items(tap: &mut Tap<TokioTimer>) -> Vec<(String, Value)> {
+async fn items(tap: &mut Tap) -> Vec<(String, Value)> {
     let chunk = tap.next().await.expect("a chunk");
     decode(&chunk)
         .into_iter()
@@ -292,10 +327,9 @@ async fn get_task_answers_the_snapshot_on_both_bindings() {
 #[tokio::test]
 async fn a_subscription_sends_the_task_then_updates_in_order_then_ends_at_the_terminal_state() {
     let queue = A2aEventQueue::new();
-    let service = service(&queue);
     let ended = Disconnects::new();
     let service = SseService::builder(queue.clone())
-        .a2a(service.config().a2a.clone().unwrap())
+        .protocol(Agent::new(A2aConfig::default()))
         .on_disconnect(ended.hook())
         .build()
         .unwrap();
@@ -418,7 +452,7 @@ async fn resume_replays_what_was_missed_or_starts_again_from_the_task() {
 async fn a_subscriber_that_falls_behind_gets_an_error_frame_naming_where_to_resume() {
     let queue = A2aEventQueue::new();
     let service = SseService::builder(queue.clone())
-        .a2a(A2aConfig::default())
+        .protocol(Agent::new(A2aConfig::default()))
         .buffer(a2a_events::BufferLimits::events(1))
         .build()
         .unwrap();
@@ -456,7 +490,7 @@ async fn a_subscriber_that_falls_behind_gets_an_error_frame_naming_where_to_resu
 async fn keep_alive_limits_and_authorization_apply_to_a2a_streams() {
     let queue = A2aEventQueue::new();
     let service = SseService::builder(queue.clone())
-        .a2a(A2aConfig::default())
+        .protocol(Agent::new(A2aConfig::default()))
         .keep_alive(Duration::from_secs(2))
         .max_connections(1)
         .authorize(|request| match request.header("authorization") {
@@ -483,7 +517,7 @@ async fn keep_alive_limits_and_authorization_apply_to_a2a_streams() {
     tap.next().await.unwrap();
     items(&mut tap).await;
     let start = tokio::time::Instant::now();
-    assert_eq!(tap.next().await.unwrap(), crate::PING);
+    assert_eq!(tap.next().await.unwrap(), a2a_sse_core::PING);
     assert_eq!(start.elapsed(), Duration::from_secs(2));
 }
 
@@ -493,7 +527,7 @@ async fn the_card_is_served_with_both_interfaces() {
     let service = service(&queue);
     let card_route = route(&service, "/.well-known/agent-card.json");
     let head = Head::new("GET", "/.well-known/agent-card.json").header("host", "example.test:81");
-    let (status, card) = json_of(service.handle(&card_route, &head, Bytes::new()).await);
+    let (status, card) = json_of(service.handle(&card_route, &head, no_body()).await);
     assert_eq!(status, 200);
     assert_eq!(
         card["supportedInterfaces"][0]["url"],
@@ -505,21 +539,26 @@ async fn the_card_is_served_with_both_interfaces() {
     );
     let post = Head::new("POST", "/.well-known/agent-card.json");
     assert_eq!(
-        service
-            .handle(&card_route, &post, Bytes::new())
-            .await
-            .status(),
+        service.handle(&card_route, &post, no_body()).await.status(),
         405
     );
 
     let without = SseService::builder(queue.clone())
-        .a2a(A2aConfig::default())
+        .protocol(Agent::new(A2aConfig::default()))
         .build()
         .unwrap();
     let paths: Vec<_> = without
         .routes()
         .iter()
-        .map(|r| r.path().to_owned())
+        .map(|r| (r.path().to_owned(), r.is_prefix()))
         .collect();
-    assert_eq!(paths, ["/a2a/events", "/a2a/jsonrpc", "/a2a/tasks/{id}"]);
+    let expected = [
+        ("/a2a/events", false),
+        ("/a2a/jsonrpc", false),
+        ("/a2a", true),
+    ];
+    assert_eq!(
+        paths,
+        expected.map(|(path, prefix)| (path.to_owned(), prefix))
+    );
 }

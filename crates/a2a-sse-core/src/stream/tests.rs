@@ -1,15 +1,16 @@
 //! `SseStream`: the preamble, event frames, coalescing, control frames and how it ends.
 
 use a2a_events::{
-    A2aEventQueue, BufferLimits, EventId, QueueConfig, SharedEvent, SubscribeRequest, Subscription,
-    TaskState,
+    A2aEventQueue, BufferLimits, EventId, LagNotice, QueueConfig, ResetNotice, SharedEvent,
+    SubscribeRequest, Subscription, TaskState,
 };
 use futures_util::{FutureExt, StreamExt};
+use serde_json::json;
 
 use super::*;
 use crate::config::DEFAULT_RETRY;
+use crate::framing::{event_frame, lagged_frame, reset_frame};
 use crate::test_support::{Disconnects, Tap, decode, open, open_all, plan, publish, sized};
-use crate::timer::TokioTimer;
 
 /// The next shared event of a plain subscription (to compare against what streams send).
 async fn stored(sub: &mut Subscription) -> SharedEvent {
@@ -21,7 +22,7 @@ async fn stored(sub: &mut Subscription) -> SharedEvent {
 
 /// Asserts the stream ended and the hook fired once, with counts matching what was sent.
 #[track_caller]
-fn assert_ended(tap: &Tap<TokioTimer>, hook: &Disconnects, reason: DisconnectReason, events: u64) {
+fn assert_ended(tap: &Tap, hook: &Disconnects, reason: DisconnectReason, events: u64) {
     let info = hook.only();
     assert_eq!(info.reason, reason);
     assert_eq!(info.events, events);
@@ -335,7 +336,7 @@ async fn debug_shows_the_settings() {
 #[test]
 fn what_every_poll_touches_fits_in_the_first_three_cache_lines() {
     use std::mem::offset_of;
-    type S = SseStream<TokioTimer>;
+    type S = SseStream;
     // Everything up to the guard's counters (two u64 at its start) is read or written on
     // every poll; the lifetime and the sleep must come after it.
     let per_poll_end = offset_of!(S, guard) + 2 * std::mem::size_of::<u64>();
@@ -357,11 +358,9 @@ fn what_every_poll_touches_fits_in_the_first_three_cache_lines() {
 #[test]
 fn an_open_stream_holds_little_beside_its_subscription_and_its_sleep() {
     use std::mem::size_of;
-    // Paid once per open stream: with 10,000 of them each 16 bytes is 160 kB. The A2A
-    // binding is boxed, the preamble rebuilt when sent, the end's details built at the
+    // Paid once per open stream: with 10,000 of them each 16 bytes is 160 kB. The
+    // framing is a pointer, the preamble rebuilt when sent, the end's details built at the
     // end; this budget keeps new fields from creeping in unnoticed.
-    let own = size_of::<SseStream<TokioTimer>>()
-        - size_of::<EventStream>()
-        - size_of::<tokio::time::Sleep>();
+    let own = size_of::<SseStream>() - size_of::<EventStream>() - size_of::<tokio::time::Sleep>();
     assert!(own <= 224, "{own} bytes of the stream's own state");
 }

@@ -22,4 +22,5 @@ pub mod scenario;
 pub mod servers;
 pub mod session;
 pub mod soak;
+pub mod streams;
 pub mod tracker;

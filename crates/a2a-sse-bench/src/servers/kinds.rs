@@ -2,6 +2,8 @@
 
 use std::path::{Path, PathBuf};
 
+use a2a_sse_testkit::launcher::Ready;
+
 use crate::scenario::LoadConfig;
 
 /// The web framework a server is built on (used to pair adapters with their floor).
@@ -87,6 +89,16 @@ impl ServerKind {
     /// passes it `--redis`.
     pub fn uses_redis(self) -> bool {
         matches!(self, ServerKind::AxumDemoRedis | ServerKind::ActixDemoRedis)
+    }
+
+    /// When a started server of this kind is ready: the demos once their agent card
+    /// answers, the crate's own servers (which have none) once they accept connections.
+    pub fn ready(self) -> Ready {
+        if self.is_ours() {
+            Ready::AgentCard
+        } else {
+            Ready::Accepting
+        }
     }
 
     /// Floors hold idle connections only; nothing is published to them.

@@ -5,16 +5,20 @@
 
 use std::io;
 use std::path::Path;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio::net::TcpStream;
 use tokio::sync::watch;
 
+use a2a_sse_testkit::eventually::{Waited, eventually_with};
+
 use super::{
-    Demo, Feeder, Report, ServerSockets, Sources, TrackedStreams, check_descriptors, mib, secs,
-    send_request, server_sockets, tcp_memory_pages, wait_for,
+    Demo, Report, ServerSockets, check_descriptors, mib, secs, server_sockets, sources,
+    tcp_memory_pages,
 };
+use crate::client::send_request;
+use crate::publisher::{PublishPlan, Publisher};
+use crate::streams::TrackedStreams;
 
 /// The shape of a stalled run.
 #[derive(Debug, Clone)]
@@ -65,14 +69,13 @@ impl Peaks {
 /// Runs `config` against the demo at `binary`.
 pub async fn run(binary: &Path, config: &StalledConfig) -> io::Result<Report> {
     let mut report = Report::new("stalled");
-    check_descriptors(&mut report, config.stalled + config.fast, 256);
-    if !report.passed() {
+    if !check_descriptors(&mut report, config.stalled + config.fast, 256) {
         return Ok(report);
     }
     let demo = Demo::start(binary, &config.server_args).await?;
     let addr = demo.addr();
     let port = addr.port();
-    let sources = Arc::new(Sources::new(config.sources));
+    let sources = sources(&mut report, config.sources);
     let page_kib = procfs::page_size() / 1024;
     let (rss_before, tcp_before) = (demo.rss_kib()?, tcp_memory_pages()?);
     report.figure("server RSS before", mib(rss_before));
@@ -93,12 +96,12 @@ pub async fn run(binary: &Path, config: &StalledConfig) -> io::Result<Report> {
         stalled.push(socket);
     }
     let everyone = (config.stalled + config.fast) as u64;
-    let (open, took) = wait_for(
-        Duration::from_secs(30),
-        || async { demo.open_streams().await.ok() },
-        |&n| n == everyone,
-    )
-    .await;
+    let Waited {
+        last: open,
+        after: took,
+    } = demo
+        .wait_open_streams(Duration::from_secs(30), |n| n == everyone)
+        .await;
     report.figure(
         "streams",
         format!(
@@ -113,11 +116,12 @@ pub async fn run(binary: &Path, config: &StalledConfig) -> io::Result<Report> {
     let (stop_sampling, stopped) = watch::channel(false);
     let started = Instant::now();
     let sampler = tokio::spawn(sample(demo.pid(), port, config.fast, started, stopped));
-    let published = Feeder::start(addr, 1, config.rate, config.events)?
+    let published = Publisher::start(PublishPlan::steady(addr, 1, config.rate, config.events))?
         .finish()
         .await?;
     let expected = fast.expected(&published.accepted);
-    fast.wait_delivered(expected, Duration::from_secs(30)).await;
+    fast.wait_delivered(expected, Duration::from_secs(30), Duration::MAX)
+        .await;
     let published_in = started.elapsed();
     report.figure(
         "events",
@@ -138,7 +142,10 @@ pub async fn run(binary: &Path, config: &StalledConfig) -> io::Result<Report> {
     // Past the write deadline the kernel aborts every stalled connection.
     let budget = config.write_timeout + Duration::from_secs(60);
     let fast_count = config.fast;
-    let (left, took) = wait_for(
+    let Waited {
+        last: left,
+        after: took,
+    } = eventually_with(
         budget,
         || async { server_sockets(port).ok() },
         |s| s.server_open <= fast_count,
@@ -218,7 +225,7 @@ pub async fn run(binary: &Path, config: &StalledConfig) -> io::Result<Report> {
         ),
     );
 
-    let totals = fast.close(&published.accepted).await;
+    let totals = fast.close(&published.accepted).await?.counts;
     report.figure("fast readers", totals.summary());
     report.check(totals.is_clean() && totals.expected > 0, || {
         format!("the fast readers: {}", totals.summary())
@@ -232,7 +239,7 @@ pub async fn run(binary: &Path, config: &StalledConfig) -> io::Result<Report> {
             mib(tcp_memory_pages()?.saturating_sub(tcp_before) * page_kib)
         ),
     );
-    demo.stop().await?;
+    demo.stop()?;
     Ok(report)
 }
 

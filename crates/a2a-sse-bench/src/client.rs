@@ -221,7 +221,7 @@ pub async fn read_stream(
         }
     }
     if failed {
-        tracker.stats.ended_early = true;
+        tracker.counts.ended_early = 1;
     }
 }
 

@@ -24,3 +24,41 @@ pub mod session;
 pub mod soak;
 pub mod streams;
 pub mod tracker;
+
+use std::path::PathBuf;
+
+/// The directory the server binaries are looked up in: `given`, else the directory of the
+/// running binary (where cargo puts every binary of this crate).
+///
+/// # Errors
+///
+/// When neither is known.
+pub fn bin_dir(given: Option<PathBuf>) -> Result<PathBuf, String> {
+    match given {
+        Some(dir) => Ok(dir),
+        None => std::env::current_exe()
+            .map_err(|e| e.to_string())?
+            .parent()
+            .map(PathBuf::from)
+            .ok_or_else(|| "no binary directory".to_owned()),
+    }
+}
+
+/// The runtime a binary drives everything on: current-thread for `threads <= 1` (leaving the
+/// other cores to the server), else that many workers.
+///
+/// # Errors
+///
+/// When the runtime cannot be built.
+pub fn runtime(threads: usize) -> std::io::Result<tokio::runtime::Runtime> {
+    if threads <= 1 {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(threads)
+            .enable_all()
+            .build()
+    }
+}

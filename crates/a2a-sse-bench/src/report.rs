@@ -292,7 +292,7 @@ pub fn faulty(rows: &[ServerRow]) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::streams::Counts;
+    use crate::tracker::Counts;
 
     #[test]
     fn medians_skip_nan_and_average_the_middle_pair() {

@@ -12,7 +12,8 @@ use crate::client::Sources;
 use crate::metrics;
 use crate::publisher::{Pacing, PublishPlan, Publisher};
 use crate::scenario::LoadConfig;
-use crate::streams::{Counts, TrackedStreams};
+use crate::streams::TrackedStreams;
+use crate::tracker::Counts;
 
 /// Everything measured in one run.
 #[derive(Debug, Clone, Default)]

@@ -1,5 +1,5 @@
 //! Event streams opened together and read on tasks of their own ([`TrackedStreams`]), each
-//! checked by a [`ConnTracker`] as its events arrive; what they saw is summed up in
+//! checked by a [`ConnTracker`] as its events arrive; what they saw is summed up in one
 //! [`Counts`] and their latencies in one histogram when they are closed. The load
 //! generator's runs and the soak checks both use them.
 
@@ -14,102 +14,11 @@ use tokio::sync::{Notify, Semaphore, watch};
 use tokio::task::JoinHandle;
 
 use crate::client::{Sources, read_stream};
-use crate::tracker::ConnTracker;
+use crate::tracker::{ConnTracker, Counts};
 
 /// Significant digits of the latency histogram: every figure is within 0.1 % of the
 /// recorded value, and exact below 2,048 µs.
 pub const LATENCY_DIGITS: u8 = 3;
-
-/// What a set of tracked streams saw, summed.
-#[derive(Debug, Clone, Default)]
-pub struct Counts {
-    /// Streams that got their `200 text/event-stream` head.
-    pub connected: usize,
-    /// Streams that could not be opened.
-    pub connect_errors: usize,
-    /// The first connect error.
-    pub first_connect_error: Option<String>,
-    /// Sum over streams of the accepted events each should have received.
-    pub expected: u64,
-    /// First receptions of expected events.
-    pub delivered: u64,
-    /// Expected events never received.
-    pub missing: u64,
-    /// Events received twice on one stream.
-    pub duplicated: u64,
-    /// Events whose id did not increase.
-    pub out_of_order: u64,
-    /// Events delivered to a stream filtered to another plan (or whose `planId` disagrees
-    /// with the plan they were published to).
-    pub misrouted: u64,
-    /// Unreadable events, or events whose POST had failed.
-    pub protocol_errors: u64,
-    /// `lagged`, `reset` and other non-data events.
-    pub control_events: u64,
-    /// Streams the server ended before the client did.
-    pub ended_early: u64,
-}
-
-impl Counts {
-    /// Every stream opened, and every expected event arrived once, in order, on the right
-    /// stream.
-    pub fn is_correct(&self) -> bool {
-        self.connect_errors == 0
-            && self.delivered == self.expected
-            && self.missing == 0
-            && self.duplicated == 0
-            && self.out_of_order == 0
-            && self.misrouted == 0
-            && self.protocol_errors == 0
-    }
-
-    /// [`Counts::is_correct`], and nothing else came: no control event, no stream ended
-    /// by the server.
-    pub fn is_clean(&self) -> bool {
-        self.is_correct() && self.control_events == 0 && self.ended_early == 0
-    }
-
-    /// Faults besides the event counts: unreadable events, streams ended early, failed
-    /// connects.
-    pub fn other_faults(&self) -> u64 {
-        self.protocol_errors + self.ended_early + self.connect_errors as u64
-    }
-
-    /// One line for the report.
-    pub fn summary(&self) -> String {
-        format!(
-            "{} streams, {} expected deliveries, {} delivered, missing {}, duplicated {}, \
-             out of order {}, misrouted {}, protocol errors {}, control events {}, ended \
-             early {}, connect errors {}",
-            self.connected,
-            self.expected,
-            self.delivered,
-            self.missing,
-            self.duplicated,
-            self.out_of_order,
-            self.misrouted,
-            self.protocol_errors,
-            self.control_events,
-            self.ended_early,
-            self.connect_errors
-        )
-    }
-
-    /// Adds one finished stream's tracker, checked against `accepted`.
-    fn add(&mut self, tracker: &mut ConnTracker, accepted: &[bool]) {
-        let (expected, missing) = tracker.finish(accepted);
-        let s = &tracker.stats;
-        self.expected += expected;
-        self.missing += missing;
-        self.delivered += s.delivered;
-        self.duplicated += s.duplicated;
-        self.out_of_order += s.out_of_order;
-        self.misrouted += s.misrouted;
-        self.protocol_errors += s.protocol_errors;
-        self.control_events += s.control_events;
-        self.ended_early += u64::from(s.ended_early);
-    }
-}
 
 /// What [`TrackedStreams::close`] found.
 #[derive(Debug)]
@@ -275,17 +184,18 @@ impl TrackedStreams {
                 counts.first_connect_error.get_or_insert(err);
                 continue;
             }
+            tracker.finish(accepted);
+            counts.merge(&tracker.counts);
             counts.connected += 1;
-            counts.add(&mut tracker, accepted);
             // The histogram grows to hold every sample (`saturating_record` would clamp
             // them to its current range instead).
-            for &us in &tracker.stats.latencies_us {
+            for &us in &tracker.latencies_us {
                 closed
                     .latencies
                     .record(u64::from(us))
                     .map_err(io::Error::other)?;
             }
-            closed.last_receive = closed.last_receive.max(tracker.stats.last_receive);
+            closed.last_receive = closed.last_receive.max(tracker.last_receive);
         }
         Ok(closed)
     }

@@ -137,10 +137,7 @@ fn main() -> Result<(), String> {
     if cli.publishers.is_empty() || cli.repeat == 0 || cli.events == 0 {
         return Err("--publishers, --repeat and --events must not be empty or zero".into());
     }
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| e.to_string())?;
+    let runtime = a2a_sse_bench::runtime(1).map_err(|e| e.to_string())?;
     let own_cpus = metrics::allowed_cpus(std::process::id()).unwrap_or_else(|_| "?".into());
     eprintln!(
         "{} events per measurement over {} plans, {} round(s), redis-server on CPUs {}, \

@@ -130,24 +130,6 @@ impl ServerKind {
         }
     }
 
-    /// The hand-written baseline an adapter is compared with.
-    pub fn baseline(self) -> Option<ServerKind> {
-        match self {
-            ServerKind::AxumDemo => Some(ServerKind::BaselineAxum),
-            ServerKind::ActixDemo => Some(ServerKind::BaselineActix),
-            _ => None,
-        }
-    }
-
-    /// The in-memory demo a Redis-backed row is compared with.
-    pub fn in_memory(self) -> Option<ServerKind> {
-        match self {
-            ServerKind::AxumDemoRedis => Some(ServerKind::AxumDemo),
-            ServerKind::ActixDemoRedis => Some(ServerKind::ActixDemo),
-            _ => None,
-        }
-    }
-
     /// Where the binary lives: own binaries next to the load generator in `bin_dir`, the
     /// demos copied to `bin_dir/bench-bins/demo-{axum,actix}` (the Redis rows run the same
     /// demo binaries).

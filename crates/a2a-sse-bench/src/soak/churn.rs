@@ -231,12 +231,7 @@ pub async fn run(binary: &Path, config: &ChurnConfig) -> io::Result<Report> {
     report.check(errors == 0, || {
         format!("{errors} connections failed: {first_error:?}")
     });
-    report.check(published.errors == 0, || {
-        format!(
-            "{} publish errors: {:?}",
-            published.errors, published.first_error
-        )
-    });
+    report.check_published(&published);
     report.figure(
         "server streams after the churn (the watchers only)",
         format!("{left:?}, settled after {}", took.map_or("-".into(), secs)),
@@ -282,10 +277,7 @@ pub async fn run(binary: &Path, config: &ChurnConfig) -> io::Result<Report> {
     }
 
     let totals = watchers.close(&published.accepted).await?.counts;
-    report.figure("watching streams", totals.summary());
-    report.check(totals.is_clean() && totals.expected > 0, || {
-        format!("the watching streams: {}", totals.summary())
-    });
+    report.check_streams("watching streams", &totals);
 
     let Waited {
         last: streams_after,

@@ -166,17 +166,9 @@ pub async fn run(binary: &Path, config: &HeldConfig) -> io::Result<Report> {
             mib(tcp_busy.saturating_sub(tcp_before) * page / 1024)
         ),
     );
-    report.check(published.errors == 0, || {
-        format!(
-            "{} publish errors: {:?}",
-            published.errors, published.first_error
-        )
-    });
+    report.check_published(&published);
     let totals = streams.close(&published.accepted).await?.counts;
-    report.figure("streams", totals.summary());
-    report.check(totals.is_clean() && totals.expected > 0, || {
-        format!("the held streams: {}", totals.summary())
-    });
+    report.check_streams("streams", &totals);
     if let Some(err) = &totals.first_connect_error {
         report.figure("first connect error", err);
     }

@@ -30,6 +30,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::client::Sources;
+use crate::publisher::Published;
+use crate::tracker::Counts;
 
 /// What one check measured and what it found wrong.
 #[derive(Debug, Default, Clone)]
@@ -64,6 +66,25 @@ impl Report {
             eprintln!("[{}] FAILED: {failure}", self.name);
             self.failures.push(failure);
         }
+    }
+
+    /// Records a failure unless every POST of `published` was accepted.
+    pub fn check_published(&mut self, published: &Published) {
+        self.check(published.errors == 0, || {
+            format!(
+                "{} publish errors: {:?}",
+                published.errors, published.first_error
+            )
+        });
+    }
+
+    /// Records what the streams called `label` saw, and a failure unless they all opened
+    /// and got every expected event (at least one) once, in order, and nothing else.
+    pub fn check_streams(&mut self, label: &str, counts: &Counts) {
+        self.figure(label, counts.summary());
+        self.check(counts.is_clean() && counts.expected > 0, || {
+            format!("the {label}: {}", counts.summary())
+        });
     }
 
     /// True when nothing failed.

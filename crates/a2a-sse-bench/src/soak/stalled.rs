@@ -132,12 +132,7 @@ pub async fn run(binary: &Path, config: &StalledConfig) -> io::Result<Report> {
             secs(published_in)
         ),
     );
-    report.check(published.errors == 0, || {
-        format!(
-            "{} publish errors: {:?}",
-            published.errors, published.first_error
-        )
-    });
+    report.check_published(&published);
 
     // Past the write deadline the kernel aborts every stalled connection.
     let budget = config.write_timeout + Duration::from_secs(60);
@@ -226,10 +221,7 @@ pub async fn run(binary: &Path, config: &StalledConfig) -> io::Result<Report> {
     );
 
     let totals = fast.close(&published.accepted).await?.counts;
-    report.figure("fast readers", totals.summary());
-    report.check(totals.is_clean() && totals.expected > 0, || {
-        format!("the fast readers: {}", totals.summary())
-    });
+    report.check_streams("fast readers", &totals);
     drop(stalled);
     tokio::time::sleep(Duration::from_millis(500)).await;
     report.figure(

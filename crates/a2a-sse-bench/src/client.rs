@@ -124,9 +124,8 @@ impl Sources {
         }
     }
 
-    /// One connection to `addr` from the next source address, without retrying. With
-    /// `reset_on_close` its linger time is zero: closing it sends a `RST` instead of a
-    /// `FIN`, as a client that crashes or loses its network does.
+    /// One connection to `addr` from the next source address, without retrying (see
+    /// [`Sources::connect`] for `reset_on_close`).
     async fn connect_once(&self, addr: SocketAddr, reset_on_close: bool) -> io::Result<TcpStream> {
         let socket = TcpSocket::new_v4()?;
         if reset_on_close {
@@ -162,8 +161,9 @@ impl Sources {
         Err(last)
     }
 
-    /// A connection to `addr` from the next source address (three attempts); see
-    /// [`Sources::connect_once`] for `reset_on_close`.
+    /// A connection to `addr` from the next source address (three attempts). With
+    /// `reset_on_close` its linger time is zero: closing it sends a `RST` instead of a
+    /// `FIN`, as a client that crashes or loses its network does.
     pub async fn connect(&self, addr: SocketAddr, reset_on_close: bool) -> io::Result<TcpStream> {
         Self::retrying(|| self.connect_once(addr, reset_on_close)).await
     }

@@ -141,8 +141,9 @@ mod tests {
         .await;
         assert!(!held);
         assert!(start.elapsed() >= Duration::from_millis(60));
-        // 0, 5, 15, 35 and 60 ms (the last one at the deadline).
-        assert!((4..=6).contains(&checks), "{checks} checks");
+        // 0, 5, 15, 35 and 60 ms (the last one at the deadline); fewer when a loaded
+        // machine oversleeps, never more.
+        assert!((2..=5).contains(&checks), "{checks} checks");
     }
 
     #[tokio::test]

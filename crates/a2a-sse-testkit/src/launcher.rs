@@ -131,10 +131,10 @@ fn answers_200(addr: SocketAddr, path: &str) -> bool {
         let mut socket = TcpStream::connect_timeout(&addr, PROBE_TIMEOUT)?;
         socket.set_read_timeout(Some(PROBE_TIMEOUT))?;
         socket.set_write_timeout(Some(PROBE_TIMEOUT))?;
-        write!(
-            socket,
-            "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-        )?;
+        // One write: a server that answers after the first segment and closes with the
+        // rest unread would reset the connection.
+        let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+        socket.write_all(request.as_bytes())?;
         let mut status = [0u8; 12];
         socket.read_exact(&mut status)?;
         Ok(status.starts_with(b"HTTP/1.") && &status[8..] == b" 200")
@@ -543,9 +543,14 @@ mod tests {
             let mut paths = Vec::new();
             for _ in 0..2 {
                 let (mut socket, _) = listener.accept().unwrap();
-                let mut head = [0u8; 256];
-                let n = socket.read(&mut head).unwrap();
-                let head = String::from_utf8_lossy(&head[..n]).into_owned();
+                let mut head = Vec::new();
+                let mut buf = [0u8; 256];
+                while !head.ends_with(b"\r\n\r\n") {
+                    let n = socket.read(&mut buf).unwrap();
+                    assert!(n > 0, "closed before the head's end");
+                    head.extend_from_slice(&buf[..n]);
+                }
+                let head = String::from_utf8_lossy(&head).into_owned();
                 let status = if paths.is_empty() {
                     "503 Busy"
                 } else {

@@ -27,7 +27,7 @@ pub struct HeldConfig {
     pub rate: f64,
     /// Connects in flight at once.
     pub concurrency: usize,
-    /// Loopback source addresses (see [`Sources`]).
+    /// Loopback source addresses (see [`Sources`](crate::client::Sources)).
     pub sources: usize,
     /// Arguments for the demo besides `--addr` and `--no-simulate`.
     pub server_args: Vec<String>,

@@ -38,7 +38,7 @@ pub struct StalledConfig {
     /// 256 KiB): the kernel doubles it for its bookkeeping, so no connection may hold more
     /// than twice this unacknowledged, plus one segment in flight.
     pub send_buffer: u64,
-    /// Loopback source addresses (see [`Sources`]).
+    /// Loopback source addresses (see [`Sources`](crate::client::Sources)).
     pub sources: usize,
     /// Arguments for the demo besides `--addr` and `--no-simulate`.
     pub server_args: Vec<String>,

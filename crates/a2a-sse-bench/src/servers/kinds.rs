@@ -6,17 +6,6 @@ use a2a_sse_testkit::launcher::Ready;
 
 use crate::scenario::LoadConfig;
 
-/// The web framework a server is built on (used to pair adapters with their floor).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Framework {
-    /// axum 0.8 on hyper 1.
-    Axum,
-    /// actix-web 4.
-    Actix,
-    /// Hand-written HTTP on tokio.
-    None,
-}
-
 /// One server binary under test.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ServerKind {
@@ -106,27 +95,19 @@ impl ServerKind {
         matches!(self, ServerKind::FloorAxum | ServerKind::FloorActix)
     }
 
-    /// The framework underneath.
-    pub fn framework(self) -> Framework {
+    /// The floor of this kind's framework (none for `bare`): what the framework itself
+    /// costs per open connection, for the "own state" figures.
+    pub fn floor(self) -> Option<ServerKind> {
         match self {
             ServerKind::AxumDemo
             | ServerKind::AxumDemoRedis
             | ServerKind::BaselineAxum
-            | ServerKind::FloorAxum => Framework::Axum,
+            | ServerKind::FloorAxum => Some(ServerKind::FloorAxum),
             ServerKind::ActixDemo
             | ServerKind::ActixDemoRedis
             | ServerKind::BaselineActix
-            | ServerKind::FloorActix => Framework::Actix,
-            ServerKind::Bare => Framework::None,
-        }
-    }
-
-    /// The floor of this kind's framework.
-    pub fn floor(self) -> Option<ServerKind> {
-        match self.framework() {
-            Framework::Axum => Some(ServerKind::FloorAxum),
-            Framework::Actix => Some(ServerKind::FloorActix),
-            Framework::None => None,
+            | ServerKind::FloorActix => Some(ServerKind::FloorActix),
+            ServerKind::Bare => None,
         }
     }
 

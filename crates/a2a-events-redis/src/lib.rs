@@ -10,7 +10,6 @@ mod probe;
 mod reader;
 mod resume;
 mod script;
-mod subscription;
 
 pub use backend::{ReaderStatus, RedisBackend, RedisSubscriptionStream};
 pub use config::{Durability, RedisConfig, Trim};

@@ -10,11 +10,13 @@ use std::task::{Context, Poll};
 use futures_core::{FusedStream, Stream};
 use parking_lot::Mutex;
 
+use crate::engine::Replay;
 use crate::error::SubscribeError;
 use crate::event::SharedEvent;
-use crate::ids::PlanId;
+use crate::ids::{EventId, PlanId};
 use crate::inbox::{Registry, Slot, SlotEnd, SlotKey, wake_all};
 use crate::queue::BufferLimits;
+use crate::subscription::{self, Engine, SubscriptionItem};
 
 /// Hands shared events to bounded per-subscriber buffers, by plan, as
 /// [`A2aEventQueue`](crate::A2aEventQueue) does after it gave an event its id: the same
@@ -63,6 +65,13 @@ struct Shared {
 }
 
 impl Shared {
+    /// Removes the inbox registered at `key` for `plan`, unless it is gone already.
+    fn unregister(&self, plan: Option<&PlanId>, key: SlotKey, slot: &Arc<Slot>) {
+        if self.registry.lock().remove(plan, key, slot) {
+            self.receivers.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+
     /// Ends every receiver for `why`, and wakes them.
     fn end_all(&self, why: SlotEnd) {
         let wakers = {
@@ -114,20 +123,49 @@ impl Fanout {
         plan: Option<PlanId>,
         limits: BufferLimits,
     ) -> Result<Receiver, SubscribeError> {
+        let (key, slot) = self.insert(plan.as_ref(), limits)?;
+        Ok(Receiver {
+            shared: Arc::clone(&self.shared),
+            plan,
+            registration: Some((key, slot)),
+        })
+    }
+
+    /// Registers a subscriber of `plan`'s events (every plan's: `None`) that will become a
+    /// [`FanoutSubscription`] once its replay is read: the first step of a backend's
+    /// subscribe, taken before it reads its history (see the [`engine`](crate::engine)
+    /// module). What is sent from now on waits in its buffer (`limits`).
+    ///
+    /// # Errors
+    ///
+    /// [`SubscribeError::Closed`] after [`close`](Self::close).
+    pub fn register(
+        &self,
+        plan: Option<PlanId>,
+        limits: BufferLimits,
+    ) -> Result<Registration, SubscribeError> {
+        let (key, slot) = self.insert(plan.as_ref(), limits)?;
+        let hub = Hub {
+            shared: Arc::clone(&self.shared),
+            seam: None,
+        };
+        Ok(Registration(Engine::registered(hub, plan, key, slot)))
+    }
+
+    fn insert(
+        &self,
+        plan: Option<&PlanId>,
+        limits: BufferLimits,
+    ) -> Result<(SlotKey, Arc<Slot>), SubscribeError> {
         let slot = Arc::new(Slot::new(limits));
         let mut registry = self.shared.registry.lock();
         // Checked under the lock that `close` takes, so no receiver registers after it.
         if self.is_closed() {
             return Err(SubscribeError::Closed);
         }
-        let key = registry.insert(plan.as_ref(), Arc::clone(&slot));
+        let key = registry.insert(plan, Arc::clone(&slot));
         self.shared.receivers.fetch_add(1, Ordering::Relaxed);
-        drop(registry);
-        Ok(Receiver {
-            shared: Arc::clone(&self.shared),
-            plan,
-            registration: Some((key, slot)),
-        })
+        Ok((key, slot))
     }
 
     /// Hands `event` to every receiver of its plan and every unfiltered one. Never waits;
@@ -227,14 +265,8 @@ impl Receiver {
     }
 
     fn unregister(&mut self) {
-        if let Some((key, slot)) = self.registration.take()
-            && self
-                .shared
-                .registry
-                .lock()
-                .remove(self.plan.as_ref(), key, &slot)
-        {
-            self.shared.receivers.fetch_sub(1, Ordering::Relaxed);
+        if let Some((key, slot)) = self.registration.take() {
+            self.shared.unregister(self.plan.as_ref(), key, &slot);
         }
     }
 }
@@ -278,6 +310,92 @@ impl fmt::Debug for Receiver {
             .field("plan", &self.plan)
             .field("ended", &self.registration.is_none())
             .finish_non_exhaustive()
+    }
+}
+
+/// A subscriber registered with a [`Fanout`] ([`Fanout::register`]) whose replay is being
+/// read: what is sent meanwhile waits in its buffer, and a lag or a close is kept for it.
+/// Dropping it unregisters at once.
+pub struct Registration(Engine<Hub>);
+
+impl Registration {
+    /// The subscription: `replay` (decided by [`engine::decide`](crate::engine::decide)
+    /// for the same plan, and read), then what was sent to this registration and is newer
+    /// than everything the replay covered ([`Replay::seam`]), then one end.
+    #[must_use]
+    pub fn into_subscription(self, replay: Replay) -> FanoutSubscription {
+        let mut engine = self.0;
+        engine.start(replay);
+        FanoutSubscription(engine)
+    }
+}
+
+impl fmt::Debug for Registration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.debug("Registration", f)
+    }
+}
+
+/// A subscription fed by a [`Fanout`], with the contract of the in-memory queue's
+/// [`Subscription`](crate::Subscription): its replay, then live events (those the replay
+/// covered dropped), then one [`SubscriptionItem::End`], then `None`. The
+/// [`engine`](crate::engine) module has the rules. Dropping it unregisters at once.
+pub struct FanoutSubscription(Engine<Hub>);
+
+impl FanoutSubscription {
+    /// The id of the last event yielded (or the resume point, before any).
+    #[must_use]
+    pub const fn last_delivered(&self) -> Option<EventId> {
+        self.0.last_delivered()
+    }
+}
+
+impl Stream for FanoutSubscription {
+    type Item = SubscriptionItem;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<SubscriptionItem>> {
+        self.get_mut().0.poll(cx)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.0.size_hint()
+    }
+}
+
+impl FusedStream for FanoutSubscription {
+    fn is_terminated(&self) -> bool {
+        self.0.is_terminated()
+    }
+}
+
+impl fmt::Debug for FanoutSubscription {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.debug("FanoutSubscription", f)
+    }
+}
+
+/// A fan-out subscription's side of the fan-out: its shared state, and the seam.
+struct Hub {
+    shared: Arc<Shared>,
+    /// The newest id the subscription's start covered; live events up to it are dropped.
+    seam: Option<EventId>,
+}
+
+impl subscription::Hub for Hub {
+    fn is_closed(&self) -> bool {
+        self.shared.closed.load(Ordering::Acquire)
+    }
+
+    fn unregister(&self, plan: Option<&PlanId>, key: SlotKey, slot: &Arc<Slot>) {
+        self.shared.unregister(plan, key, slot);
+    }
+
+    fn covers(&self, id: EventId) -> bool {
+        self.seam.is_some_and(|seam| id <= seam)
+    }
+
+    fn start(&mut self, replay: &Replay) {
+        self.seam = replay.seam();
     }
 }
 

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use a2a_events::engine::{self, HistoryView, ReplayFrom};
@@ -16,7 +16,7 @@ use redis::{Client, Value};
 use tokio::sync::watch;
 use tokio::time::Instant;
 
-use crate::config::{Durability, RedisConfig};
+use crate::config::{ConfigError, Durability, RedisConfig};
 use crate::error::{ConnectError, Failure, backend_error, classify};
 use crate::keys::{Keys, entry_id, parse_entry_id};
 use crate::link::Link;
@@ -27,6 +27,9 @@ use crate::script::{Outcome, Publish, parse_reply};
 
 /// Pause between two attempts of one publish.
 const RETRY_PAUSE: Duration = Duration::from_millis(50);
+
+/// Counts the backends this process connected, for unique connection names.
+static INSTANCES: AtomicU64 = AtomicU64::new(0);
 
 /// An [`EventBackend`] on Redis Streams, shared by every replica that uses the same Redis
 /// and prefix. See the [crate docs](crate) for the design.
@@ -72,17 +75,23 @@ impl RedisBackend {
     /// Redis URL; [`Durability::FsyncAlways`] on a server whose `CONFIG GET` shows
     /// otherwise); [`ConnectError::Backend`] when Redis cannot be reached in time.
     pub async fn connect(config: RedisConfig) -> Result<Self, ConnectError> {
-        config.check().map_err(ConnectError::Config)?;
-        let client = Client::open(config.url.as_str())
-            .map_err(|_| ConnectError::Config("url is not a Redis URL"))?;
+        config.check()?;
+        let client = Client::open(config.url.as_str()).map_err(|_| ConfigError::Url)?;
         let config = Arc::new(config);
         let keys = Keys::new(&config.prefix);
-        let link = Arc::new(Link::new(
+        // Unique in this process, and across processes by the pid.
+        let instance = INSTANCES.fetch_add(1, Ordering::Relaxed);
+        let name = format!("{}-{}-{instance}", config.client_name, std::process::id());
+        let link = Link::new(
             client.clone(),
-            format!("{}-cmd", config.client_name),
+            format!("{name}-cmd"),
             config.connect_timeout,
             Some(config.command_timeout),
-        ));
+        );
+        let link = Arc::new(match config.durability {
+            Durability::Auto => link.detecting_durability(),
+            _ => link,
+        });
         let start = start_position(&link, &keys).await?;
         if config.durability == Durability::FsyncAlways {
             check_fsync(&link).await?;
@@ -93,7 +102,7 @@ impl RedisBackend {
         let read = Reader {
             link: Link::new(
                 client,
-                format!("{}-reader", config.client_name),
+                format!("{name}-reader"),
                 config.connect_timeout,
                 Some(config.block + config.command_timeout),
             ),
@@ -161,12 +170,15 @@ impl RedisBackend {
         let mut attempts = 0_u32;
         let last = loop {
             attempts += 1;
-            let call = publish.invocation(&inner.keys, &inner.config, inner.reader.seen());
             // Whether this attempt's script call left for Redis: until it has, a cut
             // attempt (waiting for the connection, or opening one) was not applied.
             let mut sent = false;
             let attempt = async {
                 let mut conn = inner.link.get().await?;
+                // Read after the connection is open: a new one asked the server again.
+                let durable = self.restarts_keep_epoch();
+                let call =
+                    publish.invocation(&inner.keys, &inner.config, inner.reader.seen(), durable);
                 sent = true;
                 call.invoke_async::<Value>(&mut conn).await
             };
@@ -358,6 +370,18 @@ impl RedisBackend {
         Ok(term.as_deref().and_then(parse_entry_id))
     }
 
+    /// Whether a restart of the Redis server keeps the epoch, so that clients resume
+    /// across it without a `reset`: [`Durability::FsyncAlways`], or with
+    /// [`Durability::Auto`] what the command connection found when it was last opened.
+    #[must_use]
+    pub fn restarts_keep_epoch(&self) -> bool {
+        match self.inner.config.durability {
+            Durability::FsyncAlways => true,
+            Durability::Lossy => false,
+            Durability::Auto => self.inner.link.is_durable(),
+        }
+    }
+
     /// How many subscriptions of this process currently receive live events.
     #[must_use]
     pub fn subscriber_count(&self) -> usize {
@@ -441,9 +465,7 @@ async fn check_fsync(link: &Link) -> Result<(), ConnectError> {
             if on("appendonly", "yes") && on("appendfsync", "always") {
                 Ok(())
             } else {
-                Err(ConnectError::Config(
-                    "durability FsyncAlways needs the server's appendonly yes and appendfsync always",
-                ))
+                Err(ConfigError::NotDurable.into())
             }
         }
         Err(error) => {
@@ -459,6 +481,7 @@ impl fmt::Debug for RedisBackend {
             .field("prefix", &self.inner.config.prefix)
             .field("subscribers", &self.subscriber_count())
             .field("reader", &self.reader_status())
+            .field("restarts_keep_epoch", &self.restarts_keep_epoch())
             .field("closed", &self.is_closed())
             .finish_non_exhaustive()
     }

@@ -12,5 +12,5 @@ mod resume;
 mod script;
 
 pub use backend::{ReaderStatus, RedisBackend, RedisSubscriptionStream};
-pub use config::{Durability, RedisConfig, Trim};
+pub use config::{ConfigError, Durability, RedisConfig, Trim};
 pub use error::ConnectError;

@@ -81,7 +81,7 @@ impl SseRequest {
     ///
     /// let request = SseRequest::parse(Some("plan_id=plan-7&last_event_id=3"), Some(b"5"))?;
     /// assert_eq!(request.plan.unwrap().as_str(), "plan-7");
-    /// assert_eq!(request.last_event_id.unwrap().get(), 5);
+    /// assert_eq!(request.last_event_id.unwrap().sequence(), 5);
     /// # Ok::<(), a2a_sse_core::RequestError>(())
     /// ```
     ///

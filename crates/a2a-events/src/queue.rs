@@ -143,7 +143,7 @@ impl SubscribeRequest {
     }
 
     /// Starts with the plan's task as it is now, as A2A's `SubscribeToTask` does: the
-    /// first item is a [`SubscriptionItem::Snapshot`] taken in the same step as the
+    /// first item is a [`SubscriptionItem::Snapshot`](crate::SubscriptionItem::Snapshot) taken in the same step as the
     /// subscription, then live events follow with no gap and no duplicate.
     ///
     /// With [`after`](Self::after), a resume that history still covers replays as

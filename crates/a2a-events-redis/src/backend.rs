@@ -268,9 +268,8 @@ impl RedisBackend {
         let mut replay = engine::decide(&request, view)?;
         if let Some(from) = replay.from() {
             let first = match from {
-                // The atomic read already holds the first page after the resume point.
-                ReplayFrom::After(after) if Some(after) == request.after => Ok(found.page),
-                ReplayFrom::After(after) => self.page(format!("({}", entry_id(after))).await,
+                // Always after the requested id: the atomic read already holds that page.
+                ReplayFrom::After(_) => Ok(found.page),
                 ReplayFrom::Oldest => self.page("-").await,
             };
             let mut page = Some(first);

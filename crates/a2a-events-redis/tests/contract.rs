@@ -77,7 +77,18 @@ async fn a_long_replay_is_read_page_by_page() {
         .subscribe(SubscribeRequest::all().after(after))
         .await
         .unwrap();
+    // Every page was read before the stream was handed out.
+    assert_eq!(futures_util::Stream::size_hint(&everything), (20, None));
     assert_eq!(next_ids(&mut everything, 20).await.len(), 20);
+    redis.close();
+    assert!(matches!(
+        next(&mut everything).await,
+        Some(SubscriptionItem::End(SubscriptionEnd::Closed))
+    ));
+    assert!(futures_util::stream::FusedStream::is_terminated(
+        &everything
+    ));
+    assert_eq!(futures_util::Stream::size_hint(&everything), (0, Some(0)));
 }
 
 #[tokio::test]

@@ -121,7 +121,8 @@ impl HistoryView {
 /// Where a replay starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReplayFrom {
-    /// With the first retained event after this id.
+    /// With the first retained event after this id, which is always the requested resume
+    /// point: a backend that read the first page after it atomically starts with that page.
     After(EventId),
     /// With the oldest retained event.
     Oldest,

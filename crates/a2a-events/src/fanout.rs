@@ -407,6 +407,7 @@ mod tests {
     use crate::event::{A2aEvent, EventPayload, StoredEvent, Timestamp};
     use crate::ids::EventId;
     use crate::model::{ErrorPayload, TaskState, TaskStatusUpdateEvent};
+    use crate::queue::SubscribeRequest;
 
     fn plan(name: &str) -> PlanId {
         PlanId::new(name).unwrap()
@@ -533,5 +534,93 @@ mod tests {
         fanout.send(&event(2, "a"));
         assert_eq!(sequence(next(&mut a)), 1);
         assert_eq!(sequence(next(&mut a)), 2);
+    }
+
+    fn terminal(sequence: u64) -> SharedEvent {
+        let done = EventPayload::StatusUpdate(TaskStatusUpdateEvent {
+            task_id: "a".into(),
+            context_id: "c".into(),
+            status: TaskState::Completed.into(),
+            metadata: None,
+        });
+        let id = EventId::from_parts(3, sequence);
+        let event = A2aEvent::new(id, plan("a"), Timestamp::now(), done);
+        Arc::new(StoredEvent::new(&event).unwrap())
+    }
+
+    fn sequences(sub: &mut FanoutSubscription) -> (Vec<u64>, Option<SubscriptionItem>) {
+        let mut events = Vec::new();
+        while let Some(Some(item)) = sub.next().now_or_never() {
+            match item {
+                SubscriptionItem::Event(e) => events.push(e.id().sequence()),
+                other => return (events, Some(other)),
+            }
+        }
+        (events, None)
+    }
+
+    #[test]
+    fn a_registration_keeps_what_is_sent_while_its_replay_is_read_and_drops_what_it_covers() {
+        use crate::engine::{HistoryView, decide};
+        use crate::subscription::SubscriptionEnd;
+        let fanout = Fanout::new();
+        let registration = fanout
+            .register(Some(plan("a")), BufferLimits::DEFAULT)
+            .unwrap();
+        assert_eq!(fanout.receiver_count(), 1);
+        // Sent while the backend reads: 2 and 3 are in the replay too, 4 is not.
+        for sequence in 2..=4 {
+            fanout.send(&event(sequence, "a"));
+        }
+        let request = SubscribeRequest::plan(plan("a")).after(EventId::from_parts(3, 1));
+        let mut view = HistoryView::new(Some(EventId::from_parts(3, 3)), None);
+        view.next_after = Some(EventId::from_parts(3, 2));
+        let mut replay = decide(&request, view).unwrap();
+        let read = [event(2, "a"), event(3, "a")];
+        assert_eq!(replay.take_page(&read, false), None);
+        let mut sub = registration.into_subscription(replay);
+        assert_eq!(sub.size_hint(), (2, None));
+        let (events, end) = sequences(&mut sub);
+        assert_eq!(events, [2, 3, 4], "4 live, 2 and 3 once");
+        assert!(end.is_none(), "{end:?}");
+        assert_eq!(sub.last_delivered(), Some(EventId::from_parts(3, 4)));
+        fanout.send(&terminal(5));
+        let terminal = EventId::from_parts(3, 5);
+        let (events, end) = sequences(&mut sub);
+        assert_eq!(events, [5]);
+        assert!(matches!(
+            end,
+            Some(SubscriptionItem::End(SubscriptionEnd::PlanFinished { terminal: t })) if t == terminal
+        ));
+        assert!(sub.is_terminated());
+        assert_eq!(sub.size_hint(), (0, Some(0)));
+        assert_eq!(fanout.receiver_count(), 0);
+    }
+
+    #[test]
+    fn a_replay_cut_short_ends_as_lagged_after_what_it_read() {
+        use crate::engine::{HistoryView, decide};
+        use crate::subscription::{LagNotice, SubscriptionEnd};
+        let fanout = Fanout::new();
+        let registration = fanout.register(None, BufferLimits::DEFAULT).unwrap();
+        let request = SubscribeRequest::all().after(EventId::from_parts(3, 0));
+        let mut view = HistoryView::new(Some(EventId::from_parts(3, 9)), None);
+        view.next_after = Some(EventId::from_parts(3, 1));
+        let mut replay = decide(&request, view).unwrap();
+        let first = [event(1, "a"), event(2, "a")];
+        assert!(replay.take_page(&first, true).is_some());
+        // The next page skips 3: trimmed while the replay was read.
+        assert_eq!(replay.take_page(&[event(4, "a")], true), None);
+        assert!(!replay.goes_live());
+        let mut sub = registration.into_subscription(replay);
+        assert_eq!(fanout.receiver_count(), 0, "nothing live follows");
+        assert_eq!(sub.size_hint(), (3, Some(3)));
+        let (events, end) = sequences(&mut sub);
+        assert_eq!(events, [1, 2]);
+        let notice = LagNotice::new(Some(EventId::from_parts(3, 2)));
+        assert!(matches!(
+            end,
+            Some(SubscriptionItem::End(SubscriptionEnd::Lagged(n))) if n == notice
+        ));
     }
 }

@@ -303,7 +303,7 @@ impl<T: Timer> SseService<T> {
         tracing::info!(
             connection,
             plan = plan_str(info.plan.as_ref()),
-            last_event_id = info.last_event_id.as_ref().map(EventId::to_string),
+            last_event_id = info.last_event_id.map(tracing::field::display::<EventId>),
             "sse stream opened"
         );
         if let Some(hook) = &inner.on_connect {

@@ -5,7 +5,7 @@ use std::sync::LazyLock;
 use a2a_events::{A2aEvent, BackendError, EventId, NewEvent, PlanId, Timestamp};
 use redis::{Script, ScriptInvocation, Value};
 
-use crate::config::{Durability, RedisConfig, Trim, ttl_seconds};
+use crate::config::{RedisConfig, Trim, ttl_seconds};
 use crate::error::protocol;
 use crate::keys::Keys;
 
@@ -44,12 +44,14 @@ impl Publish {
         })
     }
 
-    /// The script call for this event, with `floor`, the highest id this process saw.
+    /// The script call for this event, with `floor`, the highest id this process saw, and
+    /// whether the server keeps every acknowledged write across a restart (`durable`).
     pub(crate) fn invocation(
         &self,
         keys: &Keys,
         config: &RedisConfig,
         floor: EventId,
+        durable: bool,
     ) -> ScriptInvocation<'static> {
         let mut call = PUBLISH.prepare_invoke();
         let flag = |on: bool| if on { "1" } else { "0" };
@@ -67,7 +69,7 @@ impl Publish {
             .arg(flag(config.trim == Trim::Exact))
             .arg(ttl_seconds(config.finished_ttl))
             .arg(config.running_ttl.map_or(0, ttl_seconds))
-            .arg(flag(config.durability == Durability::FsyncAlways));
+            .arg(flag(durable));
         call
     }
 }

@@ -12,7 +12,8 @@ a short history), opens `/` at 1280x800 and proves the page against the real ser
 2. `report` sent from the send box starts a plan that is highlighted, scrolled to, and
    reaches COMPLETED with its `report.md` assembled from its chunks in order;
 3. `review` reaches INPUT_REQUIRED; its reply box sends a follow-up that completes it;
-4. `ping` answers with a message next to the box, and starts no plan;
+4. an error answer (a message over the body limit) shows next to the box; `ping` answers
+   with a message there, and starts no plan;
 5. the plan filter shows one plan only (a finished one replayed whole from history, then a
    plan of its own fed through the publish route, while the simulator keeps running), and
    says the stream ended when that plan finishes;
@@ -59,21 +60,12 @@ TERMINAL = {"TASK_STATE_COMPLETED", "TASK_STATE_FAILED", "TASK_STATE_CANCELED", 
 # ---------- the server ----------
 
 
-def is_agent(binary):
-    """Whether the demo is an A2A agent (a message starts a plan run): it then has
-    `--plan-step-ms`. PENDING until the agent surface lands: without it, the send-box
-    checks are skipped, loudly."""
-    usage = subprocess.run([binary, "--help"], capture_output=True, text=True, timeout=WAIT)
-    return "--plan-step-ms" in usage.stdout
-
-
-def start_server(binary, agent):
+def start_server(binary):
     """Starts the demo on 127.0.0.1:0 and returns (process, base URL) from its banner."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     log = open(ARTIFACTS / "server.log", "wb")
-    args = [binary, "--addr", "127.0.0.1:0", "--keep-alive-ms", "1000", "--history", str(HISTORY)]
-    if agent:
-        args += ["--plan-step-ms", str(STEP_MS)]
+    args = [binary, "--addr", "127.0.0.1:0", "--keep-alive-ms", "1000", "--history", str(HISTORY),
+            "--plan-step-ms", str(STEP_MS)]
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=log)
     selector = selectors.DefaultSelector()
     selector.register(proc.stdout, selectors.EVENT_READ)
@@ -179,7 +171,8 @@ return {
     [li.classList.contains("err") ? "error" : li.classList.contains("user") ? "user" : "agent",
      li.querySelector(".body").textContent]),
   artifacts: [...card.querySelectorAll(".artifact")].map(a => ({
-    id: a.dataset.artifactId, lastChunk: a.dataset.lastChunk,
+    id: a.dataset.artifactId, lastChunk: a.dataset.lastChunk, mark: a.dataset.mark,
+    markText: text(a.querySelector(".chunk-state")),
     name: text(a.querySelector(".aname")),
     text: [...a.querySelectorAll("pre.text")].map(p => p.textContent).join(""),
   })),
@@ -368,12 +361,13 @@ def check_send_report(driver, wait, base):
     assert len(chunks) == 3, chunks
     assert artifact["text"] == "".join(chunks), (artifact["text"], chunks)
     assert artifact["text"] == text_of(task["artifacts"][0]["parts"]), (artifact, task["artifacts"])
-    assert "working" in view["trail"] and view["trail"].endswith("completed"), view["trail"]
+    assert view["trail"] == "submitted → working → completed", view["trail"]
+    assert view["raw"][0]["kind"] == "message", view["raw"][0]
     print(f"  sent `report`: plan {task_id} completed, report.md = {artifact['text']!r}")
     return task_id
 
 
-def check_send_review(driver, wait, base):
+def check_send_review(driver, wait, base, report_id):
     kind, task_id, _ = send_from_box(driver, wait, "review")
     assert kind == "task" and task_id, (kind, task_id)
     view = wait_card(wait, driver, task_id, lambda c: c["state"] == "TASK_STATE_INPUT_REQUIRED" and c["replyShown"],
@@ -391,7 +385,15 @@ def check_send_review(driver, wait, base):
     users = [text for who, text in view["timeline"] if who == "user"]
     assert users == ["review", "approve"], view["timeline"]
     assert ["agent", "approved"] in view["timeline"], view["timeline"]
-    assert view["trail"].endswith("input required → working → completed"), view["trail"]
+    assert view["trail"] == "submitted → working → input required → working → completed", view["trail"]
+    # The plans sent from the page stay on top, newest first, whatever the simulator adds.
+    time.sleep(10 * STEP_MS / 1000)
+    shown = driver.execute_script(
+        "return [...document.querySelectorAll('article.plan')]"
+        ".map(a => [a.getBoundingClientRect().top + scrollY, a.getBoundingClientRect().left, a.dataset.plan])"
+        ".sort((x, y) => x[0] - y[0] || x[1] - y[1]).map(x => x[2]);"
+    )
+    assert shown[:2] == [task_id, report_id], (shown[:4], task_id, report_id)
     print(f"  sent `review`: plan {task_id} waited for input, the reply box completed it")
 
 
@@ -404,6 +406,21 @@ def check_ping(driver, wait):
     pinged = [p for p in set(plan_ids(driver)) - before if ["user", "ping"] in card(driver, p)["timeline"]]
     assert not pinged, f"`ping` started plans: {pinged}"
     print(f"  sent `ping`: answered {text!r}, no plan")
+
+
+def check_send_error(driver, wait):
+    """An error answer shows its message next to the box: a message over the server's body
+    limit (64 KiB) is refused with 413."""
+    before = len(plan_ids(driver))
+    driver.execute_script("document.getElementById('send-text').value = 'report ' + 'x'.repeat(70000);")
+    driver.find_element(By.ID, "send-button").click()
+    result = driver.find_element(By.ID, "send-result")
+    wait.until(lambda d: "error" in (result.get_attribute("class") or ""), "the error shown")
+    assert "413" in result.text and "larger than" in result.text, result.text
+    assert result.get_attribute("data-kind") is None, result.get_attribute("data-kind")
+    assert len(plan_ids(driver)) >= before
+    driver.execute_script("document.getElementById('send-text').value = '';")
+    print(f"  send error shown: {result.text!r}")
 
 
 def set_filter(driver, wait, plan):
@@ -446,6 +463,10 @@ def check_filter(driver, wait, base, finished_plan):
 
     publish(base, PLAN, working)
     publish(base, PLAN, chunk("draft", False, False))
+    view = wait_card(wait, driver, PLAN, lambda c: c["artifacts"], "the first chunk shown")
+    assert view["artifacts"][0]["text"] == "draft", view["artifacts"]
+    assert view["artifacts"][0]["mark"] == "streaming", view["artifacts"]
+    assert view["artifacts"][0]["markText"] == "streaming…", view["artifacts"]
     # Replaced, then appended to.
     publish(base, PLAN, chunk("hello ", False, False))
     publish(base, PLAN, chunk("from selenium", True, True))
@@ -453,6 +474,7 @@ def check_filter(driver, wait, base, finished_plan):
                      "published events shown")
     assert view["state"] == "TASK_STATE_WORKING" and view["badge"] == "working", view
     assert view["artifacts"][0]["text"] == "hello from selenium", view["artifacts"]
+    assert view["artifacts"][0]["markText"] == "last chunk ✓", view["artifacts"]
     # Let the simulator publish to its own plans a few more times: none of it may show.
     time.sleep(2.5)
     assert plan_ids(driver) == [PLAN], plan_ids(driver)
@@ -483,21 +505,17 @@ def check_reset_notice(driver, wait, base):
     print(f"  reset notice: {notice.text!r}")
 
 
-def check(driver, base, agent):
+def check(driver, base):
     wait = WebDriverWait(driver, WAIT, poll_frequency=0.1)
     simulated = check_simulated_plans(driver, wait, base)
     check_raw_events(driver, wait, simulated)
-    if agent:
-        finished = check_send_report(driver, wait, base)
-        check_send_review(driver, wait, base)
-        check_ping(driver, wait)
-    else:
-        print("  PENDING: the demo is not an A2A agent yet (no --plan-step-ms): "
-              "the send box's checks (report, review and its reply box, ping) did not run")
-        finished = simulated
+    report = check_send_report(driver, wait, base)
+    check_send_review(driver, wait, base, report)
+    check_send_error(driver, wait)
+    check_ping(driver, wait)
     driver.execute_script("window.scrollTo(0, 0);")
     driver.save_screenshot(str(ARTIFACTS / "demo.png"))
-    check_filter(driver, wait, base, finished)
+    check_filter(driver, wait, base, report)
     driver.save_screenshot(str(ARTIFACTS / "demo-filtered.png"))
     check_reset_notice(driver, wait, base)
 
@@ -507,15 +525,16 @@ def main():
         print(__doc__, file=sys.stderr)
         return 2
     started = time.monotonic()
-    agent = is_agent(sys.argv[1])
-    proc, base = start_server(sys.argv[1], agent)
+    proc, base = start_server(sys.argv[1])
     profile = tempfile.mkdtemp(prefix="a2a-sse-chromium-")
     driver = None
     try:
         driver = start_browser(profile)
-        check(driver, base, agent)
+        check(driver, base)
+        # Script errors fail the test; network ones (the favicon's 404, the 413 asked for)
+        # are the checks' own.
         errors = [e for e in driver.get_log("browser")
-                  if e["level"] == "SEVERE" and "favicon.ico" not in e["message"]]
+                  if e["level"] == "SEVERE" and e.get("source") != "network"]
         assert not errors, f"errors in the browser's console: {errors}"
         print(f"browser test passed in {time.monotonic() - started:.1f} s ({base}); "
               f"screenshots in {ARTIFACTS}")

@@ -11,6 +11,7 @@ mod http1;
 mod metrics;
 mod routes;
 mod simulator;
+mod tck;
 
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
@@ -28,6 +29,7 @@ pub use http1::{Http1Limits, serve_http1, serve_http1_with};
 pub use metrics::{METRICS_CONTENT_TYPE, METRICS_ROUTE, install_metrics, render_metrics};
 pub use routes::{DemoRoutes, PLANS};
 pub use simulator::simulate;
+pub use tck::TckExecutor;
 
 /// The page served at `/`: a live `EventSource` view with a plan filter, no external assets.
 pub const INDEX_HTML: &str = include_str!("index.html");
@@ -137,12 +139,16 @@ impl DemoArgs {
             "Runs scripted plans (say report, review, deploy, slow or ping) and streams them",
             env!("CARGO_PKG_VERSION"),
         );
+        let config = A2aConfig::with_card(card);
+        let agent = Agent::with_executor(config, DemoExecutor::new(self.plan_step()));
+        self.service_with(backend, agent)
+    }
+
+    /// [`service`](Self::service) with another agent (the TCK agent's, say).
+    pub fn service_with(&self, backend: Arc<dyn EventBackend>, agent: Agent) -> SseServiceBuilder {
         let mut builder = SseService::builder(Arc::clone(&backend))
             .keep_alive(Duration::from_millis(self.keep_alive_ms))
-            .protocol(Agent::with_executor(
-                A2aConfig::with_card(card),
-                DemoExecutor::new(self.plan_step()),
-            ))
+            .protocol(agent)
             .protocol(DemoRoutes::new(backend));
         if let Some(ms) = self.write_timeout_ms {
             builder = builder.write_timeout(Duration::from_millis(ms));

@@ -10,7 +10,7 @@ use a2a_events::engine::{self, HistoryView, ReplayFrom};
 use a2a_events::{
     BackendError, BackendErrorKind, BoxFuture, EventBackend, EventId, EventStream, Fanout,
     FanoutSubscription, NewEvent, PlanId, PublishError, SubscribeError, SubscribeRequest,
-    SubscriptionItem, TaskSnapshot,
+    SubscriptionItem, TaskCursor, TaskPage, TaskQuery, TaskSnapshot, TaskState, paginate,
 };
 use redis::{Client, Value};
 use tokio::sync::watch;
@@ -347,6 +347,192 @@ impl RedisBackend {
         Ok(resume::fold(plan, &events)?)
     }
 
+    /// One page of the tasks Redis remembers (A2A's `ListTasks`), the same on every
+    /// replica, in the order [`TaskPage::select`] gives.
+    ///
+    /// The publish script keeps an index of every task, scored by its status time, and
+    /// each task's context and state beside its terminal id; a list reads the index (from
+    /// `query.status_after` on), the contexts and states of the tasks it names (dropping
+    /// those whose keys expired), filters and pages them, then folds the page's tasks.
+    ///
+    /// # Errors
+    ///
+    /// [`SubscribeError::Closed`] after [`close`](Self::close);
+    /// [`SubscribeError::Backend`] when Redis cannot be read.
+    pub async fn list_tasks(&self, query: &TaskQuery) -> Result<TaskPage, SubscribeError> {
+        if self.is_closed() {
+            return Err(SubscribeError::Closed);
+        }
+        let keys = &self.inner.keys;
+        let min = query.status_after.map_or_else(
+            || "-inf".to_owned(),
+            |after| (after.as_datetime().unix_timestamp_nanos() / 1_000_000).to_string(),
+        );
+        let index = keys.tasks.clone();
+        let scored: Vec<(String, f64)> = self
+            .inner
+            .link
+            .call(|mut conn| {
+                let index = index.clone();
+                let min = min.clone();
+                async move {
+                    redis::cmd("ZREVRANGEBYSCORE")
+                        .arg(index)
+                        .arg("+inf")
+                        .arg(min)
+                        .arg("WITHSCORES")
+                        .query_async(&mut conn)
+                        .await
+                }
+            })
+            .await
+            .map_err(|e| backend_error(&e))?;
+        let plans: Vec<PlanId> = scored
+            .iter()
+            .filter_map(|(id, _)| PlanId::new(id).ok())
+            .collect();
+        let mut pipe = redis::pipe();
+        for plan in &plans {
+            pipe.cmd("HMGET")
+                .arg(keys.plan(plan))
+                .arg("ctx")
+                .arg("st")
+                .arg("ts");
+        }
+        let fields: Vec<(Option<String>, Option<String>, Option<String>)> = if plans.is_empty() {
+            Vec::new()
+        } else {
+            self.inner
+                .link
+                .call(|mut conn| {
+                    let pipe = pipe.clone();
+                    async move { pipe.query_async(&mut conn).await }
+                })
+                .await
+                .map_err(|e| backend_error(&e))?
+        };
+        let mut gone = Vec::new();
+        let mut matching = Vec::new();
+        for ((plan, (_, score)), (context, state, time)) in plans.iter().zip(&scored).zip(fields) {
+            let Some(_) = time else {
+                // Its keys expired: the task is forgotten.
+                gone.push(plan.clone());
+                continue;
+            };
+            let state = state
+                .and_then(|name| serde_json::from_value(serde_json::Value::String(name)).ok())
+                .unwrap_or(TaskState::Submitted);
+            let context = context.unwrap_or_default();
+            let fits = query
+                .context_id
+                .as_ref()
+                .is_none_or(|want| *want == context)
+                && query.state.is_none_or(|want| want == state)
+                && (query.status_after.is_none() || *score > 0.0);
+            if fits {
+                let cursor = TaskCursor::new(time_of(*score), plan.to_string());
+                matching.push((cursor, plan.clone()));
+            }
+        }
+        if !gone.is_empty() {
+            let index = keys.tasks.clone();
+            let forget = self.inner.link.call(|mut conn| {
+                let index = index.clone();
+                let gone = gone.iter().map(PlanId::to_string).collect::<Vec<_>>();
+                async move {
+                    redis::cmd("ZREM")
+                        .arg(index)
+                        .arg(gone)
+                        .query_async::<i64>(&mut conn)
+                        .await
+                }
+            });
+            if let Err(err) = forget.await {
+                tracing::debug!(%err, "forgotten tasks stay in the index until the next list");
+            }
+        }
+        let (page, total, next) = paginate(matching, query);
+        let mut tasks = Vec::with_capacity(page.len());
+        for plan in page {
+            // A task that expired between the two reads is left out of this page.
+            if let Some(snapshot) = self.task(&plan).await? {
+                tasks.push(snapshot);
+            }
+        }
+        Ok(TaskPage::new(tasks, total, next))
+    }
+
+    /// Holds `plan`'s lease until `ttl` from now, on Redis's clock.
+    ///
+    /// # Errors
+    ///
+    /// A [`BackendError`] when Redis cannot be reached.
+    pub async fn hold(&self, plan: &PlanId, ttl: Duration) -> Result<(), BackendError> {
+        let ttl_ms = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX);
+        let leases = self.inner.keys.leases.clone();
+        let plan = plan.to_string();
+        self.inner
+            .link
+            .call(|mut conn| {
+                let mut call = HOLD.prepare_invoke();
+                call.key(&leases).arg(&plan).arg(ttl_ms);
+                async move { call.invoke_async::<i64>(&mut conn).await }
+            })
+            .await
+            .map(drop)
+            .map_err(|e| backend_error(&e))
+    }
+
+    /// Gives `plan`'s lease up.
+    ///
+    /// # Errors
+    ///
+    /// A [`BackendError`] when Redis cannot be reached.
+    pub async fn release(&self, plan: &PlanId) -> Result<(), BackendError> {
+        let leases = self.inner.keys.leases.clone();
+        let plan = plan.to_string();
+        self.inner
+            .link
+            .call(|mut conn| {
+                let leases = leases.clone();
+                let plan = plan.clone();
+                async move {
+                    redis::cmd("ZREM")
+                        .arg(leases)
+                        .arg(plan)
+                        .query_async::<i64>(&mut conn)
+                        .await
+                }
+            })
+            .await
+            .map(drop)
+            .map_err(|e| backend_error(&e))
+    }
+
+    /// The plans whose lease ran out (on Redis's clock), each taken out of the leases in
+    /// the same step, so one caller gets it: at most 100 per call.
+    ///
+    /// # Errors
+    ///
+    /// A [`BackendError`] when Redis cannot be reached.
+    pub async fn claim_expired(&self) -> Result<Vec<PlanId>, BackendError> {
+        let leases = self.inner.keys.leases.clone();
+        let due: Vec<String> = self
+            .inner
+            .link
+            .call(|mut conn| {
+                let mut call = CLAIM.prepare_invoke();
+                call.key(&leases).arg(100);
+                async move { call.invoke_async(&mut conn).await }
+            })
+            .await
+            .map_err(|e| backend_error(&e))?;
+        Ok(due
+            .iter()
+            .filter_map(|plan| PlanId::new(plan).ok())
+            .collect())
+    }
+
     /// The id of the event that finished `plan`, while Redis remembers it.
     ///
     /// # Errors
@@ -545,4 +731,53 @@ impl EventBackend for RedisBackend {
     fn close(&self) {
         Self::close(self);
     }
+
+    fn list_tasks(&self, query: TaskQuery) -> BoxFuture<'_, Result<TaskPage, SubscribeError>> {
+        Box::pin(async move { Self::list_tasks(self, &query).await })
+    }
+
+    fn hold(&self, plan: &PlanId, ttl: Duration) -> BoxFuture<'_, Result<(), BackendError>> {
+        let plan = plan.clone();
+        Box::pin(async move { Self::hold(self, &plan, ttl).await })
+    }
+
+    fn release(&self, plan: &PlanId) -> BoxFuture<'_, Result<(), BackendError>> {
+        let plan = plan.clone();
+        Box::pin(async move { Self::release(self, &plan).await })
+    }
+
+    fn claim_expired(&self) -> BoxFuture<'_, Result<Vec<PlanId>, BackendError>> {
+        Box::pin(Self::claim_expired(self))
+    }
+}
+
+/// Holds a lease: `ZADD leases <now + ttl> plan`, on Redis's clock.
+static HOLD: std::sync::LazyLock<redis::Script> = std::sync::LazyLock::new(|| {
+    redis::Script::new(
+        "local t = redis.call('TIME') \
+         local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) \
+         return redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])",
+    )
+});
+
+/// Takes the leases that ran out (at most `ARGV[1]`) out of the set, and answers them.
+static CLAIM: std::sync::LazyLock<redis::Script> = std::sync::LazyLock::new(|| {
+    redis::Script::new(
+        "local t = redis.call('TIME') \
+         local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) \
+         local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, tonumber(ARGV[1])) \
+         for _, plan in ipairs(due) do redis.call('ZREM', KEYS[1], plan) end \
+         return due",
+    )
+});
+
+/// A status time from the task index's score (`0`: none).
+fn time_of(score: f64) -> Option<a2a_events::Timestamp> {
+    if score <= 0.0 || !score.is_finite() {
+        return None;
+    }
+    // Whole milliseconds since 1970, well within f64's exact integers.
+    let nanos = (score as i128) * 1_000_000;
+    let at = time::OffsetDateTime::from_unix_timestamp_nanos(nanos).ok()?;
+    a2a_events::Timestamp::try_from(at).ok()
 }

@@ -345,3 +345,25 @@ async fn one_reader_connection_serves_a_thousand_local_subscribers() {
         1
     );
 }
+
+/// Leases live in Redis, on its clock: one that runs out is claimed by exactly one of two
+/// replicas, a renewed or released one never is.
+#[tokio::test]
+async fn a_lease_that_runs_out_is_claimed_by_one_replica() {
+    let server = redis_server!();
+    let one = RedisBackend::connect(config(&server.url())).await.unwrap();
+    let two = RedisBackend::connect(config(&server.url())).await.unwrap();
+    let short = Duration::from_millis(60);
+    one.hold(&plan("dead"), short).await.unwrap();
+    one.hold(&plan("renewed"), short).await.unwrap();
+    one.hold(&plan("done"), short).await.unwrap();
+    one.release(&plan("done")).await.unwrap();
+    tokio::time::sleep(short / 2).await;
+    one.hold(&plan("renewed"), Duration::from_secs(30)).await.unwrap();
+    tokio::time::sleep(short * 2).await;
+    let (first, second) = tokio::join!(one.claim_expired(), two.claim_expired());
+    let mut claimed = [first.unwrap(), second.unwrap()].concat();
+    claimed.sort();
+    assert_eq!(claimed, [plan("dead")]);
+    assert!(one.claim_expired().await.unwrap().is_empty());
+}

@@ -164,7 +164,7 @@ pub use event::{
 };
 pub use fanout::{Fanout, FanoutSubscription, Received, Receiver, Registration};
 pub use ids::{EventId, PlanId};
-pub use listing::{TaskCursor, TaskPage, TaskQuery};
+pub use listing::{TaskCursor, TaskPage, TaskQuery, paginate};
 pub use model::{
     Artifact, ErrorPayload, Message, Metadata, Part, PartContent, Role, TaskArtifactUpdateEvent,
     TaskState, TaskStatus, TaskStatusUpdateEvent,

@@ -129,6 +129,8 @@ macro_rules! backend_contract {
             a_finished_plan_whose_end_left_history_is_refused,
             a_subscription_can_start_with_the_task_as_it_is,
             the_task_is_the_plans_latest_state,
+            tasks_are_listed_newest_status_first_filtered_and_paged,
+            a_lease_that_runs_out_is_claimed_once,
             closing_ends_every_stream_and_refuses_more,
         );
     };
@@ -482,6 +484,110 @@ pub async fn the_task_is_the_plans_latest_state(factory: &impl Factory) {
     assert_eq!(task.task.id, "p");
     assert_eq!(task.task.status.state, TaskState::Working);
     assert_eq!(task.task.artifacts.len(), 1);
+}
+
+/// A status update at `at` (RFC 3339) of `plan_name`, in `context`.
+fn status_at(plan_name: &str, context: &str, state: TaskState, at: &str) -> NewEvent {
+    let update = a2a_events::TaskStatusUpdateEvent {
+        task_id: plan_name.into(),
+        context_id: context.into(),
+        status: a2a_events::TaskStatus {
+            state,
+            message: None,
+            timestamp: Some(at.into()),
+        },
+        metadata: None,
+    };
+    NewEvent::new(
+        plan(plan_name),
+        a2a_events::EventPayload::StatusUpdate(update),
+    )
+}
+
+fn listed(page: &a2a_events::TaskPage) -> Vec<&str> {
+    page.tasks
+        .iter()
+        .map(|task| task.task.id.as_str())
+        .collect()
+}
+
+/// `list_tasks` orders by status time, newest first (ids descending between equal
+/// times), filters by context, state and time before paging, counts every match, and
+/// pages with cursors.
+pub async fn tasks_are_listed_newest_status_first_filtered_and_paged(factory: &impl Factory) {
+    use a2a_events::{TaskQuery, Timestamp};
+    let backend = factory.backend(Settings::default()).await;
+    for (name, context, state, at) in [
+        ("a", "c1", TaskState::Working, "2026-01-01T00:00:01.000Z"),
+        ("b", "c1", TaskState::Completed, "2026-01-01T00:00:03.000Z"),
+        ("c", "c2", TaskState::Working, "2026-01-01T00:00:02.000Z"),
+        ("d", "c1", TaskState::Working, "2026-01-01T00:00:03.000Z"),
+    ] {
+        publish(&*backend, status_at(name, context, state, at)).await;
+    }
+    let list = |query: TaskQuery| {
+        let backend = Arc::clone(&backend);
+        async move {
+            backend
+                .list_tasks(query)
+                .await
+                .unwrap_or_else(|e| panic!("list: {e}"))
+        }
+    };
+    let mut query = TaskQuery::all(2);
+    let first = list(query.clone()).await;
+    assert_eq!((listed(&first), first.total), (vec!["d", "b"], 4));
+    query.after = first.next.clone();
+    let second = list(query).await;
+    assert_eq!(listed(&second), ["c", "a"]);
+    assert_eq!(second.next, None, "the last page");
+    let mut query = TaskQuery::all(10);
+    query.context_id = Some("c1".into());
+    query.state = Some(TaskState::Working);
+    let page = list(query).await;
+    assert_eq!((listed(&page), page.total), (vec!["d", "a"], 2));
+    let mut query = TaskQuery::all(10);
+    query.status_after = Timestamp::parse("2026-01-01T00:00:02.000Z").ok();
+    assert_eq!(listed(&list(query).await), ["d", "b", "c"]);
+    // A task is listed from its first event, whatever its kind; a later status moves it.
+    publish(&*backend, artifact("e", "report", "x")).await;
+    let all = list(TaskQuery::all(10)).await;
+    assert_eq!((listed(&all).last().copied(), all.total), (Some("e"), 5));
+}
+
+/// A lease runs out, is claimed by one caller only, and a released one is never claimed.
+/// A backend of one process keeps no leases, and so has none to claim.
+pub async fn a_lease_that_runs_out_is_claimed_once(factory: &impl Factory) {
+    let backend = factory.backend(Settings::default()).await;
+    let short = Duration::from_millis(50);
+    let held = |name: &'static str| {
+        let backend = Arc::clone(&backend);
+        async move {
+            backend
+                .hold(&plan(name), short)
+                .await
+                .unwrap_or_else(|e| panic!("hold: {e}"));
+        }
+    };
+    held("gone").await;
+    held("released").await;
+    backend
+        .release(&plan("released"))
+        .await
+        .unwrap_or_else(|e| panic!("release: {e}"));
+    tokio::time::sleep(short * 3).await;
+    let claim = || async {
+        backend
+            .claim_expired()
+            .await
+            .unwrap_or_else(|e| panic!("claim: {e}"))
+    };
+    let first = claim().await;
+    assert!(
+        first.is_empty() || first == [plan("gone")],
+        "only the lease that ran out: {first:?}"
+    );
+    assert!(claim().await.is_empty(), "claimed once");
 }
 
 /// Closing ends every stream at its next poll, a replaying one included, with `Closed`;

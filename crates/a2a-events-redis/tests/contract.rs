@@ -359,7 +359,9 @@ async fn a_lease_that_runs_out_is_claimed_by_one_replica() {
     one.hold(&plan("done"), short).await.unwrap();
     one.release(&plan("done")).await.unwrap();
     tokio::time::sleep(short / 2).await;
-    one.hold(&plan("renewed"), Duration::from_secs(30)).await.unwrap();
+    one.hold(&plan("renewed"), Duration::from_secs(30))
+        .await
+        .unwrap();
     tokio::time::sleep(short * 2).await;
     let (first, second) = tokio::join!(one.claim_expired(), two.claim_expired());
     let mut claimed = [first.unwrap(), second.unwrap()].concat();

@@ -11,7 +11,7 @@
 
 use std::error::Error;
 
-use a2a_sse_axum::a2a::{A2aConfig, Agent, AgentCard};
+use a2a_sse_axum::a2a::{Agent, AgentCard};
 use a2a_sse_demo::{DemoArgs, Http1Limits, TckExecutor};
 
 a2a_sse_demo::global_allocator!();
@@ -30,7 +30,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
         "Follows the A2A TCK's scenarios by messageId prefix",
         env!("CARGO_PKG_VERSION"),
     );
-    let agent = Agent::with_executor(A2aConfig::with_card(card), TckExecutor::from_env());
+    let agent = Agent::with_executor(args.a2a_config(card), TckExecutor::from_env());
     let service = args
         .service_with(std::sync::Arc::clone(&backend), agent)
         .build()?;

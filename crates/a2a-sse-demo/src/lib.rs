@@ -55,6 +55,10 @@ pub struct DemoArgs {
     /// simulator's).
     #[arg(long, default_value_t = 700)]
     pub plan_step_ms: u64,
+    /// How long a replica's lease on a running execution lasts, in milliseconds (default:
+    /// the library's); a task of a replica that died fails within about 1.5 times this.
+    #[arg(long)]
+    pub lease_ms: Option<u64>,
     /// Events retained for resume (default: the library's).
     #[arg(long)]
     pub history: Option<usize>,
@@ -139,9 +143,19 @@ impl DemoArgs {
             "Runs scripted plans (say report, review, deploy, slow or ping) and streams them",
             env!("CARGO_PKG_VERSION"),
         );
-        let config = A2aConfig::with_card(card);
+        let config = self.a2a_config(card);
         let agent = Agent::with_executor(config, DemoExecutor::new(self.plan_step()));
         self.service_with(backend, agent)
+    }
+
+    /// The A2A options the flags describe (the lease), serving `card`.
+    #[must_use]
+    pub fn a2a_config(&self, card: AgentCard) -> A2aConfig {
+        let mut config = A2aConfig::with_card(card);
+        if let Some(ms) = self.lease_ms {
+            config.lease = Duration::from_millis(ms);
+        }
+        config
     }
 
     /// [`service`](Self::service) with another agent (the TCK agent's, say).

@@ -50,6 +50,8 @@ struct Inner {
     reader: Arc<ReaderState>,
     closed: Arc<AtomicBool>,
     stop: watch::Sender<bool>,
+    /// The push claims' consumer group was made.
+    push_group: AtomicBool,
 }
 
 /// How the process's reader is doing, for health checks and tests.
@@ -129,6 +131,7 @@ impl RedisBackend {
                 reader,
                 closed: Arc::new(AtomicBool::new(false)),
                 stop,
+                push_group: AtomicBool::new(false),
             }),
         })
     }
@@ -137,6 +140,18 @@ impl RedisBackend {
     #[must_use]
     pub fn config(&self) -> &RedisConfig {
         &self.inner.config
+    }
+
+    pub(crate) fn keys(&self) -> &Keys {
+        &self.inner.keys
+    }
+
+    pub(crate) fn link(&self) -> &Link {
+        &self.inner.link
+    }
+
+    pub(crate) fn push_group_made(&self) -> &AtomicBool {
+        &self.inner.push_group
     }
 
     /// Publishes `event` and returns the id Redis gave it, the same on every replica.
@@ -748,6 +763,10 @@ impl EventBackend for RedisBackend {
 
     fn claim_expired(&self) -> BoxFuture<'_, Result<Vec<PlanId>, BackendError>> {
         Box::pin(Self::claim_expired(self))
+    }
+
+    fn push(&self) -> Option<&dyn a2a_events::PushStore> {
+        Some(self)
     }
 }
 

@@ -28,6 +28,11 @@ impl Keys {
         }
     }
 
+    /// The prefix every key starts with.
+    pub(crate) fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
     /// `<prefix>:plan:<plan>`: the plan's terminal id and idempotency keys.
     pub(crate) fn plan(&self, plan: &PlanId) -> String {
         format!("{}:plan:{plan}", self.prefix)

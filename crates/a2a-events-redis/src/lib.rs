@@ -7,6 +7,7 @@ mod error;
 mod keys;
 mod link;
 mod probe;
+mod push;
 mod reader;
 mod resume;
 mod script;

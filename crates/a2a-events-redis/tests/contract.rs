@@ -351,8 +351,10 @@ async fn one_reader_connection_serves_a_thousand_local_subscribers() {
 #[tokio::test]
 async fn a_lease_that_runs_out_is_claimed_by_one_replica() {
     let server = redis_server!();
-    let one = RedisBackend::connect(config(&server.url())).await.unwrap();
-    let two = RedisBackend::connect(config(&server.url())).await.unwrap();
+    // Two replicas of one deployment: one configuration, so one prefix.
+    let shared = config(&server.url());
+    let one = RedisBackend::connect(shared.clone()).await.unwrap();
+    let two = RedisBackend::connect(shared).await.unwrap();
     let short = Duration::from_millis(60);
     one.hold(&plan("dead"), short).await.unwrap();
     one.hold(&plan("renewed"), short).await.unwrap();
@@ -368,4 +370,40 @@ async fn a_lease_that_runs_out_is_claimed_by_one_replica() {
     claimed.sort();
     assert_eq!(claimed, [plan("dead")]);
     assert!(one.claim_expired().await.unwrap().is_empty());
+}
+
+/// A push config's claim stays with the replica that renews it, and passes to another
+/// once it was not renewed for the idle time (its replica died): a consumer group's
+/// pending entries, taken over with `XAUTOCLAIM`.
+#[tokio::test]
+async fn a_push_claim_not_renewed_is_taken_over_by_another_replica() {
+    use a2a_events::PushStore;
+    let server = redis_server!();
+    let shared = config(&server.url());
+    let one = RedisBackend::connect(shared.clone()).await.unwrap();
+    let two = RedisBackend::connect(shared).await.unwrap();
+    let idle = Duration::from_millis(300);
+    one.put(&plan("p"), "c", bytes::Bytes::from_static(b"{}"))
+        .await
+        .unwrap();
+    let mine = one.claim("one", idle).await.unwrap();
+    assert_eq!(mine.len(), 1);
+    assert!(
+        two.claim("two", idle).await.unwrap().is_empty(),
+        "one delivers it"
+    );
+    for _ in 0..3 {
+        tokio::time::sleep(idle / 2).await;
+        one.renew("one", &mine).await.unwrap();
+        assert!(two.claim("two", idle).await.unwrap().is_empty(), "renewed");
+    }
+    tokio::time::sleep(idle * 2).await;
+    let taken = two.claim("two", idle).await.unwrap();
+    assert_eq!(taken, mine, "taken over once one stopped renewing");
+    two.finish(&taken[0]).await.unwrap();
+    tokio::time::sleep(idle * 2).await;
+    assert!(
+        one.claim("one", idle).await.unwrap().is_empty(),
+        "finished for good"
+    );
 }

@@ -149,6 +149,7 @@ mod ids;
 mod inbox;
 mod listing;
 mod model;
+mod push;
 mod queue;
 mod subscription;
 pub mod task;
@@ -169,6 +170,7 @@ pub use model::{
     Artifact, ErrorPayload, Message, Metadata, Part, PartContent, Role, TaskArtifactUpdateEvent,
     TaskState, TaskStatus, TaskStatusUpdateEvent,
 };
+pub use push::{Assignment, Pending, PushStore};
 pub use queue::{A2aEventQueue, BufferLimits, QueueConfig, SubscribeRequest};
 pub use subscription::{LagNotice, ResetNotice, Subscription, SubscriptionEnd, SubscriptionItem};
 pub use task::{Task, TaskSnapshot};

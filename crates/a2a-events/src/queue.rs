@@ -15,6 +15,7 @@ use crate::event::{A2aEvent, NewEvent, SharedEvent, StoredEvent, Timestamp};
 use crate::ids::{EventId, PlanId};
 use crate::inbox::{Registry, Slot, SlotEnd, SlotKey, wake_all};
 use crate::listing::{TaskPage, TaskQuery};
+use crate::push::MemoryPush;
 use crate::subscription::Subscription;
 use crate::task::TaskSnapshot;
 
@@ -88,6 +89,10 @@ pub struct QueueConfig {
     /// on), for [`A2aEventQueue::task`] and [`SubscribeRequest::with_snapshot`]. A plan's
     /// snapshot lives while the plan runs, then as long as the plan is remembered.
     pub task_snapshots: bool,
+    /// Most events kept per task for its push notification configs, waiting to be
+    /// delivered (default 10,000): past it the oldest are dropped, and a config that still
+    /// needed them reports them lost.
+    pub push_backlog: usize,
 }
 
 impl Default for QueueConfig {
@@ -99,6 +104,7 @@ impl Default for QueueConfig {
             finished_plans: 10_000,
             finished_ttl: Duration::from_secs(60 * 60),
             task_snapshots: true,
+            push_backlog: 10_000,
         }
     }
 }
@@ -192,6 +198,8 @@ struct State {
     /// Finished plans, oldest first, with when they finished.
     finished_order: VecDeque<(PlanId, Instant)>,
     tasks: HashMap<PlanId, Arc<TaskSnapshot>>,
+    /// Push notification configs and the events they still need.
+    push: MemoryPush,
 }
 
 impl Shared {
@@ -236,6 +244,7 @@ impl A2aEventQueue {
             finished: HashMap::new(),
             finished_order: VecDeque::new(),
             tasks: HashMap::new(),
+            push: MemoryPush::default(),
         };
         Self {
             shared: Arc::new(Shared {
@@ -291,6 +300,7 @@ impl A2aEventQueue {
                 state.fold(&event);
             }
             state.remember(&stored, &self.shared.config);
+            state.push.record(&stored, self.shared.config.push_backlog);
             let dropped = state.registry.fan_out(&stored, &mut wakers);
             self.shared
                 .subscribers
@@ -360,6 +370,11 @@ impl A2aEventQueue {
         let mut state = self.shared.state.lock();
         state.forget_expired(&self.shared.config);
         state.finished.get(plan).copied()
+    }
+
+    /// Runs `f` on the queue's push state, under its lock.
+    pub(crate) fn with_push<R>(&self, f: impl FnOnce(&mut MemoryPush) -> R) -> R {
+        f(&mut self.shared.state.lock().push)
     }
 
     /// One page of the tasks the queue remembers (A2A's `ListTasks`): running plans and

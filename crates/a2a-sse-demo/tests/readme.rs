@@ -26,7 +26,10 @@ fn snippets(text: &str) -> Vec<Vec<String>> {
 /// The trimmed lines of every example of the workspace, by file.
 fn examples() -> Vec<(PathBuf, Vec<String>)> {
     let mut found = Vec::new();
-    for krate in std::fs::read_dir(workspace().join("crates")).unwrap().flatten() {
+    for krate in std::fs::read_dir(workspace().join("crates"))
+        .unwrap()
+        .flatten()
+    {
         let Ok(files) = std::fs::read_dir(krate.path().join("examples")) else {
             continue;
         };

@@ -131,6 +131,7 @@ macro_rules! backend_contract {
             the_task_is_the_plans_latest_state,
             tasks_are_listed_newest_status_first_filtered_and_paged,
             a_lease_that_runs_out_is_claimed_once,
+            a_push_config_delivers_the_events_after_it_from_its_position,
             closing_ends_every_stream_and_refuses_more,
         );
     };
@@ -588,6 +589,99 @@ pub async fn a_lease_that_runs_out_is_claimed_once(factory: &impl Factory) {
         "only the lease that ran out: {first:?}"
     );
     assert!(claim().await.is_empty(), "claimed once");
+}
+
+/// A push config is stored, read, listed and deleted; it is claimed once; it has to
+/// deliver the task's events published after it, in order, from its position, which
+/// `delivered` moves on; a deleted one has nothing more.
+pub async fn a_push_config_delivers_the_events_after_it_from_its_position(factory: &impl Factory) {
+    use bytes::Bytes;
+    let backend = factory.backend(Settings::default()).await;
+    let Some(store) = backend.push() else {
+        panic!("the backend keeps push configs");
+    };
+    let task = plan("p");
+    publish(&*backend, working("p")).await;
+    let config = Bytes::from_static(br#"{"id":"c1","url":"http://127.0.0.1:9/hook"}"#);
+    store
+        .put(&task, "c1", config.clone())
+        .await
+        .unwrap_or_else(|e| panic!("put: {e}"));
+    store
+        .put(&task, "c2", Bytes::from_static(b"{}"))
+        .await
+        .unwrap_or_else(|e| panic!("put: {e}"));
+    assert_eq!(store.get(&task, "c1").await.ok().flatten(), Some(config));
+    assert_eq!(store.get(&task, "nope").await.ok().flatten(), None);
+    assert_eq!(store.list(&task).await.map(|all| all.len()).ok(), Some(2));
+    let claimed = store
+        .claim("one", Duration::from_secs(60))
+        .await
+        .unwrap_or_else(|e| panic!("claim: {e}"));
+    let mut ids: Vec<&str> = claimed.iter().map(|a| a.id.as_str()).collect();
+    ids.sort_unstable();
+    assert_eq!(ids, ["c1", "c2"]);
+    let again = store
+        .claim("one", Duration::from_secs(60))
+        .await
+        .unwrap_or_default();
+    assert!(again.is_empty(), "claimed once: {again:?}");
+    // Nothing before the config; then what follows, in order.
+    let none = store
+        .pending(&task, "c1", 10)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(none.exists && none.events.is_empty() && none.lost == 0);
+    let second = publish(&*backend, artifact("p", "a", "x")).await;
+    let third = publish(&*backend, working("p")).await;
+    let pending = store
+        .pending(&task, "c1", 10)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let got: Vec<EventId> = pending.events.iter().map(|e| e.id()).collect();
+    assert_eq!(got, [second, third]);
+    store
+        .delivered(&task, "c1", pending.next + 1)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let rest = store
+        .pending(&task, "c1", 10)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        rest.events.iter().map(|e| e.id()).collect::<Vec<_>>(),
+        [third]
+    );
+    // c2 is at its own position.
+    let other = store
+        .pending(&task, "c2", 1)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        other.events.iter().map(|e| e.id()).collect::<Vec<_>>(),
+        [second]
+    );
+    assert_eq!(store.delete(&task, "c1").await.ok(), Some(true));
+    assert_eq!(
+        store.delete(&task, "c1").await.ok(),
+        Some(false),
+        "idempotent"
+    );
+    let gone = store
+        .pending(&task, "c1", 10)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(!gone.exists);
+    for assignment in &claimed {
+        store
+            .finish(assignment)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+    store
+        .renew("one", &claimed)
+        .await
+        .unwrap_or_else(|e| panic!("renew: {e}"));
 }
 
 /// Closing ends every stream at its next poll, a replaying one included, with `Closed`;

@@ -10,8 +10,7 @@ mod probe;
 mod reader;
 mod resume;
 mod script;
-mod subscription;
 
 pub use backend::{ReaderStatus, RedisBackend, RedisSubscriptionStream};
-pub use config::{Durability, RedisConfig, Trim};
+pub use config::{ConfigError, Durability, RedisConfig, Trim};
 pub use error::ConnectError;

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use a2a_events::{
     EventId, EventKind, PlanId, SubscribeRequest, SubscriptionItem, TaskState, Timestamp,
 };
-use futures_util::StreamExt;
+use futures_core::Stream;
 use serde_json::{Value, json};
 
 use super::a2a::{A2aClient, Binding, Reply, Request, call};
@@ -312,7 +312,8 @@ impl ConformanceWorld {
             .unwrap_or_else(|e| panic!("the backend's history of the task: {e}"));
         let mut updates = Vec::new();
         loop {
-            let item = tokio::time::timeout(PATIENCE, replay.next()).await;
+            let next = std::future::poll_fn(|cx| std::pin::Pin::new(&mut replay).poll_next(cx));
+            let item = tokio::time::timeout(PATIENCE, next).await;
             match item.expect("the history of an ended task ends") {
                 Some(SubscriptionItem::Event(event)) => {
                     let name = match event.kind() {

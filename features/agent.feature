@@ -35,6 +35,7 @@ Feature: An agent that takes messages: send, stream, cancel and list
   told, and its cancel is never called: a race of the agent, reported, not pinned here
   (no scenario can make it happen on demand).
   - Over HTTP+JSON, ListTasks takes its parameters in the query string.
+  - Every scenario runs on both backends: none is skipped on Redis, which lists tasks.
 
   Scenario Outline: A blocking SendMessage answers the finished task
     Given an agent answering over <binding>
@@ -62,7 +63,6 @@ Feature: An agent that takes messages: send, stream, cancel and list
       | JSON-RPC  |
       | HTTP+JSON |
 
-  @lists
   Scenario Outline: A message-only answer creates no task
     Given an agent answering over <binding>
     When the client sends the message "ping"
@@ -201,7 +201,6 @@ Feature: An agent that takes messages: send, stream, cancel and list
       | JSON-RPC  |
       | HTTP+JSON |
 
-  @lists
   Scenario Outline: ListTasks filters by context and by state
     Given an agent answering over <binding>
     And the client had these tasks made, one after another:
@@ -227,7 +226,6 @@ Feature: An agent that takes messages: send, stream, cancel and list
       | JSON-RPC  |
       | HTTP+JSON |
 
-  @lists
   Scenario Outline: ListTasks orders by status time, newest first, a page at a time
     Given an agent answering over <binding>
     And the client had these tasks made, one after another:
@@ -250,7 +248,6 @@ Feature: An agent that takes messages: send, stream, cancel and list
       | JSON-RPC  |
       | HTTP+JSON |
 
-  @lists
   Scenario Outline: ListTasks leaves artifacts out unless asked, and cuts the history
     Given an agent answering over <binding>
     And the client had these tasks made, one after another:

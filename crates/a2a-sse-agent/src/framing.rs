@@ -168,6 +168,12 @@ impl Framing for A2aFraming {
     }
 }
 
+/// The event's `StreamResponse` JSON, shared (the body of its push notifications); `None`
+/// for an event without an item.
+pub(crate) fn stream_response(event: &StoredEvent) -> Option<Bytes> {
+    has_stream_item(event).then(|| STREAM_RESPONSE.encode(event).into_bytes())
+}
+
 /// Whether the event has a `StreamResponse` item: status and artifact updates do; an
 /// `error` event of the native stream has none.
 fn has_stream_item(event: &StoredEvent) -> bool {

@@ -68,14 +68,16 @@ mod framing;
 mod handle;
 mod jsonrpc;
 mod method;
+pub mod push;
 mod rest;
 mod runner;
 mod serve;
 mod version;
 
-use std::sync::{Arc, Once};
+use std::sync::{Arc, Once, OnceLock};
 use std::time::Duration;
 
+use a2a_events::EventBackend;
 use a2a_sse_core::{Handling, Protocol, RequestError, RequestHead, Route, SseService, refuse};
 
 pub use card::{AgentCard, AgentSkill};
@@ -85,6 +87,7 @@ pub use version::VERSION_HEADER;
 
 use crate::card::Capabilities;
 use crate::executor::DynExecutor;
+use crate::push::{Deliverer, PushOptions};
 use crate::runner::Runner;
 
 /// The protocol version served.
@@ -115,6 +118,9 @@ pub struct A2aConfig {
     /// How long a canceled execution may take to return before it is dropped (default
     /// 10 s).
     pub cancel_grace: Duration,
+    /// Push notifications: `None` (the default) turns them off, and the card says so;
+    /// with options, the agent keeps configs and delivers to them (see [`push`]).
+    pub push: Option<PushOptions>,
 }
 
 impl Default for A2aConfig {
@@ -126,6 +132,7 @@ impl Default for A2aConfig {
             card_max_age: Duration::from_secs(300),
             lease: Duration::from_secs(20),
             cancel_grace: Duration::from_secs(10),
+            push: None,
         }
     }
 }
@@ -159,8 +166,11 @@ pub(crate) struct AgentInner {
     pub(crate) runner: Option<Arc<Runner>>,
     /// When the agent was built, as an HTTP date: the card's `Last-Modified`.
     pub(crate) started: String,
-    /// The lease sweeper is started once, on the first request.
-    sweeper: Once,
+    /// The background work (the lease sweeper, push deliveries) is started once, when
+    /// the service is built or on the first request.
+    background: Once,
+    /// Delivers push notifications, when they are on.
+    deliverer: OnceLock<Arc<Deliverer>>,
 }
 
 impl AgentInner {
@@ -168,9 +178,18 @@ impl AgentInner {
     pub(crate) const fn capabilities(&self) -> Capabilities {
         Capabilities {
             streaming: true,
-            push_notifications: false,
+            push_notifications: self.config.push.is_some(),
             extended_agent_card: false,
         }
+    }
+
+    /// The deliverer of push notifications from `backend`, when they are on.
+    pub(crate) fn deliverer(&self, backend: &Arc<dyn EventBackend>) -> Option<&Arc<Deliverer>> {
+        let options = self.config.push.as_ref()?;
+        Some(
+            self.deliverer
+                .get_or_init(|| Deliverer::new(Arc::clone(backend), options.clone())),
+        )
     }
 }
 
@@ -212,7 +231,8 @@ impl Agent {
                 config,
                 runner,
                 started: http_date(time::OffsetDateTime::now_utc()),
-                sweeper: Once::new(),
+                background: Once::new(),
+                deliverer: OnceLock::new(),
             }),
         }
     }
@@ -239,16 +259,22 @@ impl Agent {
         endpoints
     }
 
-    /// Starts the sweeper of expired leases (once, on the runtime of the first request).
-    fn sweep(&self, service: &SseService) {
-        if self.inner.runner.is_none() {
+    /// Starts the background work, once, on the current runtime: the sweeper of expired
+    /// leases (with an executor) and the push deliveries (with push on). Both stop when
+    /// the last clone of the agent is dropped.
+    fn start_background(&self, service: &SseService) {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             return;
-        }
-        self.inner.sweeper.call_once(|| {
-            if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-                let alive = Arc::downgrade(&self.inner);
-                let backend = Arc::clone(service.backend());
-                runtime.spawn(runner::sweep(alive, backend, self.inner.config.lease));
+        };
+        self.inner.background.call_once(|| {
+            let alive = Arc::downgrade(&self.inner);
+            let backend = Arc::clone(service.backend());
+            if self.inner.runner.is_some() {
+                let lease = self.inner.config.lease;
+                runtime.spawn(runner::sweep(alive.clone(), Arc::clone(&backend), lease));
+            }
+            if let Some(deliverer) = self.inner.deliverer(&backend) {
+                runtime.spawn(Arc::clone(deliverer).run(alive));
             }
         });
     }
@@ -263,7 +289,7 @@ impl Protocol for Agent {
     }
 
     fn prepare(&self, service: &SseService, route: usize, head: &dyn RequestHead) -> Handling {
-        self.sweep(service);
+        self.start_background(service);
         let config = &self.inner.config;
         match self.endpoints().get(route).map(|(_, endpoint)| *endpoint) {
             Some(Endpoint::JsonRpc) => serve::jsonrpc(&self.inner, service, head),
@@ -282,6 +308,10 @@ impl Protocol for Agent {
             }
             None => refuse(RequestError::NotFound).into(),
         }
+    }
+
+    fn start(&self, service: &SseService) {
+        self.start_background(service);
     }
 }
 

@@ -30,8 +30,11 @@ pub(crate) enum Method {
     CancelTask { task: String },
     /// `SubscribeToTask`: the task's stream.
     SubscribeToTask { task: String },
-    /// One of the four push notification config methods, named.
-    PushConfig { name: &'static str, task: String },
+    /// One of the four push notification config methods, on `task`.
+    Push {
+        call: crate::push::PushCall,
+        task: String,
+    },
     /// `GetExtendedAgentCard`.
     GetExtendedAgentCard,
 }
@@ -49,6 +52,8 @@ pub(crate) struct SendMessage {
     pub(crate) accepted_output_modes: Vec<String>,
     /// The request's `metadata`.
     pub(crate) metadata: Option<Metadata>,
+    /// `configuration.taskPushNotificationConfig`: a config for the task, read later.
+    pub(crate) push: Option<Value>,
 }
 
 /// `ListTasks`' parameters.
@@ -77,7 +82,7 @@ impl Method {
             Self::ListTasks(_) => "ListTasks",
             Self::CancelTask { .. } => "CancelTask",
             Self::SubscribeToTask { .. } => "SubscribeToTask",
-            Self::PushConfig { name, .. } => name,
+            Self::Push { call, .. } => call.name(),
             Self::GetExtendedAgentCard => "GetExtendedAgentCard",
         }
     }
@@ -88,7 +93,7 @@ impl Method {
             Self::GetTask { task, .. }
             | Self::CancelTask { task }
             | Self::SubscribeToTask { task }
-            | Self::PushConfig { task, .. } => Some(task),
+            | Self::Push { task, .. } => Some(task),
             Self::SendMessage(send) | Self::SendStreamingMessage(send) => {
                 send.message.task_id.as_deref()
             }
@@ -131,37 +136,17 @@ impl Method {
             "CreateTaskPushNotificationConfig"
             | "GetTaskPushNotificationConfig"
             | "ListTaskPushNotificationConfigs"
-            | "DeleteTaskPushNotificationConfig" => Ok(Self::PushConfig {
-                name: push_name(name),
-                task: push_task(params),
-            }),
+            | "DeleteTaskPushNotificationConfig" => {
+                let (call, task) = crate::push::PushCall::from_jsonrpc(name, params)
+                    .ok_or_else(|| A2aError::MethodNotFound(name.to_owned()))?;
+                Ok(Self::Push { call, task })
+            }
             "GetExtendedAgentCard" => Ok(Self::GetExtendedAgentCard),
             other => Err(A2aError::MethodNotFound(format!(
                 "{other} is not a method of A2A 1.0"
             ))),
         }
     }
-}
-
-/// The static name of a push notification config method.
-pub(crate) fn push_name(name: &str) -> &'static str {
-    match name {
-        "CreateTaskPushNotificationConfig" => "CreateTaskPushNotificationConfig",
-        "GetTaskPushNotificationConfig" => "GetTaskPushNotificationConfig",
-        "ListTaskPushNotificationConfigs" => "ListTaskPushNotificationConfigs",
-        _ => "DeleteTaskPushNotificationConfig",
-    }
-}
-
-/// The task a push config request names (`taskId`, or the config's `taskId`), or "".
-fn push_task(params: &Value) -> String {
-    field(params, "taskId", "task_id")
-        .or_else(|| {
-            field(params, "config", "config").and_then(|config| field(config, "taskId", "task_id"))
-        })
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_owned()
 }
 
 /// The field `camel` (or `snake`) of `params`, if `params` is an object that has it.
@@ -206,6 +191,8 @@ struct Configuration {
     history_length: Option<Value>,
     #[serde(default, alias = "return_immediately")]
     return_immediately: bool,
+    #[serde(default, alias = "task_push_notification_config")]
+    task_push_notification_config: Option<Value>,
 }
 
 /// Reads `SendMessageRequest` (`message`, `configuration`, `metadata`). The message must
@@ -242,6 +229,9 @@ pub(crate) fn send_message(params: &Value) -> Result<SendMessage, A2aError> {
         return_immediately: configuration.return_immediately,
         accepted_output_modes: configuration.accepted_output_modes,
         metadata,
+        push: configuration
+            .task_push_notification_config
+            .filter(|config| !config.is_null()),
     })
 }
 
@@ -387,6 +377,12 @@ mod tests {
             (push.name(), push.task()),
             ("GetTaskPushNotificationConfig", Some("p"))
         );
+        let created = Method::from_jsonrpc(
+            "CreateTaskPushNotificationConfig",
+            &json!({"taskId": "q", "url": "https://example.com"}),
+        )
+        .unwrap();
+        assert_eq!(created.task(), Some("q"));
         let card = Method::from_jsonrpc("GetExtendedAgentCard", &Value::Null).unwrap();
         assert_eq!((card.name(), card.task()), ("GetExtendedAgentCard", None));
         for params in [json!([]), json!(null), json!({"id": 3}), json!({})] {

@@ -23,6 +23,7 @@ use percent_encoding::percent_decode_str;
 
 use crate::error::A2aError;
 use crate::method::{Method, Param, list_tasks};
+use crate::push::PushCall;
 
 /// What a route asks, before its body is read.
 #[derive(Debug, Clone, PartialEq)]
@@ -32,6 +33,8 @@ pub(crate) enum Route {
     /// `SendMessage` (or, when `streaming`, `SendStreamingMessage`), whose request is the
     /// body.
     Send { streaming: bool },
+    /// `CreateTaskPushNotificationConfig` on `task`, whose config is the body.
+    CreatePush { task: String },
 }
 
 /// Reads the route of `method` to `path` (below the base) with `query`.
@@ -92,25 +95,25 @@ pub(crate) fn parse(method: &str, path: &str, query: Option<&str>) -> Result<Rou
         }
         ["tasks", task, "pushNotificationConfigs"] => {
             allow("POST, GET")?;
-            let name = if method == "POST" {
-                "CreateTaskPushNotificationConfig"
-            } else {
-                "ListTaskPushNotificationConfigs"
-            };
-            Ok(Route::Ready(Method::PushConfig {
-                name,
-                task: decode(task)?,
+            let task = decode(task)?;
+            if method == "POST" {
+                return Ok(Route::CreatePush { task });
+            }
+            Ok(Route::Ready(Method::Push {
+                call: PushCall::List,
+                task,
             }))
         }
-        ["tasks", task, "pushNotificationConfigs", _config] => {
+        ["tasks", task, "pushNotificationConfigs", config] => {
             allow("GET, DELETE")?;
-            let name = if method == "GET" {
-                "GetTaskPushNotificationConfig"
+            let config = decode(config)?;
+            let call = if method == "GET" {
+                PushCall::Get(config)
             } else {
-                "DeleteTaskPushNotificationConfig"
+                PushCall::Delete(config)
             };
-            Ok(Route::Ready(Method::PushConfig {
-                name,
+            Ok(Route::Ready(Method::Push {
+                call,
                 task: decode(task)?,
             }))
         }
@@ -146,7 +149,7 @@ mod tests {
     fn method(verb: &str, path: &str, query: Option<&str>) -> Result<Method, A2aError> {
         match parse(verb, path, query)? {
             Route::Ready(method) => Ok(method),
-            Route::Send { .. } => panic!("a send route"),
+            other => panic!("a route with a body: {other:?}"),
         }
     }
 

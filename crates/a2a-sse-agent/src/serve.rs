@@ -22,9 +22,12 @@ use crate::error::{A2aError, to_json};
 use crate::executor::RequestContext;
 use crate::framing::A2aFraming;
 use crate::method::{DEFAULT_PAGE_SIZE, ListTasks, Method, SendMessage, send_message};
+use crate::push::PushCall;
 use crate::runner::First;
 use crate::version::negotiate;
 use crate::{AgentInner, jsonrpc, rest};
+
+mod push;
 
 /// How a request is answered: the binding it came by.
 #[derive(Debug, Clone)]
@@ -176,17 +179,24 @@ pub(crate) fn rest(
         Ok(route) => route,
     };
     let content = match route {
-        rest::Route::Send { .. } => is_json(head),
+        rest::Route::Send { .. } | rest::Route::CreatePush { .. } => is_json(head),
         rest::Route::Ready(_) => Ok(()),
     };
     let agent = Arc::clone(agent);
     Handling::read(move |service, body| async move {
+        if let Err(err) = content {
+            return Binding::Rest.error(&err);
+        }
         let method = match route {
             rest::Route::Ready(method) => method,
+            rest::Route::CreatePush { task } => match serde_json::from_slice(&body) {
+                Ok(params) => Method::Push {
+                    call: PushCall::Create(params),
+                    task,
+                },
+                Err(err) => return Binding::Rest.error(&A2aError::Parse(err.to_string())),
+            },
             rest::Route::Send { streaming } => {
-                if let Err(err) = content {
-                    return Binding::Rest.error(&err);
-                }
                 let params = match serde_json::from_slice(&body) {
                     Ok(params) => params,
                     Err(err) => return Binding::Rest.error(&A2aError::Parse(err.to_string())),
@@ -210,6 +220,10 @@ async fn run(
     head: Head,
     method: Method,
 ) -> SseResponse {
+    // Push off is said before anything is looked up (the task may not exist).
+    if matches!(method, Method::Push { .. }) && agent.config.push.is_none() {
+        return binding.error(&A2aError::PushNotificationNotSupported);
+    }
     let plan = match method.task() {
         // An id that cannot be a plan id names no task.
         Some(task) => match PlanId::new(task) {
@@ -244,7 +258,7 @@ async fn run(
         Method::ListTasks(list) => call.list(list).await,
         Method::CancelTask { .. } => call.cancel().await,
         Method::SubscribeToTask { .. } => call.subscribe().await,
-        Method::PushConfig { .. } => binding.error(&A2aError::PushNotificationNotSupported),
+        Method::Push { call: push, .. } => call.push(push).await,
         Method::GetExtendedAgentCard => binding.error(&A2aError::ExtendedAgentCardNotConfigured),
     }
 }
@@ -425,6 +439,9 @@ impl Call<'_> {
                 "this agent takes no messages (it has no executor)".into(),
             ));
         };
+        if send.push.is_some() && self.agent.config.push.is_none() {
+            return self.binding.error(&A2aError::PushNotificationNotSupported);
+        }
         let mut message = send.message;
         let (plan, context_id, creating, state, continued) = match self.request.plan.clone() {
             Some(plan) => match self.continue_task(&plan, &mut message).await {
@@ -448,6 +465,12 @@ impl Call<'_> {
         };
         message.task_id = Some(plan.to_string());
         message.context_id = Some(context_id.clone());
+        // A config given with the message delivers everything the message causes.
+        if let Some(params) = &send.push
+            && let Err(err) = self.inline_push(&plan, params).await
+        {
+            return self.binding.error(&err);
+        }
         // Subscribed before anything of the task is published or run: nothing is missed.
         let mut subscribe = SubscribeRequest::plan(plan.clone());
         if continued.is_some() {

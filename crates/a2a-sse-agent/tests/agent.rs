@@ -4,20 +4,18 @@
 //! CancelTask of a running execution, ListTasks, and what an execution's failure or panic
 //! leaves behind.
 
-use std::convert::Infallible;
-use std::pin::Pin;
 use std::time::Duration;
 
 use a2a_events::{A2aEventQueue, Artifact, Part};
 use a2a_sse_agent::{
     A2aConfig, Agent, AgentCard, AgentExecutor, ExecutionError, Outcome, RequestContext, TaskHandle,
 };
-use a2a_sse_core::{OwnedHead, ResponseBody, Route, SseResponse, SseService, SseStream};
+use a2a_sse_core::{OwnedHead, ResponseBody, SseResponse, SseService};
 use a2a_sse_testkit::Decoder;
-use bytes::Bytes;
-use futures_util::StreamExt;
-use futures_util::stream::{self, Iter};
 use serde_json::{Value, json};
+
+mod common;
+use common::*;
 
 /// Scripted by the first text part: `work`, `ask`, `fail`, `panic`, `slow`, `ping`.
 struct Script;
@@ -76,96 +74,6 @@ fn service(queue: &A2aEventQueue) -> SseService {
         .protocol(Agent::with_executor(config, Script))
         .build()
         .unwrap()
-}
-
-type Body = Iter<std::vec::IntoIter<Result<Bytes, Infallible>>>;
-
-fn body(text: &str) -> Body {
-    stream::iter(vec![Ok(Bytes::from(text.to_owned()))])
-}
-
-fn route(service: &SseService, path: &str) -> Route {
-    service
-        .routes()
-        .iter()
-        .find(|route| route.path() == path)
-        .cloned()
-        .unwrap()
-}
-
-/// A JSON-RPC call.
-async fn rpc(service: &SseService, method: &str, params: Value) -> SseResponse {
-    let request = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
-    let head = OwnedHead::new("POST", "/a2a/jsonrpc")
-        .header("a2a-version", "1.0")
-        .header("content-type", "application/json");
-    service
-        .handle(
-            &route(service, "/a2a/jsonrpc"),
-            &head,
-            body(&request.to_string()),
-        )
-        .await
-}
-
-/// An HTTP+JSON call.
-async fn rest(service: &SseService, method: &str, path: &str, json: Option<Value>) -> SseResponse {
-    let head = match path.split_once('?') {
-        Some((path, query)) => OwnedHead::new(method, path).query(query),
-        None => OwnedHead::new(method, path),
-    }
-    .header("a2a-version", "1.0");
-    let text = json.map(|value| value.to_string()).unwrap_or_default();
-    service
-        .handle(&route(service, "/a2a"), &head, body(&text))
-        .await
-}
-
-fn json_of(response: SseResponse) -> (u16, Value) {
-    let status = response.status();
-    match response.into_body() {
-        ResponseBody::Full(bytes) => (status, serde_json::from_slice(&bytes).unwrap()),
-        other => panic!("expected JSON, got {other:?}"),
-    }
-}
-
-/// A JSON-RPC answer's result.
-fn result(response: SseResponse) -> Value {
-    let (status, body) = json_of(response);
-    assert_eq!(status, 200);
-    assert!(body.get("error").is_none(), "{body}");
-    body["result"].clone()
-}
-
-fn message(text: &str) -> Value {
-    json!({"messageId": uuid(), "role": "ROLE_USER", "parts": [{"text": text}]})
-}
-
-fn uuid() -> String {
-    format!("m-{}", rand_id())
-}
-
-fn rand_id() -> u64 {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static NEXT: AtomicU64 = AtomicU64::new(1);
-    NEXT.fetch_add(1, Ordering::Relaxed)
-}
-
-/// Every item of a stream to its end, as (SSE id, JSON).
-async fn drain(stream: SseStream) -> Vec<(String, Value)> {
-    let mut stream: Pin<Box<SseStream>> = Box::pin(stream);
-    let mut decoder = Decoder::new();
-    let mut items = Vec::new();
-    while let Ok(Some(chunk)) = tokio::time::timeout(Duration::from_secs(5), stream.next()).await {
-        for event in decoder.feed(&chunk) {
-            items.push((event.id, serde_json::from_str(&event.data).unwrap()));
-        }
-    }
-    items
-}
-
-fn state(value: &Value) -> &str {
-    value["status"]["state"].as_str().unwrap_or_default()
 }
 
 #[tokio::test]

@@ -199,7 +199,7 @@ impl SseServiceBuilder {
     pub fn build(self) -> Result<SseService, ConfigError> {
         self.config.validate()?;
         let routes = routes(&self.config.path, &self.protocols)?;
-        Ok(SseService {
+        let service = SseService {
             inner: Arc::new(Inner {
                 backend: self.backend,
                 routes,
@@ -214,7 +214,11 @@ impl SseServiceBuilder {
                 next_connection: AtomicU64::new(1),
                 config: self.config,
             }),
-        })
+        };
+        for protocol in &service.inner.protocols {
+            protocol.start(&service);
+        }
+        Ok(service)
     }
 }
 

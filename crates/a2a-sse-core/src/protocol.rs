@@ -31,6 +31,15 @@ pub trait Protocol: Send + Sync + 'static {
     /// answer is either ready or a [`Call`] that gets the body. Never panics: a request it
     /// cannot serve is answered with an error.
     fn prepare(&self, service: &SseService, route: usize, head: &dyn RequestHead) -> Handling;
+
+    /// Runs once the service is built, with it: where a protocol starts its background
+    /// work (the A2A layer's push deliveries and lease sweeper). It is called from
+    /// [`SseServiceBuilder::build`](crate::SseServiceBuilder::build), which may run
+    /// outside any async runtime, so a protocol that needs one checks for it (and starts
+    /// on its first request instead). The default does nothing.
+    fn start(&self, service: &SseService) {
+        let _ = service;
+    }
 }
 
 /// The rest of a request's handling, once the body is read: it gets the service and the

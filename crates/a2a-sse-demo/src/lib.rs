@@ -19,6 +19,7 @@ use std::time::Duration;
 
 use a2a_events::{A2aEventQueue, EventBackend, NewEvent, PlanId, PublishError, QueueConfig};
 use a2a_events_redis::{RedisBackend, RedisConfig};
+use a2a_sse_agent::push::{PushOptions, WebhookSecret};
 use a2a_sse_agent::{A2aConfig, Agent, AgentCard};
 use a2a_sse_core::{DEFAULT_KEEP_ALIVE, SseService, SseServiceBuilder, error_body};
 use bytes::Bytes;
@@ -77,6 +78,20 @@ pub struct DemoArgs {
     /// client that stops reading is cut once written data waited this long.
     #[arg(long)]
     pub write_timeout_ms: Option<u64>,
+    /// Push notifications on: configs are kept and delivered, and the card says so.
+    #[arg(long)]
+    pub push: bool,
+    /// A webhook host the address guard lets through though it is (or resolves to) a
+    /// loopback or private address, as written in URLs (repeatable).
+    #[arg(long = "push-allow-host", value_name = "HOST")]
+    pub push_allow_hosts: Vec<String>,
+    /// The Standard Webhooks secret (`whsec_<base64>`) that signs every delivery.
+    #[arg(long, value_name = "SECRET")]
+    pub push_secret: Option<WebhookSecret>,
+    /// How long a replica's claim on a config may go unrenewed before another replica
+    /// takes its deliveries over, in milliseconds (default: the library's).
+    #[arg(long)]
+    pub push_claim_ms: Option<u64>,
 }
 
 fn default_keep_alive_ms() -> u64 {
@@ -148,12 +163,21 @@ impl DemoArgs {
         self.service_with(backend, agent)
     }
 
-    /// The A2A options the flags describe (the lease), serving `card`.
+    /// The A2A options the flags describe (the lease, push), serving `card`.
     #[must_use]
     pub fn a2a_config(&self, card: AgentCard) -> A2aConfig {
         let mut config = A2aConfig::with_card(card);
         if let Some(ms) = self.lease_ms {
             config.lease = Duration::from_millis(ms);
+        }
+        if self.push {
+            let mut push = PushOptions::new();
+            push.allow_hosts.clone_from(&self.push_allow_hosts);
+            push.secret.clone_from(&self.push_secret);
+            if let Some(ms) = self.push_claim_ms {
+                push.claim_idle = Duration::from_millis(ms);
+            }
+            config.push = Some(push);
         }
         config
     }

@@ -2,7 +2,8 @@
 //! a small HTTP/1.1 SSE [`client`] for tests over real sockets, [`events`] with known
 //! frames, a hook [`Recorder`], the [`backend_contract`] every event backend is tested
 //! against, one way to start a server process and wait until it is ready ([`launcher`]),
-//! one way to wait for a condition ([`eventually`](mod@eventually)), and, behind the
+//! one way to wait for a condition ([`eventually`](mod@eventually)), a [`webhook`]
+//! receiver for push notification tests, and, behind the
 //! `conformance` feature, the feature suite every adapter runs (module `conformance`).
 
 pub mod backend_contract;
@@ -18,6 +19,7 @@ pub mod launcher;
 mod recorder;
 #[cfg(feature = "redis")]
 pub mod redis_server;
+pub mod webhook;
 
 pub use client::{Next, Response, SseClient, StreamReader};
 pub use decoder::{Decoder, Event};

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs one fuzz target until its coverage plateaus, one job, and prints the figures that
-# docs/fuzzing.md records: runs, time, final cov/ft, corpus size.
+# Runs one fuzz target until its coverage plateaus, one job, and prints its figures: runs,
+# time, final cov/ft, corpus size (docs/fuzzing.md, "How far the long runs got").
 #
 #   scripts/fuzz-plateau.sh TARGET [MAX_SECS] [QUIET_SECS]
 #

@@ -5,9 +5,6 @@
 # left in fuzz/artifacts/TARGET/. How and why this works on stable: docs/fuzzing.md.
 #
 #   scripts/fuzz-smoke.sh [SECONDS_PER_TARGET]   (default 10)
-#
-# From a cold fuzz/target the whole run took 221 s on 2 shared cores (build 174 s), plus
-# about 75 s to install cargo-fuzz on a fresh machine.
 set -euo pipefail
 cd "$(dirname "$0")/../fuzz"
 

@@ -6,8 +6,8 @@
 # counts not back to their baseline, events missing, duplicated or misrouted. Timings are
 # reported, never checked.
 #
-#   scripts/soak.sh                      # full sizes, release builds (docs/benchmarks.md,
-#                                        # "Hardening and scale"; run it under
+#   scripts/soak.sh                      # full sizes, release builds (the figures in
+#                                        # docs/benchmarks.md; run it under
 #                                        # `flock /work/bench.lock` on a shared machine)
 #   scripts/soak.sh --small              # the CI sizes, debug builds (what scripts/test-all runs)
 #   scripts/soak.sh held -n 20000        # one check; soak's flags go before the check:

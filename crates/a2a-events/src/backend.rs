@@ -12,12 +12,14 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use futures_core::Stream;
 
-use crate::error::{PublishError, SubscribeError};
+use crate::error::{BackendError, BackendErrorKind, PublishError, SubscribeError};
 use crate::event::NewEvent;
 use crate::ids::{EventId, PlanId};
+use crate::listing::{TaskPage, TaskQuery};
 use crate::queue::{A2aEventQueue, SubscribeRequest};
 use crate::subscription::{Subscription, SubscriptionItem};
 use crate::task::TaskSnapshot;
@@ -107,6 +109,38 @@ pub trait EventBackend: Send + Sync + 'static {
 
     /// Ends every subscription and refuses further publishes and subscribes.
     fn close(&self);
+
+    /// One page of the tasks the backend remembers (A2A's `ListTasks`): see
+    /// [`TaskPage::select`] for the order and the paging. The default answers that the
+    /// backend cannot list.
+    fn list_tasks(&self, query: TaskQuery) -> BoxFuture<'_, Result<TaskPage, SubscribeError>> {
+        let _ = query;
+        Box::pin(std::future::ready(Err(SubscribeError::Backend(
+            BackendError::new(BackendErrorKind::Protocol, "this backend cannot list tasks"),
+        ))))
+    }
+
+    /// Says that this process runs `plan`'s execution, for `ttl` from now: called again
+    /// before it runs out, while the execution runs. A backend shared by several
+    /// processes keeps the lease where the others see it; when one runs out (the process
+    /// died), [`claim_expired`](Self::claim_expired) hands the plan to one of them. The
+    /// default, for a backend of one process, keeps nothing.
+    fn hold(&self, plan: &PlanId, ttl: Duration) -> BoxFuture<'_, Result<(), BackendError>> {
+        let _ = (plan, ttl);
+        Box::pin(std::future::ready(Ok(())))
+    }
+
+    /// Gives `plan`'s lease up: its execution ended. The default keeps nothing.
+    fn release(&self, plan: &PlanId) -> BoxFuture<'_, Result<(), BackendError>> {
+        let _ = plan;
+        Box::pin(std::future::ready(Ok(())))
+    }
+
+    /// The plans whose lease ran out, each handed to one caller only (among every process
+    /// sharing the backend), which then ends them. The default has none.
+    fn claim_expired(&self) -> BoxFuture<'_, Result<Vec<PlanId>, BackendError>> {
+        Box::pin(std::future::ready(Ok(Vec::new())))
+    }
 }
 
 /// A shared engine is an engine: `Arc<dyn EventBackend>` (or an `Arc` of any backend) can
@@ -136,6 +170,22 @@ impl<B: EventBackend + ?Sized> EventBackend for Arc<B> {
 
     fn close(&self) {
         (**self).close();
+    }
+
+    fn list_tasks(&self, query: TaskQuery) -> BoxFuture<'_, Result<TaskPage, SubscribeError>> {
+        (**self).list_tasks(query)
+    }
+
+    fn hold(&self, plan: &PlanId, ttl: Duration) -> BoxFuture<'_, Result<(), BackendError>> {
+        (**self).hold(plan, ttl)
+    }
+
+    fn release(&self, plan: &PlanId) -> BoxFuture<'_, Result<(), BackendError>> {
+        (**self).release(plan)
+    }
+
+    fn claim_expired(&self) -> BoxFuture<'_, Result<Vec<PlanId>, BackendError>> {
+        (**self).claim_expired()
     }
 }
 
@@ -167,5 +217,10 @@ impl EventBackend for A2aEventQueue {
 
     fn close(&self) {
         Self::close(self);
+    }
+
+    fn list_tasks(&self, query: TaskQuery) -> BoxFuture<'_, Result<TaskPage, SubscribeError>> {
+        let page = Self::list_tasks(self, &query);
+        Box::pin(std::future::ready(Ok(page)))
     }
 }

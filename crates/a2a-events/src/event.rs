@@ -14,7 +14,9 @@ use time::macros::format_description;
 
 use crate::error::{EncodeError, EventDataError, TimestampError};
 use crate::ids::{EventId, PlanId};
-use crate::model::{ErrorPayload, TaskArtifactUpdateEvent, TaskState, TaskStatusUpdateEvent};
+use crate::model::{
+    ErrorPayload, Message, TaskArtifactUpdateEvent, TaskState, TaskStatusUpdateEvent,
+};
 
 /// A point in time, in UTC with millisecond precision, written as RFC 3339
 /// (`2026-11-24T10:00:00.000Z`).
@@ -108,16 +110,20 @@ pub enum EventKind {
     ArtifactUpdate,
     /// `error`: an [`ErrorPayload`].
     Error,
+    /// `message`: a [`Message`] sent to the task (a user's, which starts or continues it);
+    /// it joins the task's history.
+    Message,
 }
 
 impl EventKind {
-    /// The wire name (`status-update`, `artifact-update`, `error`).
+    /// The wire name (`status-update`, `artifact-update`, `error`, `message`).
     #[must_use]
     pub const fn as_str(self) -> &'static str {
         match self {
             Self::StatusUpdate => "status-update",
             Self::ArtifactUpdate => "artifact-update",
             Self::Error => "error",
+            Self::Message => "message",
         }
     }
 
@@ -131,6 +137,7 @@ impl EventKind {
             "status-update" => Ok(Self::StatusUpdate),
             "artifact-update" => Ok(Self::ArtifactUpdate),
             "error" => Ok(Self::Error),
+            "message" => Ok(Self::Message),
             other => Err(EventDataError::UnknownKind(other.to_owned())),
         }
     }
@@ -152,6 +159,8 @@ pub enum EventPayload {
     ArtifactUpdate(TaskArtifactUpdateEvent),
     /// Something failed.
     Error(ErrorPayload),
+    /// A message was sent to the task.
+    Message(Message),
 }
 
 impl EventPayload {
@@ -162,6 +171,16 @@ impl EventPayload {
             Self::StatusUpdate(_) => EventKind::StatusUpdate,
             Self::ArtifactUpdate(_) => EventKind::ArtifactUpdate,
             Self::Error(_) => EventKind::Error,
+            Self::Message(_) => EventKind::Message,
+        }
+    }
+
+    /// The state a status update moves its task to; `None` for other kinds.
+    #[must_use]
+    pub const fn state(&self) -> Option<TaskState> {
+        match self {
+            Self::StatusUpdate(update) => Some(update.status.state),
+            _ => None,
         }
     }
 
@@ -195,6 +214,7 @@ impl EventPayload {
             EventKind::StatusUpdate => Self::StatusUpdate(read(kind, data)?),
             EventKind::ArtifactUpdate => Self::ArtifactUpdate(read(kind, data)?),
             EventKind::Error => Self::Error(read(kind, data)?),
+            EventKind::Message => Self::Message(read(kind, data)?),
         })
     }
 
@@ -204,6 +224,7 @@ impl EventPayload {
             Self::StatusUpdate(v) => out.serialize_field("data", v),
             Self::ArtifactUpdate(v) => out.serialize_field("data", v),
             Self::Error(v) => out.serialize_field("data", v),
+            Self::Message(v) => out.serialize_field("data", v),
         }
     }
 }

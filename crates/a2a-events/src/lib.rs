@@ -142,6 +142,7 @@ mod event;
 mod fanout;
 mod ids;
 mod inbox;
+mod listing;
 mod model;
 mod queue;
 mod subscription;
@@ -158,6 +159,7 @@ pub use event::{
 };
 pub use fanout::{Fanout, Received, Receiver};
 pub use ids::{EventId, PlanId};
+pub use listing::{TaskCursor, TaskPage, TaskQuery};
 pub use model::{
     Artifact, ErrorPayload, Message, Metadata, Part, PartContent, Role, TaskArtifactUpdateEvent,
     TaskState, TaskStatus, TaskStatusUpdateEvent,

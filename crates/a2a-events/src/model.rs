@@ -1,8 +1,9 @@
 //! A2A v1 payload types: task status and artifact updates, and the error payload.
 //!
 //! Field names are camelCase on the wire and optional fields are left out when empty, as in
-//! the A2A v1 JSON binding. Unknown fields are ignored when reading, so a newer peer's
-//! additions do not break an older reader.
+//! the A2A v1 JSON binding. Reading also takes each field's proto snake_case name
+//! (`message_id`), as the protobuf JSON mapping does. Unknown fields are ignored when
+//! reading, so a newer peer's additions do not break an older reader.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -74,12 +75,15 @@ pub enum Role {
 #[serde(rename_all = "camelCase")]
 pub struct Message {
     /// Unique id of the message.
+    #[serde(alias = "message_id")]
     pub message_id: String,
     /// Context the message belongs to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(alias = "context_id")]
     pub context_id: Option<String>,
     /// Task the message belongs to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(alias = "task_id")]
     pub task_id: Option<String>,
     /// Sender.
     pub role: Role,
@@ -113,6 +117,7 @@ pub struct Part {
     pub content: PartContent,
     /// MIME type of the content, such as `text/plain`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(alias = "media_type")]
     pub media_type: Option<String>,
     /// File name, when the content is a file.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -242,6 +247,7 @@ pub struct TaskStatusUpdateEvent {
 #[serde(rename_all = "camelCase")]
 pub struct Artifact {
     /// Unique id of the artifact within its task.
+    #[serde(alias = "artifact_id")]
     pub artifact_id: String,
     /// Human-readable name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -272,6 +278,7 @@ pub struct TaskArtifactUpdateEvent {
     pub append: Option<bool>,
     /// Whether this is the last chunk of the artifact.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(alias = "last_chunk")]
     pub last_chunk: Option<bool>,
     /// Extra data.
     #[serde(default, skip_serializing_if = "Option::is_none")]

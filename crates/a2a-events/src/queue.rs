@@ -13,6 +13,7 @@ use crate::error::{PublishError, QueueConfigError, SubscribeError};
 use crate::event::{A2aEvent, NewEvent, SharedEvent, StoredEvent, Timestamp};
 use crate::ids::{EventId, PlanId};
 use crate::inbox::{Registry, Slot, SlotEnd, SlotKey, wake_all};
+use crate::listing::{TaskPage, TaskQuery};
 use crate::subscription::{ResetNotice, Subscription, SubscriptionItem};
 use crate::task::TaskSnapshot;
 
@@ -392,6 +393,15 @@ impl A2aEventQueue {
         state.finished.get(plan).copied()
     }
 
+    /// One page of the tasks the queue remembers (A2A's `ListTasks`): running plans and
+    /// remembered finished ones, as [`TaskPage::select`] orders and pages them.
+    #[must_use]
+    pub fn list_tasks(&self, query: &TaskQuery) -> TaskPage {
+        let mut state = self.shared.state.lock();
+        state.forget_expired(&self.shared.config);
+        TaskPage::select(state.tasks.values(), query)
+    }
+
     /// `plan`'s task as of its latest event (A2A's `GetTask`), if it has one: it has
     /// published something, is running or still remembered, and snapshots are on.
     #[must_use]
@@ -465,9 +475,9 @@ impl State {
     /// Folds `event` into its plan's snapshot.
     fn fold(&mut self, event: &A2aEvent) {
         match self.tasks.get_mut(&event.plan_id) {
-            Some(snapshot) => Arc::make_mut(snapshot).apply(event.id, &event.payload),
+            Some(snapshot) => Arc::make_mut(snapshot).fold(event),
             None => {
-                let snapshot = TaskSnapshot::new(&event.plan_id, event.id, &event.payload);
+                let snapshot = TaskSnapshot::of(event);
                 self.tasks.insert(event.plan_id.clone(), Arc::new(snapshot));
             }
         }

@@ -9,11 +9,16 @@
 //! - an artifact update with `append: true` adds its parts to the artifact with the same id
 //!   (and replaces its name, description and metadata when it carries them); any other
 //!   artifact update replaces the artifact with its id, or adds it after the others;
+//! - a `message` event (a message sent to the task, a user's) joins the history, after the
+//!   current status's message, which it answers (the status keeps its state);
 //! - an `error` event changes nothing but the point the snapshot is as of.
+//!
+//! Folded with [`TaskSnapshot::fold`] (from whole events), a status without a timestamp
+//! gets its event's, so that every task has a status time to be listed by.
 
 use serde::{Deserialize, Serialize};
 
-use crate::event::EventPayload;
+use crate::event::{A2aEvent, EventPayload};
 use crate::ids::{EventId, PlanId};
 use crate::model::{Artifact, Message, Metadata, TaskArtifactUpdateEvent, TaskState, TaskStatus};
 
@@ -102,19 +107,66 @@ impl TaskSnapshot {
                 self.task.context_id.clone_from(&update.context_id);
                 let previous = std::mem::replace(&mut self.task.status, update.status.clone());
                 if let Some(message) = previous.message {
-                    let history = &mut self.task.history;
-                    if history.len() == Self::HISTORY_LIMIT {
-                        history.remove(0);
-                    }
-                    history.push(message);
+                    self.remember(message);
                 }
             }
             EventPayload::ArtifactUpdate(update) => {
                 self.task.context_id.clone_from(&update.context_id);
                 fold_artifact(&mut self.task.artifacts, update);
             }
-            EventPayload::Error(_) => {}
+            EventPayload::Message(message) => {
+                if self.task.context_id.is_empty()
+                    && let Some(context) = &message.context_id
+                {
+                    self.task.context_id.clone_from(context);
+                }
+                // The agent's last word comes before the message that answers it.
+                if let Some(said) = self.task.status.message.take() {
+                    self.remember(said);
+                }
+                self.remember(message.clone());
+            }
+            // Errors, and kinds of later versions, change nothing else.
+            _ => {}
         }
+    }
+
+    /// The snapshot of `event`'s plan after its first event, `event`.
+    #[must_use]
+    pub fn of(event: &A2aEvent) -> Self {
+        let mut snapshot = Self {
+            task: Task::new(event.plan_id.as_str(), TaskState::Submitted.into()),
+            as_of: event.id,
+        };
+        snapshot.fold(event);
+        snapshot
+    }
+
+    /// Folds in the next event of the plan; a status without a timestamp gets the event's.
+    pub fn fold(&mut self, event: &A2aEvent) {
+        self.apply(event.id, &event.payload);
+        if matches!(event.payload, EventPayload::StatusUpdate(_))
+            && self.task.status.timestamp.is_none()
+        {
+            self.task.status.timestamp = Some(event.timestamp.to_string());
+        }
+    }
+
+    /// When the task's status last changed: its status's timestamp, if it has one that
+    /// reads as a time.
+    #[must_use]
+    pub fn status_time(&self) -> Option<crate::event::Timestamp> {
+        let text = self.task.status.timestamp.as_deref()?;
+        crate::event::Timestamp::parse(text).ok()
+    }
+
+    /// Adds `message` to the history, keeping the newest [`Self::HISTORY_LIMIT`].
+    fn remember(&mut self, message: Message) {
+        let history = &mut self.task.history;
+        if history.len() == Self::HISTORY_LIMIT {
+            history.remove(0);
+        }
+        history.push(message);
     }
 }
 

@@ -99,18 +99,19 @@ impl AgentCard {
         self
     }
 
-    /// The card's JSON for a request that named `host`.
-    pub(crate) fn render(&self, config: &A2aConfig, host: Option<&str>) -> Result<Bytes, A2aError> {
+    /// The card's JSON for a request that named `host`, saying what the agent can do.
+    pub(crate) fn render(
+        &self,
+        config: &A2aConfig,
+        capabilities: Capabilities,
+        host: Option<&str>,
+    ) -> Result<Bytes, A2aError> {
         #[derive(Serialize)]
         #[serde(rename_all = "camelCase")]
         struct Interface {
             url: String,
             protocol_binding: &'static str,
             protocol_version: &'static str,
-        }
-        #[derive(Serialize)]
-        struct Capabilities {
-            streaming: bool,
         }
         #[derive(Serialize)]
         #[serde(rename_all = "camelCase")]
@@ -155,12 +156,36 @@ impl AgentCard {
                     protocol_version: PROTOCOL_VERSION,
                 },
             ],
-            capabilities: Capabilities { streaming: true },
+            capabilities,
             default_input_modes: ["application/json"],
             default_output_modes: ["application/json"],
             skills,
         })
     }
+}
+
+/// What the card says the agent can do: only what is true of this server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Capabilities {
+    /// `SendStreamingMessage` and `SubscribeToTask` are served.
+    pub(crate) streaming: bool,
+    /// Push notification configs are served.
+    pub(crate) push_notifications: bool,
+    /// An extended card is served.
+    pub(crate) extended_agent_card: bool,
+}
+
+/// A strong entity tag of the card's bytes: the same on every replica serving the same
+/// card.
+pub(crate) fn etag(body: &[u8]) -> String {
+    use sha2::Digest as _;
+    let digest = sha2::Sha256::digest(body);
+    let hex: String = digest[..16]
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect();
+    format!("\"{hex}\"")
 }
 
 /// Whether a `Host` header value is a plain `host[:port]` (no scheme, path or spaces), so
@@ -177,12 +202,18 @@ mod tests {
     use super::*;
     use serde_json::{Value, json};
 
+    const CAPS: Capabilities = Capabilities {
+        streaming: true,
+        push_notifications: false,
+        extended_agent_card: false,
+    };
+
     #[test]
     fn the_card_names_both_interfaces_with_absolute_urls() {
         let card = AgentCard::new("a", "d", "0.1.0");
         let value: Value = serde_json::from_slice(
             &card
-                .render(&A2aConfig::default(), Some("127.0.0.1:3000"))
+                .render(&A2aConfig::default(), CAPS, Some("127.0.0.1:3000"))
                 .unwrap(),
         )
         .unwrap();
@@ -202,7 +233,7 @@ mod tests {
             .skill(AgentSkill::new("s", "S", "does s", ["t"]));
         let value: Value = serde_json::from_slice(
             &public
-                .render(&A2aConfig::default(), Some("ignored"))
+                .render(&A2aConfig::default(), CAPS, Some("ignored"))
                 .unwrap(),
         )
         .unwrap();
@@ -221,7 +252,8 @@ mod tests {
         let card = AgentCard::new("a", "d", "1");
         for host in [None, Some("evil.example/x?"), Some("")] {
             let value: Value =
-                serde_json::from_slice(&card.render(&A2aConfig::default(), host).unwrap()).unwrap();
+                serde_json::from_slice(&card.render(&A2aConfig::default(), CAPS, host).unwrap())
+                    .unwrap();
             assert_eq!(
                 value["supportedInterfaces"][1]["url"],
                 "http://localhost/a2a"

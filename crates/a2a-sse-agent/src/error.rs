@@ -10,17 +10,18 @@ pub const ERROR_DOMAIN: &str = "a2a-protocol.org";
 
 const ERROR_INFO_TYPE: &str = "type.googleapis.com/google.rpc.ErrorInfo";
 
-/// A protocol error of the A2A binding. Over JSON-RPC it is an error object with its
-/// code (answered with HTTP 200 before a stream starts, since A2A clients read any HTTP
-/// 4xx as a generic failure); over HTTP+JSON a `google.rpc.Status` with its HTTP status.
-/// Both carry an `ErrorInfo` detail naming the reason, in the domain [`ERROR_DOMAIN`].
+/// A protocol error of the A2A bindings. Over JSON-RPC it is an error object with its
+/// code (answered with HTTP 200, since A2A clients read any HTTP 4xx as a generic
+/// failure); over HTTP+JSON a `google.rpc.Status` with its HTTP status. Both carry an
+/// `ErrorInfo` detail naming the reason, in the domain [`ERROR_DOMAIN`]. The codes and
+/// statuses are the specification's table (§5.4).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum A2aError {
-    /// The body is not JSON (JSON-RPC `-32700`).
+    /// The body is not JSON (JSON-RPC `-32700`; HTTP+JSON 400).
     #[error("invalid JSON payload: {0}")]
     Parse(String),
-    /// The JSON is not a JSON-RPC 2.0 request (`-32600`).
+    /// The JSON is not a JSON-RPC 2.0 request (`-32600`; HTTP+JSON 400).
     #[error("invalid request: {0}")]
     InvalidRequest(String),
     /// No such method (`-32601`; HTTP+JSON 404).
@@ -29,13 +30,34 @@ pub enum A2aError {
     /// The method's parameters are wrong (`-32602`; HTTP+JSON 400).
     #[error("invalid parameters: {0}")]
     InvalidParams(String),
+    /// Something failed on the server's side (`-32603`; HTTP+JSON 500).
+    #[error("internal error: {0}")]
+    Internal(String),
     /// No such task (`-32001`; HTTP+JSON 404 `TASK_NOT_FOUND`).
     #[error("task not found: {0}")]
     TaskNotFound(String),
-    /// The operation cannot be done, such as subscribing to a task in a terminal state
-    /// (`-32004`; HTTP+JSON 400 `UNSUPPORTED_OPERATION`).
+    /// The task cannot be canceled: it already ended (`-32002`; HTTP+JSON 409).
+    #[error("task not cancelable: {0}")]
+    TaskNotCancelable(String),
+    /// Push notifications are off (`-32003`; HTTP+JSON 400).
+    #[error("push notifications are not supported by this agent")]
+    PushNotificationNotSupported,
+    /// The operation cannot be done, such as a message to, or a subscription to, a task in
+    /// a terminal state (`-32004`; HTTP+JSON 400 `UNSUPPORTED_OPERATION`).
     #[error("unsupported operation: {0}")]
     UnsupportedOperation(String),
+    /// The request's content type is not one this agent reads (`-32005`; HTTP+JSON 415).
+    #[error("content type not supported: {0}")]
+    ContentTypeNotSupported(String),
+    /// The agent's own answer was not valid (`-32006`; HTTP+JSON 502).
+    #[error("invalid agent response: {0}")]
+    InvalidAgentResponse(String),
+    /// No extended agent card is configured (`-32007`; HTTP+JSON 400).
+    #[error("no extended agent card is configured")]
+    ExtendedAgentCardNotConfigured,
+    /// The client must declare support for an extension (`-32008`; HTTP+JSON 400).
+    #[error("extension support required: {0}")]
+    ExtensionSupportRequired(String),
     /// The client asked for a protocol version this server does not speak (`-32009`;
     /// HTTP+JSON 400 `VERSION_NOT_SUPPORTED`); it holds the version asked for.
     #[error(
@@ -43,9 +65,6 @@ pub enum A2aError {
          (send A2A-Version: 1.0; a request without it asks for 0.3)"
     )]
     VersionNotSupported(String),
-    /// Something failed on the server's side (`-32603`; HTTP+JSON 500).
-    #[error("internal error: {0}")]
-    Internal(String),
     /// The HTTP method cannot be used on this route (405); it holds the methods that can.
     #[error("the method is not allowed here; use {0}")]
     MethodNotAllowed(&'static str),
@@ -62,7 +81,13 @@ impl A2aError {
             Self::InvalidParams(_) => -32602,
             Self::Internal(_) => -32603,
             Self::TaskNotFound(_) => -32001,
+            Self::TaskNotCancelable(_) => -32002,
+            Self::PushNotificationNotSupported => -32003,
             Self::UnsupportedOperation(_) => -32004,
+            Self::ContentTypeNotSupported(_) => -32005,
+            Self::InvalidAgentResponse(_) => -32006,
+            Self::ExtendedAgentCardNotConfigured => -32007,
+            Self::ExtensionSupportRequired(_) => -32008,
             Self::VersionNotSupported(_) => -32009,
         }
     }
@@ -73,7 +98,10 @@ impl A2aError {
         match self {
             Self::TaskNotFound(_) | Self::MethodNotFound(_) => 404,
             Self::MethodNotAllowed(_) => 405,
+            Self::TaskNotCancelable(_) => 409,
+            Self::ContentTypeNotSupported(_) => 415,
             Self::Internal(_) => 500,
+            Self::InvalidAgentResponse(_) => 502,
             _ => 400,
         }
     }
@@ -83,9 +111,14 @@ impl A2aError {
     pub const fn grpc_status(&self) -> &'static str {
         match self {
             Self::TaskNotFound(_) | Self::MethodNotFound(_) => "NOT_FOUND",
-            Self::UnsupportedOperation(_) | Self::VersionNotSupported(_) => "FAILED_PRECONDITION",
-            Self::MethodNotAllowed(_) => "UNIMPLEMENTED",
-            Self::Internal(_) => "INTERNAL",
+            Self::TaskNotCancelable(_)
+            | Self::ExtendedAgentCardNotConfigured
+            | Self::ExtensionSupportRequired(_) => "FAILED_PRECONDITION",
+            Self::PushNotificationNotSupported
+            | Self::UnsupportedOperation(_)
+            | Self::VersionNotSupported(_)
+            | Self::MethodNotAllowed(_) => "UNIMPLEMENTED",
+            Self::Internal(_) | Self::InvalidAgentResponse(_) => "INTERNAL",
             _ => "INVALID_ARGUMENT",
         }
     }
@@ -98,10 +131,16 @@ impl A2aError {
             Self::InvalidRequest(_) => "INVALID_REQUEST",
             Self::MethodNotFound(_) => "METHOD_NOT_FOUND",
             Self::InvalidParams(_) => "INVALID_PARAMS",
-            Self::TaskNotFound(_) => "TASK_NOT_FOUND",
-            Self::UnsupportedOperation(_) => "UNSUPPORTED_OPERATION",
-            Self::VersionNotSupported(_) => "VERSION_NOT_SUPPORTED",
             Self::Internal(_) => "INTERNAL_ERROR",
+            Self::TaskNotFound(_) => "TASK_NOT_FOUND",
+            Self::TaskNotCancelable(_) => "TASK_NOT_CANCELABLE",
+            Self::PushNotificationNotSupported => "PUSH_NOTIFICATION_NOT_SUPPORTED",
+            Self::UnsupportedOperation(_) => "UNSUPPORTED_OPERATION",
+            Self::ContentTypeNotSupported(_) => "CONTENT_TYPE_NOT_SUPPORTED",
+            Self::InvalidAgentResponse(_) => "INVALID_AGENT_RESPONSE",
+            Self::ExtendedAgentCardNotConfigured => "EXTENDED_AGENT_CARD_NOT_CONFIGURED",
+            Self::ExtensionSupportRequired(_) => "EXTENSION_SUPPORT_REQUIRED",
+            Self::VersionNotSupported(_) => "VERSION_NOT_SUPPORTED",
             Self::MethodNotAllowed(_) => "METHOD_NOT_ALLOWED",
         }
     }
@@ -235,17 +274,59 @@ mod tests {
                 "TASK_NOT_FOUND",
             ),
             (
+                A2aError::TaskNotCancelable("t".into()),
+                -32002,
+                409,
+                "FAILED_PRECONDITION",
+                "TASK_NOT_CANCELABLE",
+            ),
+            (
+                A2aError::PushNotificationNotSupported,
+                -32003,
+                400,
+                "UNIMPLEMENTED",
+                "PUSH_NOTIFICATION_NOT_SUPPORTED",
+            ),
+            (
                 A2aError::UnsupportedOperation("x".into()),
                 -32004,
                 400,
-                "FAILED_PRECONDITION",
+                "UNIMPLEMENTED",
                 "UNSUPPORTED_OPERATION",
+            ),
+            (
+                A2aError::ContentTypeNotSupported("text/plain".into()),
+                -32005,
+                415,
+                "INVALID_ARGUMENT",
+                "CONTENT_TYPE_NOT_SUPPORTED",
+            ),
+            (
+                A2aError::InvalidAgentResponse("x".into()),
+                -32006,
+                502,
+                "INTERNAL",
+                "INVALID_AGENT_RESPONSE",
+            ),
+            (
+                A2aError::ExtendedAgentCardNotConfigured,
+                -32007,
+                400,
+                "FAILED_PRECONDITION",
+                "EXTENDED_AGENT_CARD_NOT_CONFIGURED",
+            ),
+            (
+                A2aError::ExtensionSupportRequired("urn:x".into()),
+                -32008,
+                400,
+                "FAILED_PRECONDITION",
+                "EXTENSION_SUPPORT_REQUIRED",
             ),
             (
                 A2aError::VersionNotSupported("0.3".into()),
                 -32009,
                 400,
-                "FAILED_PRECONDITION",
+                "UNIMPLEMENTED",
                 "VERSION_NOT_SUPPORTED",
             ),
             (

@@ -9,6 +9,8 @@ use a2a_events::{
 };
 use a2a_sse_core::frame::{Fixed, Frame};
 use a2a_sse_core::{DisconnectReason, Framing};
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use bytes::{BufMut, Bytes, BytesMut};
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -16,9 +18,18 @@ use serde_json::value::RawValue;
 use crate::error::{A2aError, to_json};
 
 /// How an A2A stream frames what it sends: the bare `StreamResponse` (HTTP+JSON), or the
-/// `result` of a JSON-RPC answer.
+/// `result` of a JSON-RPC answer; and whether its first event opens it as a task.
+#[derive(Debug)]
+pub(crate) struct A2aFraming {
+    binding: Wire,
+    /// The stream of a task created by this very request starts with the task's first
+    /// event, which is sent as the `{"task": …}` it makes (its id, a resume point).
+    opening: AtomicBool,
+}
+
+/// The two wire shapes.
 #[derive(Debug, Clone)]
-pub(crate) enum A2aFraming {
+enum Wire {
     /// HTTP+JSON: the bare `StreamResponse`.
     Rest,
     /// JSON-RPC: the `StreamResponse` as the `result` of an answer to the request `id`;
@@ -39,28 +50,53 @@ static REST_FRAME: EventEncoder = EventEncoder::new(encode_rest_frame);
 const ERROR: Fixed = Fixed::new("error");
 
 impl A2aFraming {
+    /// HTTP+JSON: bare items.
+    pub(crate) const fn rest() -> Self {
+        Self {
+            binding: Wire::Rest,
+            opening: AtomicBool::new(false),
+        }
+    }
+
     /// JSON-RPC answers to the request `id`.
     pub(crate) fn json_rpc(id: Box<RawValue>) -> Self {
         let envelope = crate::jsonrpc::envelope(&id);
-        Self::JsonRpc { id, envelope }
+        Self {
+            binding: Wire::JsonRpc { id, envelope },
+            opening: AtomicBool::new(false),
+        }
+    }
+
+    /// The same framing, sending the stream's first event as the task it creates.
+    pub(crate) fn opening_with_task(self) -> Self {
+        self.opening.store(true, Ordering::Relaxed);
+        self
     }
 
     /// An error in the middle of a stream: an `event: error` frame holding a JSON-RPC
     /// error response or a `google.rpc.Status`, as A2A clients read them.
     pub(crate) fn error_frame(&self, err: &A2aError) -> Bytes {
-        let data = match self {
-            Self::Rest => err.status_body(),
-            Self::JsonRpc { id, .. } => err.jsonrpc_response(Some(id)),
+        let data = match &self.binding {
+            Wire::Rest => err.status_body(),
+            Wire::JsonRpc { id, .. } => err.jsonrpc_response(Some(id)),
         };
         Frame::new().named(ERROR).data(data).build()
+    }
+
+    /// The `{"task": …}` frame of `task`, whose newest event is `id`.
+    fn task_frame(&self, id: &str, task: &a2a_events::Task) -> Bytes {
+        match to_json(task) {
+            Ok(task) => self.frame(id, &[b"{\"task\":", &task, b"}"]),
+            Err(err) => self.error_frame(&err),
+        }
     }
 
     /// `id: <id>`, then one `data:` line of `parts` joined (JSON without raw line
     /// breaks), wrapped in the JSON-RPC envelope when there is one.
     fn frame(&self, id: &str, parts: &[&[u8]]) -> Bytes {
-        match self {
-            Self::Rest => data_frame(id, parts),
-            Self::JsonRpc { envelope, .. } => {
+        match &self.binding {
+            Wire::Rest => data_frame(id, parts),
+            Wire::JsonRpc { envelope, .. } => {
                 let mut all = Vec::with_capacity(parts.len() + 2);
                 all.push(&envelope[..]);
                 all.extend_from_slice(parts);
@@ -73,19 +109,28 @@ impl A2aFraming {
 
 impl Framing for A2aFraming {
     fn label(&self) -> &'static str {
-        match self {
-            Self::Rest => "rest",
-            Self::JsonRpc { .. } => "jsonrpc",
+        match self.binding {
+            Wire::Rest => "rest",
+            Wire::JsonRpc { .. } => "jsonrpc",
         }
     }
 
     fn event<'a>(&self, event: &'a StoredEvent) -> Option<Encoded<'a>> {
+        if self.opening.swap(false, Ordering::Relaxed) {
+            let id = event.id().to_string();
+            return Some(Encoded::Owned(match event.to_event() {
+                Ok(first) => self.task_frame(&id, &TaskSnapshot::of(&first).task),
+                Err(err) => self.error_frame(&A2aError::Internal(format!(
+                    "the task's first event could not be read: {err}"
+                ))),
+            }));
+        }
         if !has_stream_item(event) {
             return None;
         }
-        Some(match self {
-            Self::Rest => REST_FRAME.encode(event),
-            Self::JsonRpc { .. } => {
+        Some(match self.binding {
+            Wire::Rest => REST_FRAME.encode(event),
+            Wire::JsonRpc { .. } => {
                 let json = STREAM_RESPONSE.encode(event);
                 Encoded::Owned(self.frame(&event.id().to_string(), &[&json]))
             }
@@ -103,10 +148,7 @@ impl Framing for A2aFraming {
     /// `{"task": …}`, with the id of the newest event it holds, so a client that resumes
     /// from it misses nothing.
     fn snapshot(&self, snapshot: &TaskSnapshot) -> Option<Bytes> {
-        Some(match to_json(&snapshot.task) {
-            Ok(task) => self.frame(&snapshot.as_of.to_string(), &[b"{\"task\":", &task, b"}"]),
-            Err(err) => self.error_frame(&err),
-        })
+        Some(self.task_frame(&snapshot.as_of.to_string(), &snapshot.task))
     }
 
     /// An A2A stream that history does not cover starts with the task instead.

@@ -63,27 +63,36 @@
 
 mod card;
 mod error;
+mod executor;
 mod framing;
+mod handle;
 mod jsonrpc;
 mod method;
 mod rest;
+mod runner;
 mod serve;
 mod version;
 
-use std::sync::Arc;
+use std::sync::{Arc, Once};
+use std::time::Duration;
 
 use a2a_sse_core::{Handling, Protocol, RequestError, RequestHead, Route, SseService, refuse};
 
 pub use card::{AgentCard, AgentSkill};
 pub use error::{A2aError, ERROR_DOMAIN};
+pub use executor::{AgentExecutor, ExecutionError, Outcome, RequestContext, TaskError, TaskHandle};
 pub use version::VERSION_HEADER;
+
+use crate::card::Capabilities;
+use crate::executor::DynExecutor;
+use crate::runner::Runner;
 
 /// The protocol version served.
 pub const PROTOCOL_VERSION: &str = "1.0";
 /// Where clients look for the agent card.
 pub const AGENT_CARD_PATH: &str = "/.well-known/agent-card.json";
 
-/// Where the bindings' routes are, and the agent card to serve.
+/// Where the bindings' routes are, the agent card to serve, and how executions are kept.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct A2aConfig {
@@ -95,6 +104,17 @@ pub struct A2aConfig {
     pub rest_base: String,
     /// The card served at [`AGENT_CARD_PATH`]; `None` serves none.
     pub card: Option<AgentCard>,
+    /// How long clients may cache the card (default five minutes): its `Cache-Control`
+    /// `max-age`.
+    pub card_max_age: Duration,
+    /// How long a replica's lease on a running execution lasts (default 20 s). It renews
+    /// it every third of that while the execution runs; once a lease runs out (its replica
+    /// died), another replica fails the task within a third more. With the default, a
+    /// task of a dead replica fails within 30 s of its last renewal.
+    pub lease: Duration,
+    /// How long a canceled execution may take to return before it is dropped (default
+    /// 10 s).
+    pub cancel_grace: Duration,
 }
 
 impl Default for A2aConfig {
@@ -103,6 +123,9 @@ impl Default for A2aConfig {
             jsonrpc_path: "/a2a/jsonrpc".to_owned(),
             rest_base: "/a2a".to_owned(),
             card: None,
+            card_max_age: Duration::from_secs(300),
+            lease: Duration::from_secs(20),
+            cancel_grace: Duration::from_secs(10),
         }
     }
 }
@@ -132,6 +155,23 @@ pub struct Agent {
 #[derive(Debug)]
 pub(crate) struct AgentInner {
     pub(crate) config: A2aConfig,
+    /// Runs executions; `None` without an executor (the agent then takes no messages).
+    pub(crate) runner: Option<Arc<Runner>>,
+    /// When the agent was built, as an HTTP date: the card's `Last-Modified`.
+    pub(crate) started: String,
+    /// The lease sweeper is started once, on the first request.
+    sweeper: Once,
+}
+
+impl AgentInner {
+    /// What the card says the agent can do.
+    pub(crate) const fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            streaming: true,
+            push_notifications: false,
+            extended_agent_card: false,
+        }
+    }
 }
 
 /// What each route of [`Agent::routes`] is, by its index.
@@ -143,11 +183,37 @@ enum Endpoint {
 }
 
 impl Agent {
-    /// The protocol with `config`'s routes and card.
+    /// The protocol with `config`'s routes and card, and no executor: it serves tasks
+    /// others publish (`GetTask`, `ListTasks`, `CancelTask`, `SubscribeToTask`), and
+    /// answers messages with `UnsupportedOperation`.
     #[must_use]
     pub fn new(config: A2aConfig) -> Self {
+        Self::build(config, None)
+    }
+
+    /// The protocol with `config`'s routes and card, running `executor` on every
+    /// message: a whole A2A agent.
+    #[must_use]
+    pub fn with_executor(config: A2aConfig, executor: impl AgentExecutor) -> Self {
+        let executor: Arc<dyn DynExecutor> = Arc::new(executor);
+        Self::build(config, Some(executor))
+    }
+
+    fn build(config: A2aConfig, executor: Option<Arc<dyn DynExecutor>>) -> Self {
+        let runner = executor.map(|executor| {
+            Arc::new(Runner {
+                executor,
+                lease: config.lease.max(Duration::from_millis(30)),
+                cancel_grace: config.cancel_grace,
+            })
+        });
         Self {
-            inner: Arc::new(AgentInner { config }),
+            inner: Arc::new(AgentInner {
+                config,
+                runner,
+                started: http_date(time::OffsetDateTime::now_utc()),
+                sweeper: Once::new(),
+            }),
         }
     }
 
@@ -172,6 +238,20 @@ impl Agent {
         endpoints.push((Route::prefix(base), Endpoint::Rest));
         endpoints
     }
+
+    /// Starts the sweeper of expired leases (once, on the runtime of the first request).
+    fn sweep(&self, service: &SseService) {
+        if self.inner.runner.is_none() {
+            return;
+        }
+        self.inner.sweeper.call_once(|| {
+            if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+                let alive = Arc::downgrade(&self.inner);
+                let backend = Arc::clone(service.backend());
+                runtime.spawn(runner::sweep(alive, backend, self.inner.config.lease));
+            }
+        });
+    }
 }
 
 impl Protocol for Agent {
@@ -183,27 +263,38 @@ impl Protocol for Agent {
     }
 
     fn prepare(&self, service: &SseService, route: usize, head: &dyn RequestHead) -> Handling {
+        self.sweep(service);
         let config = &self.inner.config;
-        let endpoint = match self.endpoints().get(route).map(|(_, endpoint)| *endpoint) {
+        match self.endpoints().get(route).map(|(_, endpoint)| *endpoint) {
+            Some(Endpoint::JsonRpc) => serve::jsonrpc(&self.inner, service, head),
+            Some(Endpoint::Card) => serve::card(&self.inner, head).into(),
             Some(Endpoint::Rest) => {
-                let below = head
-                    .path()
-                    .strip_prefix(config.rest_base())
-                    .unwrap_or_default();
                 let jsonrpc = config.jsonrpc_path.trim_end_matches('/');
                 if head.path().trim_end_matches('/') == jsonrpc {
-                    Endpoint::JsonRpc
+                    serve::jsonrpc(&self.inner, service, head)
                 } else {
-                    return serve::rest(&self.inner, service, head, below);
+                    let below = head
+                        .path()
+                        .strip_prefix(config.rest_base())
+                        .unwrap_or_default();
+                    serve::rest(&self.inner, service, head, below)
                 }
             }
-            Some(endpoint) => endpoint,
-            None => return refuse(RequestError::NotFound).into(),
-        };
-        match endpoint {
-            Endpoint::JsonRpc => serve::jsonrpc(&self.inner, service, head),
-            Endpoint::Card => serve::card(&self.inner, head).into(),
-            Endpoint::Rest => refuse(RequestError::NotFound).into(),
+            None => refuse(RequestError::NotFound).into(),
         }
     }
+}
+
+/// A fresh id for a task, a context or a message: a random UUID.
+pub(crate) fn new_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+/// `at` as an HTTP date (`Mon, 07 Dec 2026 02:39:32 GMT`).
+fn http_date(at: time::OffsetDateTime) -> String {
+    let format = time::macros::format_description!(
+        "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
+    );
+    at.format(format)
+        .unwrap_or_else(|_| at.unix_timestamp().to_string())
 }

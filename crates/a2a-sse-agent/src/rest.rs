@@ -1,52 +1,123 @@
-//! Reading a request of the HTTP+JSON binding: `GET {base}/tasks/{id}` and
-//! `POST|GET {base}/tasks/{id}:subscribe`. Any other path below the base is a method not
-//! found, answered in the binding's error shape.
+//! Reading a request of the HTTP+JSON binding from its method and its path below the
+//! binding's base:
+//!
+//! | route | method |
+//! |---|---|
+//! | `POST /message:send` | `SendMessage` (the body is the request) |
+//! | `POST /message:stream` | `SendStreamingMessage` |
+//! | `GET /tasks` | `ListTasks` (filters in the query) |
+//! | `GET /tasks/{id}` | `GetTask` (`?historyLength=`) |
+//! | `POST /tasks/{id}:cancel` | `CancelTask` |
+//! | `POST` or `GET /tasks/{id}:subscribe` | `SubscribeToTask` |
+//! | `POST`, `GET /tasks/{id}/pushNotificationConfigs` | create, list push configs |
+//! | `GET`, `DELETE /tasks/{id}/pushNotificationConfigs/{configId}` | get, delete one |
+//! | `GET /extendedAgentCard` | `GetExtendedAgentCard` |
+//!
+//! Each may start with a `/{tenant}` segment, which this single-tenant agent ignores. Any
+//! other path is a method not found, and a known path with another HTTP method is 405,
+//! both answered in the binding's error shape. Task ids are percent-decoded path
+//! segments; a segment ending in `:subscribe` or `:cancel` names the task before it (so a
+//! task called `x:cancel` can be canceled, never fetched).
 
 use percent_encoding::percent_decode_str;
 
 use crate::error::A2aError;
-use crate::method::Method;
+use crate::method::{Method, Param, list_tasks};
 
-/// The custom method that subscribes.
-const SUBSCRIBE: &str = ":subscribe";
-/// Custom methods of A2A's task routes that this binding does not serve.
-const UNSERVED: [&str; 1] = [":cancel"];
+/// What a route asks, before its body is read.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Route {
+    /// The method, read from the path and query alone.
+    Ready(Method),
+    /// `SendMessage` (or, when `streaming`, `SendStreamingMessage`), whose request is the
+    /// body.
+    Send { streaming: bool },
+}
 
-/// Reads the call from the method, the path below the base (`/tasks/{id}`, the task with
-/// its custom method) and the query (`historyLength`).
-///
-/// The task id is the last segment, percent-decoded. A segment ending in `:subscribe`
-/// subscribes to the task before it; any other segment, colons included, names a task to
-/// get (so a task called `x:subscribe` can be subscribed to, never fetched).
-pub(crate) fn parse(method: &str, path: &str, query: Option<&str>) -> Result<Method, A2aError> {
-    let Some(segment) = path
-        .strip_prefix("/tasks/")
-        .filter(|rest| !rest.is_empty() && !rest.contains('/'))
-    else {
-        return Err(A2aError::MethodNotFound(format!(
-            "{path} (this server serves tasks/{{id}} and tasks/{{id}}:subscribe)"
-        )));
+/// Reads the route of `method` to `path` (below the base) with `query`.
+pub(crate) fn parse(method: &str, path: &str, query: Option<&str>) -> Result<Route, A2aError> {
+    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    let known = |first: &str| {
+        matches!(
+            first,
+            "message:send" | "message:stream" | "tasks" | "extendedAgentCard"
+        )
     };
-    if let Some(task) = segment.strip_suffix(SUBSCRIBE) {
-        if method != "GET" && method != "POST" {
-            return Err(A2aError::MethodNotAllowed("POST, GET"));
+    // A leading segment that is no route of its own is a tenant.
+    let segments = match segments.as_slice() {
+        [first, rest @ ..] if !known(first) && !rest.is_empty() => rest,
+        all => all,
+    };
+    let allow = |allowed: &'static str| {
+        if allowed.split(", ").any(|m| m == method) {
+            Ok(())
+        } else {
+            Err(A2aError::MethodNotAllowed(allowed))
         }
-        return Ok(Method::SubscribeToTask {
-            task: decode(task)?,
-        });
+    };
+    let query = Query(query.unwrap_or_default());
+    match segments {
+        ["message:send"] => allow("POST").map(|()| Route::Send { streaming: false }),
+        ["message:stream"] => allow("POST").map(|()| Route::Send { streaming: true }),
+        ["extendedAgentCard"] => allow("GET").map(|()| Route::Ready(Method::GetExtendedAgentCard)),
+        ["tasks"] => {
+            allow("GET")?;
+            list_tasks(|camel, snake| query.get(camel, snake))
+                .map(|list| Route::Ready(Method::ListTasks(list)))
+        }
+        ["tasks", task] => {
+            if let Some(task) = task.strip_suffix(":subscribe") {
+                allow("POST, GET")?;
+                return Ok(Route::Ready(Method::SubscribeToTask {
+                    task: decode(task)?,
+                }));
+            }
+            if let Some(task) = task.strip_suffix(":cancel") {
+                allow("POST")?;
+                return Ok(Route::Ready(Method::CancelTask {
+                    task: decode(task)?,
+                }));
+            }
+            allow("GET")?;
+            let history_length = match query.get("historyLength", "history_length") {
+                Some(param) => param
+                    .number("historyLength")?
+                    .map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
+                None => None,
+            };
+            Ok(Route::Ready(Method::GetTask {
+                task: decode(task)?,
+                history_length,
+            }))
+        }
+        ["tasks", task, "pushNotificationConfigs"] => {
+            allow("POST, GET")?;
+            let name = if method == "POST" {
+                "CreateTaskPushNotificationConfig"
+            } else {
+                "ListTaskPushNotificationConfigs"
+            };
+            Ok(Route::Ready(Method::PushConfig {
+                name,
+                task: decode(task)?,
+            }))
+        }
+        ["tasks", task, "pushNotificationConfigs", _config] => {
+            allow("GET, DELETE")?;
+            let name = if method == "GET" {
+                "GetTaskPushNotificationConfig"
+            } else {
+                "DeleteTaskPushNotificationConfig"
+            };
+            Ok(Route::Ready(Method::PushConfig {
+                name,
+                task: decode(task)?,
+            }))
+        }
+        _ => Err(A2aError::MethodNotFound(format!(
+            "{path} is not a route of the A2A 1.0 HTTP+JSON binding"
+        ))),
     }
-    if let Some(verb) = UNSERVED.iter().find(|verb| segment.ends_with(*verb)) {
-        return Err(A2aError::MethodNotFound(format!(
-            "tasks/{{id}}{verb} (this server serves GetTask and SubscribeToTask)"
-        )));
-    }
-    if method != "GET" {
-        return Err(A2aError::MethodNotAllowed("GET"));
-    }
-    Ok(Method::GetTask {
-        task: decode(segment)?,
-        history_length: history_length(query)?,
-    })
 }
 
 fn decode(segment: &str) -> Result<String, A2aError> {
@@ -56,74 +127,128 @@ fn decode(segment: &str) -> Result<String, A2aError> {
         .map_err(|_| A2aError::TaskNotFound(segment.to_owned()))
 }
 
-fn history_length(query: Option<&str>) -> Result<Option<usize>, A2aError> {
-    let mut found = None;
-    for (name, value) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
-        if name == "historyLength" || name == "history_length" {
-            let length = value.parse::<usize>().map_err(|_| {
-                A2aError::InvalidParams("historyLength must be a whole number, 0 or more".into())
-            })?;
-            found = Some(length);
-        }
+/// A query string, read by parameter name.
+struct Query<'a>(&'a str);
+
+impl Query<'_> {
+    /// The first value of `camel` (or `snake`), percent-decoded.
+    fn get(&self, camel: &str, snake: &str) -> Option<Param<'static>> {
+        form_urlencoded::parse(self.0.as_bytes())
+            .find(|(name, _)| name == camel || name == snake)
+            .map(|(_, value)| Param::Text(value.into_owned()))
     }
-    Ok(found)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn method(verb: &str, path: &str, query: Option<&str>) -> Result<Method, A2aError> {
+        match parse(verb, path, query)? {
+            Route::Ready(method) => Ok(method),
+            Route::Send { .. } => panic!("a send route"),
+        }
+    }
+
     #[test]
-    fn reads_get_and_subscribe() {
+    fn every_route() {
         assert_eq!(
-            parse("GET", "/tasks/t-1", Some("historyLength=3")),
+            parse("POST", "/message:send", None),
+            Ok(Route::Send { streaming: false })
+        );
+        assert_eq!(
+            parse("POST", "/message:stream", None),
+            Ok(Route::Send { streaming: true })
+        );
+        assert_eq!(
+            method("GET", "/tasks/t-1", Some("historyLength=3")),
             Ok(Method::GetTask {
                 task: "t-1".into(),
                 history_length: Some(3)
             })
         );
         assert_eq!(
-            parse("GET", "/tasks/a%3Ab", None),
+            method("GET", "/tasks/a%3Ab", None),
             Ok(Method::GetTask {
                 task: "a:b".into(),
                 history_length: None
             })
         );
-        for method in ["GET", "POST"] {
+        for verb in ["GET", "POST"] {
             assert_eq!(
-                parse(method, "/tasks/t-1:subscribe", None),
+                method(verb, "/tasks/t-1:subscribe", None),
                 Ok(Method::SubscribeToTask { task: "t-1".into() })
             );
         }
         assert_eq!(
-            parse("GET", "/tasks/a:b:subscribe", None),
-            Ok(Method::SubscribeToTask { task: "a:b".into() })
+            method("POST", "/tasks/a:b:cancel", None),
+            Ok(Method::CancelTask { task: "a:b".into() })
+        );
+        assert!(matches!(
+            method("GET", "/tasks", Some("contextId=c&pageSize=2&includeArtifacts=true")),
+            Ok(Method::ListTasks(list)) if list.page_size == Some(2) && list.include_artifacts
+        ));
+        assert_eq!(
+            method("POST", "/tasks/t/pushNotificationConfigs", None)
+                .unwrap()
+                .name(),
+            "CreateTaskPushNotificationConfig"
+        );
+        assert_eq!(
+            method("GET", "/tasks/t/pushNotificationConfigs", None)
+                .unwrap()
+                .name(),
+            "ListTaskPushNotificationConfigs"
+        );
+        assert_eq!(
+            method("GET", "/tasks/t/pushNotificationConfigs/c", None)
+                .unwrap()
+                .name(),
+            "GetTaskPushNotificationConfig"
+        );
+        assert_eq!(
+            method("DELETE", "/tasks/t/pushNotificationConfigs/c", None)
+                .unwrap()
+                .name(),
+            "DeleteTaskPushNotificationConfig"
+        );
+        assert_eq!(
+            method("GET", "/extendedAgentCard", None),
+            Ok(Method::GetExtendedAgentCard)
+        );
+        assert_eq!(
+            method("GET", "/acme/tasks/t", None),
+            Ok(Method::GetTask {
+                task: "t".into(),
+                history_length: None
+            }),
+            "a tenant segment"
         );
     }
 
     #[test]
     fn refusals() {
         assert_eq!(
-            parse("POST", "/tasks/t", None),
+            method("POST", "/tasks/t", None),
             Err(A2aError::MethodNotAllowed("GET"))
         );
         assert_eq!(
-            parse("DELETE", "/tasks/t:subscribe", None),
+            method("DELETE", "/tasks/t:subscribe", None),
             Err(A2aError::MethodNotAllowed("POST, GET"))
         );
+        assert_eq!(
+            parse("GET", "/message:send", None),
+            Err(A2aError::MethodNotAllowed("POST"))
+        );
         assert!(matches!(
-            parse("POST", "/tasks/t:cancel", None),
-            Err(A2aError::MethodNotFound(_))
-        ));
-        assert!(matches!(
-            parse("GET", "/tasks/t", Some("historyLength=-2")),
+            method("GET", "/tasks/t", Some("historyLength=-2")),
             Err(A2aError::InvalidParams(_))
         ));
         assert!(matches!(
-            parse("GET", "/tasks/%FF", None),
+            method("GET", "/tasks/%FF", None),
             Err(A2aError::TaskNotFound(_))
         ));
-        for other in ["/", "/tasks", "/tasks/", "/tasks/a/b", "/message:send"] {
+        for other in ["/", "", "/nothing", "/tasks/a/b", "/message:sendx"] {
             assert!(
                 matches!(parse("GET", other, None), Err(A2aError::MethodNotFound(_))),
                 "{other}"

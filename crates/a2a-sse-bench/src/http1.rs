@@ -4,9 +4,8 @@
 //!
 //! Hand-written because the load generator's CPU per delivery is one of the measured
 //! figures and, on shared cores, takes from the server's: hyper's client de-frames in a
-//! connection task of its own and hands each chunk over to the body, which costs about
-//! three times as much per event (`benches/stream_read.rs`; figures in
-//! `docs/benchmarks.md`).
+//! connection task of its own and hands each chunk over to the body, which costs more per
+//! event (`benches/stream_read.rs`; the figures are in `docs/benchmarks.md`, "Fan-out").
 
 use std::io;
 

@@ -1,10 +1,13 @@
 //! The publisher side: `M` events at rate `R` through a small pool of keep-alive
 //! connections (hyper's HTTP/1 client), each a `POST /a2a/plans/{plan_id}/events` answered
-//! by `202 {"id": ...}`.
+//! by `202 {"id": ...}`. A [`Publisher`] runs on a thread and runtime of its own, so that
+//! pacing and POST round trips never queue behind thousands of busy stream readers (a fast
+//! server would otherwise slow its own publisher down), and can be stopped early.
 
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -14,10 +17,21 @@ use hyper::header::{CONTENT_TYPE, HOST};
 use hyper::{Request, StatusCode};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
-use tokio::sync::{Mutex, mpsc};
+use tokio::sync::{Mutex, mpsc, oneshot};
 use tokio::time::MissedTickBehavior;
 
 use crate::tracker::{plan_name, unix_micros};
+
+/// How the publisher keeps its rate when a POST is slow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pacing {
+    /// Events fall due on a fixed schedule, and late ones are sent at once to catch up
+    /// (the load benchmark: `M` events in `M / R` seconds).
+    CatchUp,
+    /// A slow answer delays the following POSTs rather than bunching them up (the soak
+    /// checks: a steady trickle for as long as they need it).
+    Steady,
+}
 
 /// What to publish.
 #[derive(Debug, Clone)]
@@ -32,12 +46,29 @@ pub struct PublishPlan {
     pub plans: u32,
     /// Keep-alive connections used to POST concurrently.
     pub connections: usize,
+    /// What happens when a POST is slow.
+    pub pacing: Pacing,
 }
 
-/// What the publisher saw.
+impl PublishPlan {
+    /// `events` events at `rate` over `plans` plans, one connection, [`Pacing::Steady`].
+    pub fn steady(addr: SocketAddr, plans: u32, rate: f64, events: u64) -> Self {
+        Self {
+            addr,
+            events,
+            rate,
+            plans,
+            connections: 1,
+            pacing: Pacing::Steady,
+        }
+    }
+}
+
+/// What the publisher saw: `accepted[seq]` is true when the POST of `seq` got its `202`.
+/// Sequence `s` went to plan `s % plans`, as the trackers expect.
 #[derive(Debug, Clone)]
-pub struct PublishOutcome {
-    /// `accepted[seq]` is true when the POST for `seq` got a `202`.
+pub struct Published {
+    /// One entry per event due (fewer than planned when stopped early).
     pub accepted: Vec<bool>,
     /// POSTs that failed (error, non-202 answer, or the phase timed out).
     pub errors: u64,
@@ -49,6 +80,13 @@ pub struct PublishOutcome {
     pub finished: Instant,
 }
 
+impl Published {
+    /// Events the server accepted.
+    pub fn count(&self) -> u64 {
+        self.accepted.iter().filter(|&&ok| ok).count() as u64
+    }
+}
+
 /// The JSON body published for sequence number `seq`.
 pub fn event_body(seq: u64, plan: &str, sent_us: u64) -> String {
     format!(
@@ -56,11 +94,66 @@ pub fn event_body(seq: u64, plan: &str, sent_us: u64) -> String {
     )
 }
 
-/// Publishes every event of `plan`, paced by a tokio interval; bounded in time by
-/// `3 × M/R + 30 s`.
-pub async fn publish_all(plan: &PublishPlan) -> PublishOutcome {
+/// A [`PublishPlan`] being carried out on a thread of its own.
+#[derive(Debug)]
+pub struct Publisher {
+    stop: Arc<AtomicBool>,
+    done: oneshot::Receiver<Published>,
+}
+
+impl Publisher {
+    /// Starts publishing `plan`.
+    ///
+    /// # Errors
+    ///
+    /// When the thread or its runtime cannot be made.
+    pub fn start(plan: PublishPlan) -> io::Result<Self> {
+        let stop = Arc::new(AtomicBool::new(false));
+        let (tx, done) = oneshot::channel();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        let stopped = stop.clone();
+        std::thread::Builder::new()
+            .name("publisher".into())
+            .spawn(move || {
+                let _ = tx.send(runtime.block_on(publish_all(&plan, &stopped)));
+            })?;
+        Ok(Self { stop, done })
+    }
+
+    /// Stops publishing (the POSTs in flight complete) and returns what was published.
+    ///
+    /// # Errors
+    ///
+    /// When the publisher's thread panicked.
+    pub async fn stop(self) -> io::Result<Published> {
+        self.stop.store(true, Ordering::Relaxed);
+        self.finish().await
+    }
+
+    /// Waits until every event was published.
+    ///
+    /// # Errors
+    ///
+    /// When the publisher's thread panicked.
+    pub async fn finish(self) -> io::Result<Published> {
+        self.done
+            .await
+            .map_err(|_| io::Error::other("publisher thread panicked"))
+    }
+}
+
+/// Publishes every event of `plan` (until `stop`), paced by a tokio interval; bounded in
+/// time by `3 × M/R + 30 s`.
+async fn publish_all(plan: &PublishPlan, stop: &AtomicBool) -> Published {
     let started = Instant::now();
-    let (tx, rx) = mpsc::channel::<u64>(plan.events.max(1) as usize);
+    // Steady pacing queues at most one event behind a slow POST.
+    let queue = match plan.pacing {
+        Pacing::CatchUp => plan.events.clamp(1, 1 << 20) as usize,
+        Pacing::Steady => 1,
+    };
+    let (tx, rx) = mpsc::channel::<u64>(queue);
     let rx = Arc::new(Mutex::new(rx));
     let (done_tx, mut done_rx) = mpsc::unbounded_channel::<(u64, Result<(), String>)>();
     let mut workers = Vec::new();
@@ -90,24 +183,33 @@ pub async fn publish_all(plan: &PublishPlan) -> PublishOutcome {
     drop(done_tx);
     let period = Duration::from_secs_f64(1.0 / plan.rate.max(0.001));
     let budget = period.mul_f64(plan.events as f64 * 3.0) + Duration::from_secs(30);
+    let mut due = 0;
     let pace = async {
         let mut interval = tokio::time::interval(period);
-        interval.set_missed_tick_behavior(MissedTickBehavior::Burst);
+        interval.set_missed_tick_behavior(match plan.pacing {
+            Pacing::CatchUp => MissedTickBehavior::Burst,
+            Pacing::Steady => MissedTickBehavior::Delay,
+        });
         for seq in 0..plan.events {
             interval.tick().await;
-            if tx.send(seq).await.is_err() {
+            if stop.load(Ordering::Relaxed) || tx.send(seq).await.is_err() {
                 break;
             }
+            due += 1;
         }
         drop(tx);
     };
-    let mut accepted = vec![false; plan.events as usize];
+    let mut accepted = Vec::new();
     let mut errors = 0;
     let mut first_error = None;
     let collect = async {
         while let Some((seq, result)) = done_rx.recv().await {
+            let seq = seq as usize;
+            if accepted.len() <= seq {
+                accepted.resize(seq + 1, false);
+            }
             match result {
-                Ok(()) => accepted[seq as usize] = true,
+                Ok(()) => accepted[seq] = true,
                 Err(err) => {
                     errors += 1;
                     first_error.get_or_insert(format!("seq {seq}: {err}"));
@@ -123,10 +225,12 @@ pub async fn publish_all(plan: &PublishPlan) -> PublishOutcome {
     }
     if !finished_in_time {
         first_error.get_or_insert_with(|| "publish phase timed out".to_owned());
+        due = plan.events;
     }
+    accepted.resize(due as usize, false);
     let answered = accepted.iter().filter(|&&ok| ok).count() as u64;
-    let errors = errors.max(plan.events - answered);
-    PublishOutcome {
+    let errors = errors.max(due - answered);
+    Published {
         accepted,
         errors,
         first_error,

@@ -27,7 +27,9 @@ pub struct ServerRow {
     pub outcome: Outcome,
 }
 
-fn median(mut values: Vec<f64>) -> f64 {
+/// The median of `values`, NaNs left out (the mean of the middle pair for an even count;
+/// NaN when nothing is left).
+pub fn median(mut values: Vec<f64>) -> f64 {
     values.retain(|v| v.is_finite());
     if values.is_empty() {
         return f64::NAN;
@@ -146,10 +148,8 @@ pub fn server_table(scenario: &str, rows: &[ServerRow]) -> String {
         };
         let sum = |f: &dyn Fn(&RunResult) -> u64| runs.iter().map(f).sum::<u64>();
         let m = Medians::of(runs);
-        let conns = runs.iter().map(|r| r.connected).min().unwrap_or(0);
-        let faults = sum(&|r| {
-            r.protocol_errors + r.ended_early + r.publish_errors + r.connect_errors as u64
-        });
+        let conns = runs.iter().map(|r| r.streams.connected).min().unwrap_or(0);
+        let faults = sum(&|r| r.streams.other_faults() + r.publish_errors);
         let publishing = !row.kind.is_floor();
         let dash = |s: String| if publishing { s } else { "–".to_owned() };
         let redis = if row.kind.uses_redis() {
@@ -163,13 +163,13 @@ pub fn server_table(scenario: &str, rows: &[ServerRow]) -> String {
             runs.len(),
             dash(format!(
                 "{}/{}",
-                sum(&|r| r.delivered),
-                sum(&|r| r.expected)
+                sum(&|r| r.streams.delivered),
+                sum(&|r| r.streams.expected)
             )),
-            dash(sum(&|r| r.missing).to_string()),
-            dash(sum(&|r| r.duplicated).to_string()),
-            dash(sum(&|r| r.out_of_order).to_string()),
-            dash(sum(&|r| r.misrouted).to_string()),
+            dash(sum(&|r| r.streams.missing).to_string()),
+            dash(sum(&|r| r.streams.duplicated).to_string()),
+            dash(sum(&|r| r.streams.out_of_order).to_string()),
+            dash(sum(&|r| r.streams.misrouted).to_string()),
             dash(fmt(m.publish_secs, 2)),
             dash(fmt(m.deliveries_per_sec, 0)),
             dash(fmt(m.p50_ms, 2)),
@@ -240,14 +240,14 @@ pub fn run_line(kind: ServerKind, run: &RunResult) -> String {
         "{:<15} conns {:>5}  delivered {}/{}  missing {} dup {} ooo {} misrouted {} faults {}  \
          published {} in {:.2} s  {:.0}/s  p50 {:.2} ms  p99 {:.2} ms  max {:.1} ms  rss {:.2} KiB/conn  cpu {:.2} µs/delivery{}  load generator cpu {:.2} µs/delivery",
         kind.name(),
-        run.connected,
-        run.delivered,
-        run.expected,
-        run.missing,
-        run.duplicated,
-        run.out_of_order,
-        run.misrouted,
-        run.protocol_errors + run.ended_early + run.publish_errors + run.connect_errors as u64,
+        run.streams.connected,
+        run.streams.delivered,
+        run.streams.expected,
+        run.streams.missing,
+        run.streams.duplicated,
+        run.streams.out_of_order,
+        run.streams.misrouted,
+        run.streams.other_faults() + run.publish_errors,
         run.published,
         run.publish_secs,
         run.deliveries_per_sec(),
@@ -266,7 +266,7 @@ pub fn run_line(kind: ServerKind, run: &RunResult) -> String {
         },
         run.client_cpu_us_per_delivery(),
     );
-    for err in [&run.first_connect_error, &run.first_publish_error]
+    for err in [&run.streams.first_connect_error, &run.first_publish_error]
         .into_iter()
         .flatten()
     {
@@ -292,12 +292,23 @@ pub fn faulty(rows: &[ServerRow]) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tracker::Counts;
 
     #[test]
     fn medians_skip_nan_and_average_the_middle_pair() {
         assert_eq!(median(vec![3.0, 1.0, 2.0]), 2.0);
         assert_eq!(median(vec![4.0, 1.0, f64::NAN, 2.0, 3.0]), 2.5);
         assert!(median(vec![]).is_nan());
+    }
+
+    /// Ten streams that got all of 200 expected deliveries.
+    fn delivered_all() -> Counts {
+        Counts {
+            connected: 10,
+            delivered: 200,
+            expected: 200,
+            ..Counts::default()
+        }
     }
 
     fn cells(line: &str) -> usize {
@@ -307,9 +318,7 @@ mod tests {
     #[test]
     fn every_server_row_has_a_cell_per_column() {
         let run = RunResult {
-            connected: 10,
-            delivered: 200,
-            expected: 200,
+            streams: delivered_all(),
             server_cpu_secs: 0.002,
             client_cpu_secs: 0.001,
             ..RunResult::default()
@@ -343,9 +352,7 @@ mod tests {
     #[test]
     fn a_redis_row_counts_its_redis_server_and_is_compared_with_memory() {
         let memory = RunResult {
-            connected: 10,
-            delivered: 200,
-            expected: 200,
+            streams: delivered_all(),
             server_cpu_secs: 0.002,
             ..RunResult::default()
         };

@@ -1,16 +1,17 @@
 //! Driving whole scenarios: start each server as its own process, measure, stop it.
 
 use std::io;
-use std::net::{Ipv4Addr, SocketAddr};
 use std::path::Path;
 use std::time::Duration;
+
+use a2a_sse_testkit::launcher::Launcher;
 
 use crate::metrics::load_average;
 use crate::report::{Outcome, ServerRow, run_line};
 use crate::run::{RunResult, run_load};
 use crate::scenario::LoadConfig;
 use crate::servers::{
-    RedisProcess, ServerKind, ServerProcess, free_port, redis_server_available, redis_server_binary,
+    RedisProcess, ServerKind, launch, redis_server_available, redis_server_binary,
 };
 
 /// Starts `binary` as a `kind` server on a free loopback port, runs `config` against it
@@ -22,8 +23,9 @@ pub async fn measure_server(
     kind: ServerKind,
     config: &LoadConfig,
 ) -> io::Result<RunResult> {
+    let scheduling = &config.server_scheduling;
     let redis = if kind.uses_redis() {
-        Some(RedisProcess::start(&config.server_scheduling, Duration::from_secs(10)).await?)
+        Some(RedisProcess::start(scheduling, Duration::from_secs(10)).await?)
     } else {
         None
     };
@@ -31,29 +33,22 @@ pub async fn measure_server(
     if let Some(redis) = &redis {
         args.extend(["--redis".to_owned(), redis.url()]);
     }
-    // A port can be taken between the probe and the server's bind: try a few.
-    let mut attempt = 0;
-    let server = loop {
-        let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, free_port()?));
-        let ready_within = Duration::from_secs(20);
-        match ServerProcess::start(binary, addr, &args, &config.server_scheduling, ready_within)
-            .await
-        {
-            Ok(server) => break server,
-            Err(err) if attempt >= 2 => return Err(err),
-            Err(_) => attempt += 1,
-        }
-    };
-    let addr = server.addr();
+    let launcher = Launcher::new(binary)
+        .through(scheduling.prefix())
+        .args(args)
+        // Per-connection INFO logs would be measured as server work; keep warnings.
+        .env(
+            "RUST_LOG",
+            std::env::var("BENCH_SERVER_RUST_LOG").unwrap_or_else(|_| "warn".into()),
+        )
+        .ready(kind.ready())
+        .within(Duration::from_secs(20))
+        .echo_stderr(true);
+    let server = launch(launcher).await?;
     let mut config = config.clone();
     config.publish &= !kind.is_floor();
     let redis_pid = redis.as_ref().map(RedisProcess::pid);
-    let result = run_load(addr, Some(server.pid()), redis_pid, &config).await;
-    server.stop().await?;
-    if let Some(redis) = redis {
-        redis.stop().await?;
-    }
-    result
+    run_load(server.addr(), Some(server.pid()), redis_pid, &config).await
 }
 
 /// Runs `config` against every server in `kinds`, `repeat` times, interleaved (one run of

@@ -70,28 +70,99 @@ struct Metadata {
     sent_us: u64,
 }
 
-/// What one connection saw; merged into the run's totals at the end.
-#[derive(Debug, Default, Clone)]
-pub struct ConnStats {
-    /// First receptions of a correctly routed, known sequence number.
+/// What one stream, or a set of streams summed, saw.
+#[derive(Debug, Clone, Default)]
+pub struct Counts {
+    /// Streams that got their `200 text/event-stream` head.
+    pub connected: usize,
+    /// Streams that could not be opened.
+    pub connect_errors: usize,
+    /// The first connect error.
+    pub first_connect_error: Option<String>,
+    /// Sum over streams of the accepted events each should have received.
+    pub expected: u64,
+    /// First receptions of expected events.
     pub delivered: u64,
-    /// Receptions of a sequence number already received on this connection.
+    /// Expected events never received.
+    pub missing: u64,
+    /// Events received twice on one stream.
     pub duplicated: u64,
-    /// Receptions whose id was not greater than the previous one.
+    /// Events whose id did not increase.
     pub out_of_order: u64,
-    /// Receptions of another plan's event on a plan-filtered connection (or whose `planId`
-    /// disagrees with the plan the sequence number was published to).
+    /// Events delivered to a stream filtered to another plan (or whose `planId` disagrees
+    /// with the plan they were published to).
     pub misrouted: u64,
-    /// Data events that could not be understood (bad JSON, id mismatch, unknown sequence).
+    /// Unreadable events, or events whose POST had failed.
     pub protocol_errors: u64,
-    /// `lagged` / `reset` control events and any other unexpected event type.
+    /// `lagged`, `reset` and other non-data events.
     pub control_events: u64,
-    /// Publish→receive latencies in microseconds, one per first reception.
-    pub latencies_us: Vec<u32>,
-    /// When the last data event arrived.
-    pub last_receive: Option<Instant>,
-    /// The stream ended (EOF or error) before the run stopped it.
-    pub ended_early: bool,
+    /// Streams the server ended before the client did.
+    pub ended_early: u64,
+}
+
+impl Counts {
+    /// Every stream opened, and every expected event arrived once, in order, on the right
+    /// stream.
+    pub fn is_correct(&self) -> bool {
+        self.connect_errors == 0
+            && self.delivered == self.expected
+            && self.missing == 0
+            && self.duplicated == 0
+            && self.out_of_order == 0
+            && self.misrouted == 0
+            && self.protocol_errors == 0
+    }
+
+    /// [`Counts::is_correct`], and nothing else came: no control event, no stream ended
+    /// by the server.
+    pub fn is_clean(&self) -> bool {
+        self.is_correct() && self.control_events == 0 && self.ended_early == 0
+    }
+
+    /// Faults besides the event counts: unreadable events, streams ended early, failed
+    /// connects.
+    pub fn other_faults(&self) -> u64 {
+        self.protocol_errors + self.ended_early + self.connect_errors as u64
+    }
+
+    /// One line for the report.
+    pub fn summary(&self) -> String {
+        format!(
+            "{} streams, {} expected deliveries, {} delivered, missing {}, duplicated {}, \
+             out of order {}, misrouted {}, protocol errors {}, control events {}, ended \
+             early {}, connect errors {}",
+            self.connected,
+            self.expected,
+            self.delivered,
+            self.missing,
+            self.duplicated,
+            self.out_of_order,
+            self.misrouted,
+            self.protocol_errors,
+            self.control_events,
+            self.ended_early,
+            self.connect_errors
+        )
+    }
+
+    /// Adds `other`'s counts to these (the first connect error is kept).
+    pub fn merge(&mut self, other: &Counts) {
+        self.connected += other.connected;
+        self.connect_errors += other.connect_errors;
+        if self.first_connect_error.is_none() {
+            self.first_connect_error
+                .clone_from(&other.first_connect_error);
+        }
+        self.expected += other.expected;
+        self.delivered += other.delivered;
+        self.missing += other.missing;
+        self.duplicated += other.duplicated;
+        self.out_of_order += other.out_of_order;
+        self.misrouted += other.misrouted;
+        self.protocol_errors += other.protocol_errors;
+        self.control_events += other.control_events;
+        self.ended_early += other.ended_early;
+    }
 }
 
 /// An event id as the servers write it, in the order ids are given: decimal (`42`, the
@@ -112,8 +183,12 @@ pub struct ConnTracker {
     seen: Vec<u64>,
     last_id: Option<(u64, u64)>,
     delivered_counter: Arc<AtomicU64>,
-    /// The running counts.
-    pub stats: ConnStats,
+    /// The running counts (`expected` and `missing` once [`finish`](Self::finish)ed).
+    pub counts: Counts,
+    /// Publish→receive latencies in microseconds, one per first reception.
+    pub latencies_us: Vec<u32>,
+    /// When the last data event arrived.
+    pub last_receive: Option<Instant>,
 }
 
 impl ConnTracker {
@@ -132,69 +207,63 @@ impl ConnTracker {
             seen: vec![0; events.div_ceil(64) as usize],
             last_id: None,
             delivered_counter,
-            stats: ConnStats::default(),
+            counts: Counts::default(),
+            latencies_us: Vec::new(),
+            last_receive: None,
         }
-    }
-
-    /// The plan this connection is filtered to.
-    pub fn filter(&self) -> Option<u32> {
-        self.filter
     }
 
     /// Handles one dispatched SSE event.
     pub fn on_event(&mut self, event: SseEvent<'_>, received: Received) {
         if event.event != "status-update" {
-            self.stats.control_events += 1;
+            self.counts.control_events += 1;
             return;
         }
         let received_us = received.unix_us;
         let Ok(frame) = serde_json::from_str::<Frame<'_>>(event.data) else {
-            self.stats.protocol_errors += 1;
+            self.counts.protocol_errors += 1;
             return;
         };
         let Some(meta) = frame.data.metadata else {
-            self.stats.protocol_errors += 1;
+            self.counts.protocol_errors += 1;
             return;
         };
         let Some(id) = parse_event_id(event.id) else {
-            self.stats.protocol_errors += 1;
+            self.counts.protocol_errors += 1;
             return;
         };
         if frame.id != event.id || meta.seq >= self.seen.len() as u64 * 64 {
-            self.stats.protocol_errors += 1;
+            self.counts.protocol_errors += 1;
             return;
         }
         let published_plan = (meta.seq % u64::from(self.plans)) as u32;
         let frame_plan = plan_index(&frame.plan_id);
         if frame_plan != Some(published_plan) || self.filter.is_some_and(|p| p != published_plan) {
-            self.stats.misrouted += 1;
+            self.counts.misrouted += 1;
             return;
         }
         let (word, bit) = ((meta.seq / 64) as usize, 1u64 << (meta.seq % 64));
         if self.seen[word] & bit != 0 {
-            self.stats.duplicated += 1;
+            self.counts.duplicated += 1;
             return;
         }
         if self.last_id.is_some_and(|last| id <= last) {
-            self.stats.out_of_order += 1;
+            self.counts.out_of_order += 1;
         }
         self.last_id = Some(self.last_id.map_or(id, |last| last.max(id)));
         self.seen[word] |= bit;
-        self.stats.delivered += 1;
-        self.stats.last_receive = Some(received.at);
+        self.counts.delivered += 1;
+        self.last_receive = Some(received.at);
         let latency = received_us.saturating_sub(meta.sent_us);
-        self.stats
-            .latencies_us
+        self.latencies_us
             .push(u32::try_from(latency).unwrap_or(u32::MAX));
         self.delivered_counter.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// Counts the accepted sequence numbers this connection should have received but did not,
-    /// and the ones it received although they were never accepted (both counted as missing /
-    /// protocol errors respectively). Returns `(expected, missing)`.
-    pub fn finish(&mut self, accepted: &[bool]) -> (u64, u64) {
-        let mut expected = 0;
-        let mut missing = 0;
+    /// Counts the accepted sequence numbers this connection should have received
+    /// (`expected`) and those it did not (`missing`); one received although its POST was
+    /// never accepted moves from `delivered` to `protocol_errors`.
+    pub fn finish(&mut self, accepted: &[bool]) {
         for (seq, &ok) in accepted.iter().enumerate() {
             let seen = self
                 .seen
@@ -204,15 +273,13 @@ impl ConnTracker {
                 .filter
                 .is_none_or(|p| seq as u64 % u64::from(self.plans) == u64::from(p));
             if ok && wanted {
-                expected += 1;
-                missing += u64::from(!seen);
+                self.counts.expected += 1;
+                self.counts.missing += u64::from(!seen);
             } else if seen {
-                // Delivered although the publisher saw the POST fail.
-                self.stats.delivered -= 1;
-                self.stats.protocol_errors += 1;
+                self.counts.delivered -= 1;
+                self.counts.protocol_errors += 1;
             }
         }
-        (expected, missing)
     }
 }
 
@@ -263,9 +330,9 @@ mod tests {
         feed(&mut t, 3, 0, 2); // other plan
         feed(&mut t, 5, 0, 5); // planId disagrees with seq 5's plan
         feed(&mut t, 3, 1, 5); // id goes backwards
-        let (expected, missing) = t.finish(&[true; 10]);
-        assert_eq!((expected, missing), (5, 2));
-        let s = &t.stats;
+        t.finish(&[true; 10]);
+        let s = &t.counts;
+        assert_eq!((s.expected, s.missing), (5, 2));
         assert_eq!(
             (s.delivered, s.duplicated, s.out_of_order, s.misrouted),
             (3, 1, 1, 2)

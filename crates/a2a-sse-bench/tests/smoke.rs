@@ -25,17 +25,17 @@ fn check(binary: &str, kind: ServerKind) {
             .block_on(measure_server(Path::new(binary), kind, &config))
             .unwrap();
         let context = format!("{} / {}: {run:?}", kind.name(), config.name);
-        assert_eq!(run.connected, config.connections, "{context}");
+        assert_eq!(run.streams.connected, config.connections, "{context}");
         assert_eq!(run.publish_errors, 0, "{context}");
         assert_eq!(run.published, config.events, "{context}");
-        assert!(run.expected > 0, "{context}");
-        assert_eq!(run.delivered, run.expected, "{context}");
-        assert_eq!(run.missing, 0, "{context}");
-        assert_eq!(run.duplicated, 0, "{context}");
-        assert_eq!(run.out_of_order, 0, "{context}");
-        assert_eq!(run.misrouted, 0, "{context}");
-        assert_eq!(run.protocol_errors, 0, "{context}");
-        assert_eq!(run.ended_early, 0, "{context}");
+        assert!(run.streams.expected > 0, "{context}");
+        assert_eq!(run.streams.delivered, run.streams.expected, "{context}");
+        assert_eq!(run.streams.missing, 0, "{context}");
+        assert_eq!(run.streams.duplicated, 0, "{context}");
+        assert_eq!(run.streams.out_of_order, 0, "{context}");
+        assert_eq!(run.streams.misrouted, 0, "{context}");
+        assert_eq!(run.streams.protocol_errors, 0, "{context}");
+        assert_eq!(run.streams.ended_early, 0, "{context}");
         assert!(run.is_clean(), "{context}");
     }
 }
@@ -78,9 +78,9 @@ fn smoke_floors_hold_idle_streams() {
                 &LoadConfig::smoke(),
             ))
             .unwrap();
-        assert_eq!(run.connected, 20, "{}: {run:?}", kind.name());
+        assert_eq!(run.streams.connected, 20, "{}: {run:?}", kind.name());
         assert_eq!(
-            run.ended_early + run.protocol_errors,
+            run.streams.ended_early + run.streams.protocol_errors,
             0,
             "{}: {run:?}",
             kind.name()
@@ -90,23 +90,22 @@ fn smoke_floors_hold_idle_streams() {
 
 #[test]
 fn a_server_started_with_a_niceness_and_cpus_runs_at_them() {
-    use a2a_sse_bench::servers::{Scheduling, ServerProcess, free_port};
-    use std::time::Duration;
+    use a2a_sse_bench::servers::{Scheduling, launch};
+    use a2a_sse_testkit::launcher::{Launcher, Ready};
 
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
     runtime.block_on(async {
-        let addr = std::net::SocketAddr::from(([127, 0, 0, 1], free_port().unwrap()));
-        let binary = Path::new(env!("CARGO_BIN_EXE_bare"));
         let scheduling = Scheduling {
             nice: 7,
             cpus: Some("0".into()),
         };
-        let server = ServerProcess::start(binary, addr, &[], &scheduling, Duration::from_secs(20))
-            .await
-            .unwrap();
+        let launcher = Launcher::new(env!("CARGO_BIN_EXE_bare"))
+            .through(scheduling.prefix())
+            .ready(Ready::Accepting);
+        let server = launch(launcher).await.unwrap();
         // `nice` and `taskset` replaced themselves with the server: the pid is the
         // server's, at niceness 7 and on CPU 0 only.
         // `nice -n 7` adds to the test's own niceness (a test run under `nice` starts
@@ -123,6 +122,6 @@ fn a_server_started_with_a_niceness_and_cpus_runs_at_them() {
             Some(vec![(0, 0)])
         );
         assert!(process.exe().unwrap().ends_with("bare"));
-        server.stop().await.unwrap();
+        drop(server);
     });
 }

@@ -6,6 +6,7 @@
 use std::time::{Duration, Instant};
 
 use crate::demo_process::{DemoProcess, RawStream, raw_request};
+use crate::eventually::eventually_with;
 use crate::{Next, SseClient};
 
 /// With `streams` open streams, the demo exits within `limit` of `SIGINT`.
@@ -180,14 +181,14 @@ pub async fn metrics_count_a_known_sequence(path: &std::path::Path) {
     drop(one);
     drop(all);
 
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let page = loop {
-        let page = client.get("/metrics", &[]).await.text().await;
-        if page.contains("reason=\"client_gone\"} 2") || Instant::now() > deadline {
-            break page;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
+    let page = eventually_with(
+        Duration::from_secs(10),
+        || async move { Some(client.get("/metrics", &[]).await.text().await) },
+        |page| page.contains("reason=\"client_gone\"} 2"),
+    )
+    .await
+    .last
+    .unwrap_or_default();
     for line in [
         "a2a_sse_open_streams 0",
         "a2a_sse_connects_total{binding=\"native\"} 2",

@@ -2,20 +2,20 @@
 //! process shows (its exit on a signal, its descriptors, its memory), and raw loopback
 //! connections that open streams cheaply by the hundred.
 
-use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-/// A demo server process, stopped (killed) when dropped.
+use crate::launcher::{Launcher, Process};
+
+/// A demo server process (started by the [`Launcher`]), killed when dropped.
 #[derive(Debug)]
 pub struct DemoProcess {
-    child: Child,
-    addr: SocketAddr,
+    process: Process,
 }
 
 /// Builds the example `name` of `package` (as the test's own cargo and target directory
@@ -47,51 +47,31 @@ pub fn build_example(package: &str, name: &str) -> PathBuf {
 
 impl DemoProcess {
     /// Starts the demo at `path` on a free loopback port with `args` (besides `--addr`),
-    /// and waits until it prints where it listens.
+    /// and waits until its agent card answers.
     ///
     /// # Panics
     ///
-    /// When it cannot be started or does not say where it listens within ten seconds.
+    /// When it cannot be started or is not ready within ten seconds (the message quotes
+    /// its stderr).
     #[must_use]
     pub fn start(path: &Path, args: &[&str]) -> Self {
-        let mut child = Command::new(path)
-            .arg("--addr")
-            .arg("127.0.0.1:0")
+        let process = Launcher::new(path)
             .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("{} does not start: {e}", path.display()));
-        let stdout = child.stdout.take().unwrap_or_else(|| panic!("no stdout"));
-        let (found, addr) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let mut sent = false;
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if !sent
-                    && let Some(at) = line.split("http://").nth(1)
-                    && let Ok(addr) = at.trim().parse::<SocketAddr>()
-                {
-                    let _ = found.send(addr);
-                    sent = true;
-                }
-            }
-        });
-        let addr = addr
-            .recv_timeout(Duration::from_secs(10))
-            .unwrap_or_else(|_| panic!("{} did not say where it listens", path.display()));
-        Self { child, addr }
+            .start()
+            .unwrap_or_else(|e| panic!("{e}"));
+        Self { process }
     }
 
     /// Where it listens.
     #[must_use]
     pub const fn addr(&self) -> SocketAddr {
-        self.addr
+        self.process.addr()
     }
 
     /// Its process id.
     #[must_use]
     pub fn pid(&self) -> u32 {
-        self.child.id()
+        self.process.pid()
     }
 
     /// Sends it `SIGINT`, as Ctrl-C does.
@@ -100,12 +80,7 @@ impl DemoProcess {
     ///
     /// When `kill` cannot be run.
     pub fn interrupt(&self) {
-        let status = Command::new("kill")
-            .arg("-INT")
-            .arg(self.child.id().to_string())
-            .status()
-            .unwrap_or_else(|e| panic!("kill: {e}"));
-        assert!(status.success(), "kill -INT failed");
+        self.process.interrupt().unwrap_or_else(|e| panic!("{e}"));
     }
 
     /// Waits up to `limit` for it to exit; how long it took, or `None`.
@@ -114,32 +89,16 @@ impl DemoProcess {
     ///
     /// When its status cannot be read.
     pub fn exited_within(&mut self, limit: Duration) -> Option<Duration> {
-        let start = Instant::now();
-        while start.elapsed() < limit {
-            if self
-                .child
-                .try_wait()
-                .unwrap_or_else(|e| panic!("wait: {e}"))
-                .is_some()
-            {
-                return Some(start.elapsed());
-            }
-            std::thread::sleep(Duration::from_millis(5));
-        }
-        None
+        self.process
+            .exited_within(limit)
+            .unwrap_or_else(|e| panic!("wait: {e}"))
+            .map(|(took, _)| took)
     }
 
-    /// How many file descriptors it holds now (Linux).
+    /// How many file descriptors it holds now (Linux; 0 when they cannot be read).
     #[must_use]
     pub fn descriptors(&self) -> usize {
-        std::fs::read_dir(format!("/proc/{}/fd", self.child.id())).map_or(0, Iterator::count)
-    }
-}
-
-impl Drop for DemoProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.process.descriptors().unwrap_or(0)
     }
 }
 

@@ -1,7 +1,9 @@
 //! Test helpers shared by the a2a-sse crates: a reference WHATWG event-stream [`decoder`],
 //! a small HTTP/1.1 SSE [`client`] for tests over real sockets, [`events`] with known
-//! frames, a hook [`Recorder`], and, behind the `conformance` feature, the feature suite
-//! every adapter runs (module `conformance`).
+//! frames, a hook [`Recorder`], one way to start a server process and wait until it is
+//! ready ([`launcher`]), one way to wait for a condition ([`eventually`](mod@eventually)),
+//! and, behind the `conformance` feature, the feature suite every adapter runs (module
+//! `conformance`).
 
 pub mod client;
 #[cfg(feature = "conformance")]
@@ -10,10 +12,14 @@ pub mod decoder;
 pub mod demo_checks;
 pub mod demo_process;
 pub mod events;
+pub mod eventually;
+pub mod launcher;
 mod recorder;
 #[cfg(feature = "redis")]
 pub mod redis_server;
 
 pub use client::{Next, Response, SseClient, StreamReader};
 pub use decoder::{Decoder, Event};
+pub use eventually::{eventually, eventually_blocking, eventually_with};
+pub use launcher::{Launcher, Process, Ready};
 pub use recorder::Recorder;

@@ -4,41 +4,20 @@
 //! subscriber. Same routes, POST body and wire frames as the demos.
 
 use std::convert::Infallible;
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
-use a2a_sse_bench::servers::support::{
-    PublishBody, ServerArgs, WireEvent, error_body, is_known_kind, listener, now_timestamp,
-};
+use a2a_sse_bench::servers::support::{Broadcast, EventsQuery, PublishBody, ServerArgs, listener};
 use actix_web::{App, HttpResponse, HttpServer, Responder, web};
 use actix_web_lab::sse;
 use clap::Parser;
-use serde::Deserialize;
-use tokio::sync::broadcast;
 use tokio_stream::StreamExt;
 use tokio_stream::wrappers::BroadcastStream;
 
-struct AppState {
-    tx: broadcast::Sender<Arc<WireEvent>>,
-    /// Next id; held while sending so ids reach the channel in order.
-    next_id: Mutex<u64>,
-    keep_alive: Duration,
-}
-
-#[derive(Deserialize)]
-struct EventsQuery {
-    plan_id: Option<String>,
-}
-
-async fn events(state: web::Data<AppState>, query: web::Query<EventsQuery>) -> impl Responder {
+async fn events(state: web::Data<Broadcast>, query: web::Query<EventsQuery>) -> impl Responder {
     let plan_filter = query.into_inner().plan_id;
-    let stream = BroadcastStream::new(state.tx.subscribe()).filter_map(move |item| {
+    let stream = BroadcastStream::new(state.subscribe()).filter_map(move |item| {
         // A lagged receiver just skips what it missed, as most hand-written code does.
         let event = item.ok()?;
-        if plan_filter
-            .as_ref()
-            .is_some_and(|plan| *plan != event.plan_id)
-        {
+        if !event.is_for(plan_filter.as_deref()) {
             return None;
         }
         let data = sse::Data::new_json(&*event)
@@ -51,41 +30,21 @@ async fn events(state: web::Data<AppState>, query: web::Query<EventsQuery>) -> i
 }
 
 async fn publish(
-    state: web::Data<AppState>,
+    state: web::Data<Broadcast>,
     plan_id: web::Path<String>,
     body: web::Json<PublishBody>,
 ) -> HttpResponse {
-    let body = body.into_inner();
-    if !is_known_kind(&body.kind) {
-        return HttpResponse::BadRequest()
-            .content_type("application/json")
-            .body(error_body("invalid_kind", "unknown event kind"));
-    }
-    let mut next_id = state.next_id.lock().unwrap_or_else(|e| e.into_inner());
-    *next_id += 1;
-    let id = next_id.to_string();
-    let event = WireEvent {
-        id: id.clone(),
-        plan_id: plan_id.into_inner(),
-        kind: body.kind,
-        timestamp: body.timestamp.unwrap_or_else(now_timestamp),
-        data: body.data,
+    let (mut answer, json) = match state.publish(plan_id.into_inner(), body.into_inner()) {
+        Ok(json) => (HttpResponse::Accepted(), json),
+        Err(json) => (HttpResponse::BadRequest(), json),
     };
-    // No subscribers is not an error.
-    let _ = state.tx.send(Arc::new(event));
-    drop(next_id);
-    HttpResponse::Accepted().json(serde_json::json!({ "id": id }))
+    answer.content_type("application/json").body(json)
 }
 
 #[actix_web::main]
 async fn main() -> std::io::Result<()> {
     let args = ServerArgs::parse();
-    let (tx, _) = broadcast::channel(args.buffer.max(1));
-    let state = web::Data::new(AppState {
-        tx,
-        next_id: Mutex::new(0),
-        keep_alive: Duration::from_millis(args.keep_alive_ms),
-    });
+    let state = web::Data::new(Broadcast::new(&args));
     HttpServer::new(move || {
         App::new()
             .app_data(state.clone())

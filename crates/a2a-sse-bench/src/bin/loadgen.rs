@@ -143,14 +143,7 @@ fn main() -> Result<(), String> {
     let cli = Cli::parse();
     let configs = cli.configs()?;
     let kinds = cli.kinds()?;
-    let bin_dir = match &cli.bin_dir {
-        Some(dir) => dir.clone(),
-        None => std::env::current_exe()
-            .map_err(|e| e.to_string())?
-            .parent()
-            .map(PathBuf::from)
-            .ok_or("no binary directory")?,
-    };
+    let bin_dir = a2a_sse_bench::bin_dir(cli.bin_dir.clone())?;
     // Server processes inherit the raised limit.
     let limit = raise_nofile_limit().map_err(|e| format!("raising RLIMIT_NOFILE: {e}"))?;
     let largest = configs.iter().map(|c| c.connections).max().unwrap_or(0) as u64;
@@ -160,17 +153,7 @@ fn main() -> Result<(), String> {
             largest
         );
     }
-    let runtime = if cli.client_threads <= 1 {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-    } else {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(cli.client_threads)
-            .enable_all()
-            .build()
-    }
-    .map_err(|e| e.to_string())?;
+    let runtime = a2a_sse_bench::runtime(cli.client_threads).map_err(|e| e.to_string())?;
     let mut faults = Vec::new();
     runtime.block_on(async {
         for config in &configs {

@@ -21,6 +21,7 @@ use a2a_events::{NewEvent, PlanId};
 use a2a_events_redis::{RedisBackend, RedisConfig};
 use a2a_sse_bench::metrics::{self, load_average};
 use a2a_sse_bench::publisher::event_body;
+use a2a_sse_bench::report::median;
 use a2a_sse_bench::servers::{RedisProcess, Scheduling};
 use clap::Parser;
 use hdrhistogram::Histogram;
@@ -105,7 +106,7 @@ async fn measure(cli: &Cli, publishers: usize) -> Result<Sample, String> {
     let own_after = metrics::cpu_ticks(std::process::id()).map_err(|e| e.to_string())?;
     backend.close();
     drop(backend);
-    redis.stop().await.map_err(|e| e.to_string())?;
+    drop(redis);
     let per_event = |before, after| metrics::ticks_to_secs(before, after) * 1e6 / cli.events as f64;
     Ok(Sample {
         events_per_sec: cli.events as f64 / secs,
@@ -131,25 +132,12 @@ async fn publish_one(backend: &RedisBackend, plans: &[PlanId], seq: u64) -> Resu
         .map_err(|e| format!("seq {seq}: {e}"))
 }
 
-fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(f64::total_cmp);
-    let mid = values.len() / 2;
-    if values.len() % 2 == 1 {
-        values[mid]
-    } else {
-        (values[mid - 1] + values[mid]) / 2.0
-    }
-}
-
 fn main() -> Result<(), String> {
     let cli = Cli::parse();
     if cli.publishers.is_empty() || cli.repeat == 0 || cli.events == 0 {
         return Err("--publishers, --repeat and --events must not be empty or zero".into());
     }
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| e.to_string())?;
+    let runtime = a2a_sse_bench::runtime(1).map_err(|e| e.to_string())?;
     let own_cpus = metrics::allowed_cpus(std::process::id()).unwrap_or_else(|_| "?".into());
     eprintln!(
         "{} events per measurement over {} plans, {} round(s), redis-server on CPUs {}, \

@@ -273,24 +273,19 @@ async fn run_check(cli: &Cli, check: &Check, binaries: &Binaries) -> Vec<Report>
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let bin_dir = cli.bin_dir.clone().or_else(|| {
-        std::env::current_exe()
-            .ok()
-            .and_then(|exe| exe.parent().map(PathBuf::from))
-    });
-    let Some(bin_dir) = bin_dir else {
-        eprintln!("soak: no binary directory");
-        return ExitCode::FAILURE;
+    let bin_dir = match a2a_sse_bench::bin_dir(cli.bin_dir.clone()) {
+        Ok(dir) => dir,
+        Err(err) => {
+            eprintln!("soak: {err}");
+            return ExitCode::FAILURE;
+        }
     };
     // The demos inherit the raised limit (and raise their own soft limit too).
     match raise_nofile_limit() {
         Ok(limit) => eprintln!("open-files limit: {limit}"),
         Err(err) => eprintln!("warning: open-files limit not raised: {err}"),
     }
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match a2a_sse_bench::runtime(1) {
         Ok(runtime) => runtime,
         Err(err) => {
             eprintln!("soak: {err}");

@@ -2,18 +2,9 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::scenario::LoadConfig;
+use a2a_sse_testkit::launcher::Ready;
 
-/// The web framework a server is built on (used to pair adapters with their floor).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Framework {
-    /// axum 0.8 on hyper 1.
-    Axum,
-    /// actix-web 4.
-    Actix,
-    /// Hand-written HTTP on tokio.
-    None,
-}
+use crate::scenario::LoadConfig;
 
 /// One server binary under test.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,50 +80,34 @@ impl ServerKind {
         matches!(self, ServerKind::AxumDemoRedis | ServerKind::ActixDemoRedis)
     }
 
+    /// When a started server of this kind is ready: the demos once their agent card
+    /// answers, the crate's own servers (which have none) once they accept connections.
+    pub fn ready(self) -> Ready {
+        if self.is_ours() {
+            Ready::AgentCard
+        } else {
+            Ready::Accepting
+        }
+    }
+
     /// Floors hold idle connections only; nothing is published to them.
     pub fn is_floor(self) -> bool {
         matches!(self, ServerKind::FloorAxum | ServerKind::FloorActix)
     }
 
-    /// The framework underneath.
-    pub fn framework(self) -> Framework {
+    /// The floor of this kind's framework (none for `bare`): what the framework itself
+    /// costs per open connection, for the "own state" figures.
+    pub fn floor(self) -> Option<ServerKind> {
         match self {
             ServerKind::AxumDemo
             | ServerKind::AxumDemoRedis
             | ServerKind::BaselineAxum
-            | ServerKind::FloorAxum => Framework::Axum,
+            | ServerKind::FloorAxum => Some(ServerKind::FloorAxum),
             ServerKind::ActixDemo
             | ServerKind::ActixDemoRedis
             | ServerKind::BaselineActix
-            | ServerKind::FloorActix => Framework::Actix,
-            ServerKind::Bare => Framework::None,
-        }
-    }
-
-    /// The floor of this kind's framework.
-    pub fn floor(self) -> Option<ServerKind> {
-        match self.framework() {
-            Framework::Axum => Some(ServerKind::FloorAxum),
-            Framework::Actix => Some(ServerKind::FloorActix),
-            Framework::None => None,
-        }
-    }
-
-    /// The hand-written baseline an adapter is compared with.
-    pub fn baseline(self) -> Option<ServerKind> {
-        match self {
-            ServerKind::AxumDemo => Some(ServerKind::BaselineAxum),
-            ServerKind::ActixDemo => Some(ServerKind::BaselineActix),
-            _ => None,
-        }
-    }
-
-    /// The in-memory demo a Redis-backed row is compared with.
-    pub fn in_memory(self) -> Option<ServerKind> {
-        match self {
-            ServerKind::AxumDemoRedis => Some(ServerKind::AxumDemo),
-            ServerKind::ActixDemoRedis => Some(ServerKind::ActixDemo),
-            _ => None,
+            | ServerKind::FloorActix => Some(ServerKind::FloorActix),
+            ServerKind::Bare => None,
         }
     }
 

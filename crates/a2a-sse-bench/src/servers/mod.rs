@@ -7,6 +7,6 @@ mod process;
 mod redis;
 pub mod support;
 
-pub use kinds::{Framework, ServerKind};
-pub use process::{Scheduling, ServerProcess, free_port};
+pub use kinds::ServerKind;
+pub use process::{Scheduling, launch};
 pub use redis::{RedisProcess, redis_server_available, redis_server_binary};

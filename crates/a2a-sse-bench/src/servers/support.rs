@@ -1,13 +1,17 @@
 //! Pieces shared by the hand-written server binaries: flags, a listener with a large
-//! backlog, the published event's wire shape, timestamps.
+//! backlog, the published event's wire shape, timestamps, and the broadcast channel the
+//! two baselines publish through.
 
 use std::io;
 use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use clap::Parser;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use time::macros::format_description;
+use tokio::sync::broadcast;
 
 /// Listen backlog for every server (`TcpListener::bind` would use 128).
 pub const BACKLOG: i32 = 4096;
@@ -77,9 +81,76 @@ pub struct WireEvent {
     pub data: serde_json::Value,
 }
 
-/// True for the kinds the wire format knows.
-pub fn is_known_kind(kind: &str) -> bool {
-    matches!(kind, "status-update" | "artifact-update" | "error")
+impl WireEvent {
+    /// The event numbered `id` that `body` asks to publish to `plan_id`, stamped now unless
+    /// the body gives a time; the JSON error body when its kind is not one the wire format
+    /// knows.
+    pub fn accept(id: u64, plan_id: String, body: PublishBody) -> Result<Self, String> {
+        if !matches!(
+            body.kind.as_str(),
+            "status-update" | "artifact-update" | "error"
+        ) {
+            return Err(error_body("invalid_kind", "unknown event kind"));
+        }
+        Ok(Self {
+            id: id.to_string(),
+            plan_id,
+            kind: body.kind,
+            timestamp: body.timestamp.unwrap_or_else(now_timestamp),
+            data: body.data,
+        })
+    }
+
+    /// Whether a stream filtered to `plan` (or unfiltered) wants this event.
+    pub fn is_for(&self, plan: Option<&str>) -> bool {
+        plan.is_none_or(|plan| plan == self.plan_id)
+    }
+}
+
+/// The query of `GET /a2a/events`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct EventsQuery {
+    /// The plan a stream is filtered to; every plan when absent.
+    pub plan_id: Option<String>,
+}
+
+/// The baselines' state: one `tokio::sync::broadcast` channel of every event, as
+/// hand-written fan-out code usually has it, and the ids given so far.
+#[derive(Debug)]
+pub struct Broadcast {
+    tx: broadcast::Sender<Arc<WireEvent>>,
+    /// The last id given; held while sending, so ids reach the channel in order.
+    last_id: Mutex<u64>,
+    /// Idle time before a keep-alive comment.
+    pub keep_alive: Duration,
+}
+
+impl Broadcast {
+    /// A channel of `args.buffer` events and the keep-alive `args` asks for.
+    pub fn new(args: &ServerArgs) -> Self {
+        Self {
+            tx: broadcast::channel(args.buffer.max(1)).0,
+            last_id: Mutex::new(0),
+            keep_alive: Duration::from_millis(args.keep_alive_ms),
+        }
+    }
+
+    /// A receiver of every event published from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<WireEvent>> {
+        self.tx.subscribe()
+    }
+
+    /// Numbers the event and sends it to every receiver: the `202` answer's JSON body, or
+    /// the `400` answer's.
+    pub fn publish(&self, plan_id: String, body: PublishBody) -> Result<String, String> {
+        let mut last_id = self.last_id.lock().unwrap_or_else(|e| e.into_inner());
+        let event = WireEvent::accept(*last_id + 1, plan_id, body)?;
+        *last_id += 1;
+        let answer = serde_json::json!({ "id": event.id }).to_string();
+        // No subscribers is not an error.
+        let _ = self.tx.send(Arc::new(event));
+        Ok(answer)
+    }
 }
 
 /// Now, as `2026-11-24T10:00:00.000Z`.

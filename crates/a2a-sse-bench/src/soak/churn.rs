@@ -10,12 +10,12 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::Semaphore;
 
-use super::{
-    Demo, Feeder, Report, Sources, TrackedStreams, check_descriptors, mib, secs, send_request,
-    wait_for,
-};
-use crate::client::{open_stream_on, stream_path};
-use crate::tracker::plan_name;
+use a2a_sse_testkit::eventually::{Waited, eventually_with};
+
+use super::{Demo, Report, check_descriptors, mib, secs, sources};
+use crate::client::{Sources, send_request};
+use crate::publisher::{PublishPlan, Publisher};
+use crate::streams::TrackedStreams;
 
 /// The shape of a churn run.
 #[derive(Debug, Clone)]
@@ -86,14 +86,12 @@ async fn settled_rss(demo: &Demo, quiet: Duration) -> io::Result<u64> {
 /// Runs `config` against the demo at `binary`.
 pub async fn run(binary: &Path, config: &ChurnConfig) -> io::Result<Report> {
     let mut report = Report::new("churn");
-    check_descriptors(&mut report, config.wave + config.plans as usize, 256);
-    if !report.passed() {
+    if !check_descriptors(&mut report, config.wave + config.plans as usize, 256) {
         return Ok(report);
     }
     let demo = Demo::start(binary, &config.server_args).await?;
     let addr = demo.addr();
-    let sources = Arc::new(Sources::new(config.sources));
-    report.figure("source addresses", sources.describe());
+    let sources = sources(&mut report, config.sources);
     warm_up(&demo, &sources).await?;
     let streams_before = demo.open_streams().await?;
     let fds_before = demo.descriptors()?;
@@ -107,9 +105,14 @@ pub async fn run(binary: &Path, config: &ChurnConfig) -> io::Result<Report> {
 
     // Fill the queue's history (it keeps the last 1,024 events by default) before the
     // baseline, so that its growth is not taken for the churn's.
-    let history = Feeder::start(addr, config.plans, 2_000.0, HISTORY_FILL)?
-        .finish()
-        .await?;
+    let history = Publisher::start(PublishPlan::steady(
+        addr,
+        config.plans,
+        2_000.0,
+        HISTORY_FILL,
+    ))?
+    .finish()
+    .await?;
     report.check(history.errors == 0, || {
         format!("filling the history: {:?}", history.first_error)
     });
@@ -123,7 +126,12 @@ pub async fn run(binary: &Path, config: &ChurnConfig) -> io::Result<Report> {
         report.check(false, || "the watching streams did not open".to_owned());
     }
     let watching = watchers.len() as u64;
-    let feeder = Feeder::start(addr, config.plans, config.rate, capacity)?;
+    let feeder = Publisher::start(PublishPlan::steady(
+        addr,
+        config.plans,
+        config.rate,
+        capacity,
+    ))?;
     // One wave before the baseline, events flowing: the allocator keeps what it needed for
     // a wave in its arenas (glibc returns little of it), so the baseline is a server that
     // has seen one.
@@ -141,12 +149,9 @@ pub async fn run(binary: &Path, config: &ChurnConfig) -> io::Result<Report> {
             warm.failed, warm.first_error
         )
     });
-    let _ = wait_for(
-        RELEASE_BUDGET,
-        || async { demo.open_streams().await.ok() },
-        |&n| n == watching,
-    )
-    .await;
+    let _ = demo
+        .wait_open_streams(RELEASE_BUDGET, |n| n == watching)
+        .await;
     let rss_before = settled_rss(&demo, config.rss_quiet).await?;
     report.figure(
         "server RSS before (after one wave opened and reset)",
@@ -169,23 +174,20 @@ pub async fn run(binary: &Path, config: &ChurnConfig) -> io::Result<Report> {
         first_error = first_error.or(outcome.first_error);
         peak_streams = peak_streams.max(outcome.streams_while_held);
         wave_number += 1;
-        let _ = wait_for(
-            Duration::from_secs(10),
-            || async { demo.open_streams().await.ok() },
-            |&n| n == watching,
-        )
-        .await;
+        let _ = demo
+            .wait_open_streams(Duration::from_secs(10), |n| n == watching)
+            .await;
         rss_series.push(demo.rss_kib()?);
     }
     let churn_time = started.elapsed();
 
     // The server lets go of every reset connection.
-    let (left, took) = wait_for(
-        RELEASE_BUDGET,
-        || async { demo.open_streams().await.ok() },
-        |&n| n == watching,
-    )
-    .await;
+    let Waited {
+        last: left,
+        after: took,
+    } = demo
+        .wait_open_streams(RELEASE_BUDGET, |n| n == watching)
+        .await;
     // The end is read as the baseline was: events still flowing, once RSS has settled.
     // The history then holds events published after the last wave rather than during it,
     // as it did at the baseline; read with the publisher stopped, the last wave's events
@@ -195,7 +197,7 @@ pub async fn run(binary: &Path, config: &ChurnConfig) -> io::Result<Report> {
     let published = feeder.stop().await?;
     let expected = watchers.expected(&published.accepted);
     watchers
-        .wait_delivered(expected, Duration::from_secs(10))
+        .wait_delivered(expected, Duration::from_secs(10), Duration::MAX)
         .await;
 
     let early = match config.early_reset {
@@ -229,12 +231,7 @@ pub async fn run(binary: &Path, config: &ChurnConfig) -> io::Result<Report> {
     report.check(errors == 0, || {
         format!("{errors} connections failed: {first_error:?}")
     });
-    report.check(published.errors == 0, || {
-        format!(
-            "{} publish errors: {:?}",
-            published.errors, published.first_error
-        )
-    });
+    report.check_published(&published);
     report.figure(
         "server streams after the churn (the watchers only)",
         format!("{left:?}, settled after {}", took.map_or("-".into(), secs)),
@@ -279,23 +276,23 @@ pub async fn run(binary: &Path, config: &ChurnConfig) -> io::Result<Report> {
         });
     }
 
-    let totals = watchers.close(&published.accepted).await;
-    report.figure("watching streams", totals.summary());
-    report.check(totals.is_clean() && totals.expected > 0, || {
-        format!("the watching streams: {}", totals.summary())
-    });
+    let totals = watchers.close(&published.accepted).await?.counts;
+    report.check_streams("watching streams", &totals);
 
-    let (streams_after, took) = wait_for(
-        RELEASE_BUDGET,
-        || async { demo.open_streams().await.ok() },
-        |&n| n == streams_before,
-    )
-    .await;
+    let Waited {
+        last: streams_after,
+        after: took,
+    } = demo
+        .wait_open_streams(RELEASE_BUDGET, |n| n == streams_before)
+        .await;
     report.figure("server streams after", format!("{streams_after:?}"));
     report.check(took.is_some(), || {
         format!("{streams_after:?} streams open at the end, {streams_before} before")
     });
-    let (fds_after, took) = wait_for(
+    let Waited {
+        last: fds_after,
+        after: took,
+    } = eventually_with(
         RELEASE_BUDGET,
         || async { demo.descriptors().ok() },
         |&n| n <= fds_before,
@@ -305,7 +302,7 @@ pub async fn run(binary: &Path, config: &ChurnConfig) -> io::Result<Report> {
     report.check(took.is_some(), || {
         format!("{fds_after:?} descriptors at the end, {fds_before} before")
     });
-    demo.stop().await?;
+    demo.stop()?;
     Ok(report)
 }
 
@@ -314,16 +311,12 @@ pub async fn run(binary: &Path, config: &ChurnConfig) -> io::Result<Report> {
 async fn warm_up(demo: &Demo, sources: &Sources) -> io::Result<()> {
     let mut open = Vec::new();
     for i in 0..64 {
-        let socket = sources.connect(demo.addr(), false).await?;
-        open.push(open_stream_on(socket, &stream_path(Some(&plan_name(i % 4)))).await?);
+        open.push(sources.open_stream(demo.addr(), Some(i % 4), false).await?);
     }
     drop(open);
-    let _ = wait_for(
-        Duration::from_secs(10),
-        || async { demo.open_streams().await.ok() },
-        |&n| n == 0,
-    )
-    .await;
+    let _ = demo
+        .wait_open_streams(Duration::from_secs(10), |n| n == 0)
+        .await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     Ok(())
 }
@@ -394,14 +387,13 @@ async fn wave(
             tokio::spawn(async move {
                 let _permit = permits.acquire().await;
                 let plan = (index % plans) as u32;
-                let mut socket = sources.connect(addr, true).await?;
                 if early > 0 && index % early == 0 {
                     // Reset right after the request, before (or while) it is answered.
+                    let mut socket = sources.connect(addr, true).await?;
                     send_request(&mut socket, Some(plan)).await?;
                     return Ok(None);
                 }
-                let path = stream_path(Some(&plan_name(plan)));
-                open_stream_on(socket, &path).await.map(Some)
+                sources.open_stream(addr, Some(plan), true).await.map(Some)
             })
         })
         .collect();

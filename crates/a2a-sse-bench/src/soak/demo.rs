@@ -1,39 +1,36 @@
 //! [`Demo`]: a demo server process and what can be read of it from outside.
 
 use std::io;
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use a2a_sse_testkit::eventually::{Waited, eventually_with};
+use a2a_sse_testkit::launcher::{Launcher, Process, wait_status};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use crate::metrics;
-use crate::servers::{Scheduling, ServerProcess, free_port};
+use crate::servers::launch;
 
 /// A demo process on a loopback port (killed when dropped).
 #[derive(Debug)]
 pub struct Demo {
-    process: ServerProcess,
+    process: Process,
 }
 
 impl Demo {
-    /// Starts `binary --addr 127.0.0.1:<free port> --no-simulate <args…>` and waits until it
-    /// accepts connections. It inherits this process's open-files limit.
+    /// Starts `binary --addr 127.0.0.1:<free port> --no-simulate <args…>` and waits until
+    /// its agent card answers. It inherits this process's open-files limit.
     pub async fn start(binary: &Path, args: &[String]) -> io::Result<Self> {
-        let mut all = vec!["--no-simulate".to_owned()];
-        all.extend_from_slice(args);
-        let mut attempt = 0;
-        loop {
-            let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, free_port()?));
-            let ready = Duration::from_secs(20);
-            match ServerProcess::start(binary, addr, &all, &Scheduling::default(), ready).await {
-                Ok(process) => return Ok(Self { process }),
-                // The port may have been taken between the probe and the bind.
-                Err(_) if attempt < 2 => attempt += 1,
-                Err(err) => return Err(err),
-            }
-        }
+        let launcher = Launcher::new(binary)
+            .args(["--no-simulate"])
+            .args(args)
+            .within(Duration::from_secs(20))
+            .echo_stderr(true);
+        Ok(Self {
+            process: launch(launcher).await?,
+        })
     }
 
     /// Where it listens.
@@ -53,7 +50,7 @@ impl Demo {
 
     /// How many file descriptors it holds.
     pub fn descriptors(&self) -> io::Result<usize> {
-        Ok(std::fs::read_dir(format!("/proc/{}/fd", self.pid()))?.count())
+        self.process.descriptors()
     }
 
     /// Its `/metrics` page.
@@ -88,6 +85,20 @@ impl Demo {
         ))
     }
 
+    /// Waits up to `budget` until its count of open streams satisfies `done`.
+    pub async fn wait_open_streams(
+        &self,
+        budget: Duration,
+        done: impl Fn(u64) -> bool,
+    ) -> Waited<u64> {
+        eventually_with(
+            budget,
+            || async { self.open_streams().await.ok() },
+            |&n| done(n),
+        )
+        .await
+    }
+
     /// jemalloc's statistic `kind` (`allocated`, `active`, `metadata`, `resident`), bytes,
     /// from its `/metrics` page; `None` for a demo not built with jemalloc.
     pub async fn allocator_bytes(&self, kind: &str) -> io::Result<Option<u64>> {
@@ -99,38 +110,21 @@ impl Demo {
 
     /// Sends it `SIGINT`, as Ctrl-C does.
     pub fn interrupt(&self) -> io::Result<()> {
-        let status = std::process::Command::new("kill")
-            .arg("-INT")
-            .arg(self.pid().to_string())
-            .status()?;
-        if status.success() {
-            Ok(())
-        } else {
-            Err(io::Error::other(format!("kill -INT: {status}")))
-        }
+        self.process.interrupt()
     }
 
-    /// Waits up to `budget` for it to exit (it is not reaped until [`Demo::stop`]: an exited
-    /// child stays a zombie, whose exit status `/proc` shows). Returns how long it took and
-    /// its wait status (0: it returned from `main` with success), or `None`.
-    pub async fn exited_within(&self, budget: Duration) -> io::Result<Option<(Duration, i32)>> {
-        let start = Instant::now();
-        let pid = i32::try_from(self.pid()).map_err(io::Error::other)?;
-        while start.elapsed() < budget {
-            let stat = procfs::process::Process::new(pid)
-                .and_then(|p| p.stat())
-                .map_err(io::Error::other)?;
-            if stat.state == 'Z' || stat.state == 'X' {
-                return Ok(Some((start.elapsed(), stat.exit_code.unwrap_or(-1))));
-            }
-            tokio::time::sleep(Duration::from_millis(1)).await;
-        }
-        Ok(None)
+    /// Waits up to `budget` for it to exit. Returns how long it took and its wait status
+    /// (0: it returned from `main` with success), or `None`.
+    pub fn exited_within(&mut self, budget: Duration) -> io::Result<Option<(Duration, i32)>> {
+        Ok(self
+            .process
+            .exited_within(budget)?
+            .map(|(took, status)| (took, wait_status(status))))
     }
 
     /// Kills it (if it still runs) and reaps it.
-    pub async fn stop(self) -> io::Result<()> {
-        self.process.stop().await
+    pub fn stop(mut self) -> io::Result<()> {
+        self.process.kill().map(drop)
     }
 }
 

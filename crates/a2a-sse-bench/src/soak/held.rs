@@ -4,13 +4,13 @@
 
 use std::io;
 use std::path::Path;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::{
-    Demo, Feeder, Report, Sources, TrackedStreams, check_descriptors, mib, secs, tcp_memory_pages,
-    wait_for,
-};
+use a2a_sse_testkit::eventually::Waited;
+
+use super::{Demo, Report, check_descriptors, mib, secs, sources, tcp_memory_pages};
+use crate::publisher::{PublishPlan, Publisher};
+use crate::streams::TrackedStreams;
 
 /// The shape of a held run.
 #[derive(Debug, Clone)]
@@ -27,7 +27,7 @@ pub struct HeldConfig {
     pub rate: f64,
     /// Connects in flight at once.
     pub concurrency: usize,
-    /// Loopback source addresses (see [`Sources`]).
+    /// Loopback source addresses (see [`Sources`](crate::client::Sources)).
     pub sources: usize,
     /// Arguments for the demo besides `--addr` and `--no-simulate`.
     pub server_args: Vec<String>,
@@ -46,14 +46,12 @@ pub async fn run(binary: &Path, config: &HeldConfig) -> io::Result<Report> {
             ),
         );
     }
-    check_descriptors(&mut report, config.connections, 256);
-    if !report.passed() {
+    if !check_descriptors(&mut report, config.connections, 256) {
         return Ok(report);
     }
     let demo = Demo::start(binary, &config.server_args).await?;
     let addr = demo.addr();
-    let sources = Arc::new(Sources::new(config.sources));
-    report.figure("source addresses", sources.describe());
+    let sources = sources(&mut report, config.sources);
     let page = procfs::page_size();
     let (rss_before, tcp_before, slab_before) = (demo.rss_kib()?, tcp_memory_pages()?, slab_kib()?);
     let fds_before = demo.descriptors()?;
@@ -83,12 +81,9 @@ pub async fn run(binary: &Path, config: &HeldConfig) -> io::Result<Report> {
         )
     });
     let n = config.connections as u64;
-    let (open, _) = wait_for(
-        Duration::from_secs(30),
-        || async { demo.open_streams().await.ok() },
-        |&open| open == n,
-    )
-    .await;
+    let Waited { last: open, .. } = demo
+        .wait_open_streams(Duration::from_secs(30), |open| open == n)
+        .await;
     report.figure(
         "streams held",
         format!(
@@ -137,12 +132,12 @@ pub async fn run(binary: &Path, config: &HeldConfig) -> io::Result<Report> {
     );
 
     let feeding = Instant::now();
-    let published = Feeder::start(addr, plans, config.rate, config.events)?
+    let published = Publisher::start(PublishPlan::steady(addr, plans, config.rate, config.events))?
         .finish()
         .await?;
     let expected = streams.expected(&published.accepted);
     streams
-        .wait_delivered(expected, Duration::from_secs(30))
+        .wait_delivered(expected, Duration::from_secs(30), Duration::MAX)
         .await;
     let delivery_time = feeding.elapsed();
     let (rss_busy, tcp_busy) = (demo.rss_kib()?, tcp_memory_pages()?);
@@ -171,27 +166,19 @@ pub async fn run(binary: &Path, config: &HeldConfig) -> io::Result<Report> {
             mib(tcp_busy.saturating_sub(tcp_before) * page / 1024)
         ),
     );
-    report.check(published.errors == 0, || {
-        format!(
-            "{} publish errors: {:?}",
-            published.errors, published.first_error
-        )
-    });
-    let totals = streams.close(&published.accepted).await;
-    report.figure("streams", totals.summary());
-    report.check(totals.is_clean() && totals.expected > 0, || {
-        format!("the held streams: {}", totals.summary())
-    });
+    report.check_published(&published);
+    let totals = streams.close(&published.accepted).await?.counts;
+    report.check_streams("streams", &totals);
     if let Some(err) = &totals.first_connect_error {
         report.figure("first connect error", err);
     }
 
-    let (left, took) = wait_for(
-        Duration::from_secs(60),
-        || async { demo.open_streams().await.ok() },
-        |&open| open == 0,
-    )
-    .await;
+    let Waited {
+        last: left,
+        after: took,
+    } = demo
+        .wait_open_streams(Duration::from_secs(60), |open| open == 0)
+        .await;
     report.figure(
         "server streams after closing",
         format!("{left:?}, after {}", took.map_or("-".into(), secs)),
@@ -199,7 +186,7 @@ pub async fn run(binary: &Path, config: &HeldConfig) -> io::Result<Report> {
     report.check(took.is_some(), || {
         format!("{left:?} streams still open a minute after the clients closed")
     });
-    demo.stop().await?;
+    demo.stop()?;
     Ok(report)
 }
 

@@ -11,6 +11,8 @@
 //!
 //! Client sockets are bound to several loopback source addresses ([`Sources`]), since one
 //! address offers about 28,000 ephemeral ports toward one server port.
+//!
+//! [`Sources`]: crate::client::Sources
 
 pub mod churn;
 pub mod held;
@@ -18,17 +20,18 @@ pub mod shutdown;
 pub mod stalled;
 
 mod demo;
-mod feeder;
 mod readings;
-mod streams;
 
 pub use demo::{Demo, metric_sum};
-pub use feeder::{Feeder, Published};
 pub use readings::{ServerSockets, server_sockets, tcp_memory_pages};
-pub use streams::{Sources, Totals, TrackedStreams, send_request};
 
 use std::fmt::Display;
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::client::Sources;
+use crate::publisher::Published;
+use crate::tracker::Counts;
 
 /// What one check measured and what it found wrong.
 #[derive(Debug, Default, Clone)]
@@ -65,6 +68,25 @@ impl Report {
         }
     }
 
+    /// Records a failure unless every POST of `published` was accepted.
+    pub fn check_published(&mut self, published: &Published) {
+        self.check(published.errors == 0, || {
+            format!(
+                "{} publish errors: {:?}",
+                published.errors, published.first_error
+            )
+        });
+    }
+
+    /// Records what the streams called `label` saw, and a failure unless they all opened
+    /// and got every expected event (at least one) once, in order, and nothing else.
+    pub fn check_streams(&mut self, label: &str, counts: &Counts) {
+        self.figure(label, counts.summary());
+        self.check(counts.is_clean() && counts.expected > 0, || {
+            format!("the {label}: {}", counts.summary())
+        });
+    }
+
     /// True when nothing failed.
     pub fn passed(&self) -> bool {
         self.failures.is_empty()
@@ -87,34 +109,6 @@ impl Report {
     }
 }
 
-/// Polls `probe` every 50 ms until it returns `Some` accepted by `done`, or `budget` has
-/// passed; returns the last value read and how long it took (`None` when it never got
-/// there).
-pub async fn wait_for<T, F, Fut>(
-    budget: Duration,
-    mut probe: F,
-    done: impl Fn(&T) -> bool,
-) -> (Option<T>, Option<Duration>)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Option<T>>,
-{
-    let start = Instant::now();
-    let mut last = None;
-    loop {
-        if let Some(value) = probe().await {
-            if done(&value) {
-                return (Some(value), Some(start.elapsed()));
-            }
-            last = Some(value);
-        }
-        if start.elapsed() >= budget {
-            return (last, None);
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 /// `KiB` as MiB with one decimal.
 pub fn mib(kib: u64) -> String {
     format!("{:.1} MiB", kib as f64 / 1024.0)
@@ -125,9 +119,10 @@ pub fn secs(duration: Duration) -> String {
     format!("{:.2} s", duration.as_secs_f64())
 }
 
-/// The open-files limit this process has (after raising it), and whether `needed`
-/// descriptors fit in it with `headroom` to spare; a failure naming the limit otherwise.
-pub fn check_descriptors(report: &mut Report, needed: usize, headroom: usize) {
+/// Whether `needed` connections fit in the open-files limit of this process (after raising
+/// it) with `headroom` descriptors to spare; records the limit, and a failure naming it when
+/// they do not.
+pub fn check_descriptors(report: &mut Report, needed: usize, headroom: usize) -> bool {
     let limit = rlimit::Resource::NOFILE
         .get()
         .map_or(0, |(soft, _)| soft as usize);
@@ -141,4 +136,12 @@ pub fn check_descriptors(report: &mut Report, needed: usize, headroom: usize) {
             limit.saturating_sub(headroom)
         )
     });
+    report.passed()
+}
+
+/// `count` loopback source addresses for the client sockets, recorded in the report.
+pub fn sources(report: &mut Report, count: usize) -> Arc<Sources> {
+    let sources = Sources::new(count);
+    report.figure("source addresses", sources.describe());
+    Arc::new(sources)
 }

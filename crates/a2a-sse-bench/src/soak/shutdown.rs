@@ -8,9 +8,10 @@ use std::time::Duration;
 
 use tokio::sync::Semaphore;
 
-use super::{Demo, Report, Sources, check_descriptors, secs, wait_for};
-use crate::client::{open_stream_on, stream_path};
-use crate::tracker::plan_name;
+use a2a_sse_testkit::eventually::Waited;
+
+use super::{Demo, Report, check_descriptors, secs, sources};
+use crate::client::{OpenStream, Sources};
 
 /// The shape of a shutdown run.
 #[derive(Debug, Clone)]
@@ -33,27 +34,23 @@ const EXIT_BUDGET: Duration = Duration::from_secs(60);
 /// Runs `config` against the demo at `binary`.
 pub async fn run(binary: &Path, config: &ShutdownConfig) -> io::Result<Report> {
     let mut report = Report::new("shutdown");
-    check_descriptors(&mut report, config.streams, 256);
-    if !report.passed() {
+    if !check_descriptors(&mut report, config.streams, 256) {
         return Ok(report);
     }
-    let sources = Arc::new(Sources::new(config.sources));
+    let sources = sources(&mut report, config.sources);
     let mut times = Vec::new();
     for round in 1..=config.rounds.max(1) {
-        let demo = Demo::start(binary, &config.server_args).await?;
+        let mut demo = Demo::start(binary, &config.server_args).await?;
         let streams = open_streams(&demo, &sources, config).await?;
         let n = config.streams as u64;
-        let (open, _) = wait_for(
-            Duration::from_secs(30),
-            || async { demo.open_streams().await.ok() },
-            |&open| open == n,
-        )
-        .await;
+        let Waited { last: open, .. } = demo
+            .wait_open_streams(Duration::from_secs(30), |open| open == n)
+            .await;
         report.check(open == Some(n), || {
             format!("round {round}: the server counts {open:?} open streams, {n} were opened")
         });
         demo.interrupt()?;
-        let exit = demo.exited_within(EXIT_BUDGET).await?;
+        let exit = demo.exited_within(EXIT_BUDGET)?;
         match exit {
             Some((took, status)) => {
                 report.figure(
@@ -74,7 +71,7 @@ pub async fn run(binary: &Path, config: &ShutdownConfig) -> io::Result<Report> {
             }),
         }
         drop(streams);
-        demo.stop().await?;
+        demo.stop()?;
     }
     times.sort();
     if let Some(median) = times.get(times.len() / 2) {
@@ -95,7 +92,7 @@ async fn open_streams(
     demo: &Demo,
     sources: &Arc<Sources>,
     config: &ShutdownConfig,
-) -> io::Result<Vec<crate::client::OpenStream>> {
+) -> io::Result<Vec<OpenStream>> {
     let permits = Arc::new(Semaphore::new(config.concurrency.max(1)));
     let addr = demo.addr();
     let tasks: Vec<_> = (0..config.streams)
@@ -103,8 +100,7 @@ async fn open_streams(
             let (sources, permits) = (sources.clone(), permits.clone());
             tokio::spawn(async move {
                 let _permit = permits.acquire().await;
-                let socket = sources.connect(addr, false).await?;
-                open_stream_on(socket, &stream_path(Some(&plan_name(i as u32 % 7)))).await
+                sources.open_stream(addr, Some(i as u32 % 7), false).await
             })
         })
         .collect();

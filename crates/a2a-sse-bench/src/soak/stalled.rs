@@ -5,16 +5,20 @@
 
 use std::io;
 use std::path::Path;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio::net::TcpStream;
 use tokio::sync::watch;
 
+use a2a_sse_testkit::eventually::{Waited, eventually_with};
+
 use super::{
-    Demo, Feeder, Report, ServerSockets, Sources, TrackedStreams, check_descriptors, mib, secs,
-    send_request, server_sockets, tcp_memory_pages, wait_for,
+    Demo, Report, ServerSockets, check_descriptors, mib, secs, server_sockets, sources,
+    tcp_memory_pages,
 };
+use crate::client::send_request;
+use crate::publisher::{PublishPlan, Publisher};
+use crate::streams::TrackedStreams;
 
 /// The shape of a stalled run.
 #[derive(Debug, Clone)]
@@ -34,7 +38,7 @@ pub struct StalledConfig {
     /// 256 KiB): the kernel doubles it for its bookkeeping, so no connection may hold more
     /// than twice this unacknowledged, plus one segment in flight.
     pub send_buffer: u64,
-    /// Loopback source addresses (see [`Sources`]).
+    /// Loopback source addresses (see [`Sources`](crate::client::Sources)).
     pub sources: usize,
     /// Arguments for the demo besides `--addr` and `--no-simulate`.
     pub server_args: Vec<String>,
@@ -65,14 +69,13 @@ impl Peaks {
 /// Runs `config` against the demo at `binary`.
 pub async fn run(binary: &Path, config: &StalledConfig) -> io::Result<Report> {
     let mut report = Report::new("stalled");
-    check_descriptors(&mut report, config.stalled + config.fast, 256);
-    if !report.passed() {
+    if !check_descriptors(&mut report, config.stalled + config.fast, 256) {
         return Ok(report);
     }
     let demo = Demo::start(binary, &config.server_args).await?;
     let addr = demo.addr();
     let port = addr.port();
-    let sources = Arc::new(Sources::new(config.sources));
+    let sources = sources(&mut report, config.sources);
     let page_kib = procfs::page_size() / 1024;
     let (rss_before, tcp_before) = (demo.rss_kib()?, tcp_memory_pages()?);
     report.figure("server RSS before", mib(rss_before));
@@ -93,12 +96,12 @@ pub async fn run(binary: &Path, config: &StalledConfig) -> io::Result<Report> {
         stalled.push(socket);
     }
     let everyone = (config.stalled + config.fast) as u64;
-    let (open, took) = wait_for(
-        Duration::from_secs(30),
-        || async { demo.open_streams().await.ok() },
-        |&n| n == everyone,
-    )
-    .await;
+    let Waited {
+        last: open,
+        after: took,
+    } = demo
+        .wait_open_streams(Duration::from_secs(30), |n| n == everyone)
+        .await;
     report.figure(
         "streams",
         format!(
@@ -113,11 +116,12 @@ pub async fn run(binary: &Path, config: &StalledConfig) -> io::Result<Report> {
     let (stop_sampling, stopped) = watch::channel(false);
     let started = Instant::now();
     let sampler = tokio::spawn(sample(demo.pid(), port, config.fast, started, stopped));
-    let published = Feeder::start(addr, 1, config.rate, config.events)?
+    let published = Publisher::start(PublishPlan::steady(addr, 1, config.rate, config.events))?
         .finish()
         .await?;
     let expected = fast.expected(&published.accepted);
-    fast.wait_delivered(expected, Duration::from_secs(30)).await;
+    fast.wait_delivered(expected, Duration::from_secs(30), Duration::MAX)
+        .await;
     let published_in = started.elapsed();
     report.figure(
         "events",
@@ -128,17 +132,15 @@ pub async fn run(binary: &Path, config: &StalledConfig) -> io::Result<Report> {
             secs(published_in)
         ),
     );
-    report.check(published.errors == 0, || {
-        format!(
-            "{} publish errors: {:?}",
-            published.errors, published.first_error
-        )
-    });
+    report.check_published(&published);
 
     // Past the write deadline the kernel aborts every stalled connection.
     let budget = config.write_timeout + Duration::from_secs(60);
     let fast_count = config.fast;
-    let (left, took) = wait_for(
+    let Waited {
+        last: left,
+        after: took,
+    } = eventually_with(
         budget,
         || async { server_sockets(port).ok() },
         |s| s.server_open <= fast_count,
@@ -218,11 +220,8 @@ pub async fn run(binary: &Path, config: &StalledConfig) -> io::Result<Report> {
         ),
     );
 
-    let totals = fast.close(&published.accepted).await;
-    report.figure("fast readers", totals.summary());
-    report.check(totals.is_clean() && totals.expected > 0, || {
-        format!("the fast readers: {}", totals.summary())
-    });
+    let totals = fast.close(&published.accepted).await?.counts;
+    report.check_streams("fast readers", &totals);
     drop(stalled);
     tokio::time::sleep(Duration::from_millis(500)).await;
     report.figure(
@@ -232,7 +231,7 @@ pub async fn run(binary: &Path, config: &StalledConfig) -> io::Result<Report> {
             mib(tcp_memory_pages()?.saturating_sub(tcp_before) * page_kib)
         ),
     );
-    demo.stop().await?;
+    demo.stop()?;
     Ok(report)
 }
 

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Real-browser test of the axum demo page: builds the demo, then drives headless Chromium
 # (/usr/bin/chromium + /usr/bin/chromedriver, from Debian's chromium and chromium-driver)
-# with selenium. The screenshot lands in target/browser/demo.png.
+# with selenium against it: the plans view, the send box and reply box on the demo's agent,
+# raw events, the plan filter, notices (crates/a2a-sse-axum/tests/browser/demo_page.py says
+# what it proves). Screenshots land in target/browser/ (demo.png, demo-filtered.png; failure.png
+# on failure), with the server's log; BROWSER_ARTIFACTS moves them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -1,32 +1,35 @@
 //! [`RedisBackend`]: publish through the script, subscribe through the process's reader.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
+use a2a_events::engine::{self, HistoryView, ReplayFrom};
 use a2a_events::{
     BackendError, BackendErrorKind, BoxFuture, EventBackend, EventId, EventStream, Fanout,
-    NewEvent, PlanId, PublishError, ResetNotice, SubscribeError, SubscribeRequest, SubscriptionEnd,
-    SubscriptionItem, TaskSnapshot,
+    FanoutSubscription, NewEvent, PlanId, PublishError, SubscribeError, SubscribeRequest,
+    SubscriptionItem, TaskCursor, TaskPage, TaskQuery, TaskSnapshot, TaskState, paginate,
 };
 use redis::{Client, Value};
 use tokio::sync::watch;
 use tokio::time::Instant;
 
-use crate::config::{Durability, RedisConfig};
+use crate::config::{ConfigError, Durability, RedisConfig};
 use crate::error::{ConnectError, Failure, backend_error, classify};
 use crate::keys::{Keys, entry_id, parse_entry_id};
 use crate::link::Link;
 use crate::probe::Probe;
 use crate::reader::{Reader, ReaderState};
-use crate::resume::{self, Ask, Found};
+use crate::resume::{self, Ask};
 use crate::script::{Outcome, Publish, parse_reply};
-use crate::subscription::RedisSubscription;
 
 /// Pause between two attempts of one publish.
 const RETRY_PAUSE: Duration = Duration::from_millis(50);
+
+/// Counts the backends this process connected, for unique connection names.
+static INSTANCES: AtomicU64 = AtomicU64::new(0);
 
 /// An [`EventBackend`] on Redis Streams, shared by every replica that uses the same Redis
 /// and prefix. See the [crate docs](crate) for the design.
@@ -47,6 +50,8 @@ struct Inner {
     reader: Arc<ReaderState>,
     closed: Arc<AtomicBool>,
     stop: watch::Sender<bool>,
+    /// The push claims' consumer group was made.
+    push_group: AtomicBool,
 }
 
 /// How the process's reader is doing, for health checks and tests.
@@ -72,17 +77,23 @@ impl RedisBackend {
     /// Redis URL; [`Durability::FsyncAlways`] on a server whose `CONFIG GET` shows
     /// otherwise); [`ConnectError::Backend`] when Redis cannot be reached in time.
     pub async fn connect(config: RedisConfig) -> Result<Self, ConnectError> {
-        config.check().map_err(ConnectError::Config)?;
-        let client = Client::open(config.url.as_str())
-            .map_err(|_| ConnectError::Config("url is not a Redis URL"))?;
+        config.check()?;
+        let client = Client::open(config.url.as_str()).map_err(|_| ConfigError::Url)?;
         let config = Arc::new(config);
         let keys = Keys::new(&config.prefix);
-        let link = Arc::new(Link::new(
+        // Unique in this process, and across processes by the pid.
+        let instance = INSTANCES.fetch_add(1, Ordering::Relaxed);
+        let name = format!("{}-{}-{instance}", config.client_name, std::process::id());
+        let link = Link::new(
             client.clone(),
-            format!("{}-cmd", config.client_name),
+            format!("{name}-cmd"),
             config.connect_timeout,
             Some(config.command_timeout),
-        ));
+        );
+        let link = Arc::new(match config.durability {
+            Durability::Auto => link.detecting_durability(),
+            _ => link,
+        });
         let start = start_position(&link, &keys).await?;
         if config.durability == Durability::FsyncAlways {
             check_fsync(&link).await?;
@@ -93,7 +104,7 @@ impl RedisBackend {
         let read = Reader {
             link: Link::new(
                 client,
-                format!("{}-reader", config.client_name),
+                format!("{name}-reader"),
                 config.connect_timeout,
                 Some(config.block + config.command_timeout),
             ),
@@ -120,6 +131,7 @@ impl RedisBackend {
                 reader,
                 closed: Arc::new(AtomicBool::new(false)),
                 stop,
+                push_group: AtomicBool::new(false),
             }),
         })
     }
@@ -128,6 +140,18 @@ impl RedisBackend {
     #[must_use]
     pub fn config(&self) -> &RedisConfig {
         &self.inner.config
+    }
+
+    pub(crate) fn keys(&self) -> &Keys {
+        &self.inner.keys
+    }
+
+    pub(crate) fn link(&self) -> &Link {
+        &self.inner.link
+    }
+
+    pub(crate) fn push_group_made(&self) -> &AtomicBool {
+        &self.inner.push_group
     }
 
     /// Publishes `event` and returns the id Redis gave it, the same on every replica.
@@ -161,12 +185,15 @@ impl RedisBackend {
         let mut attempts = 0_u32;
         let last = loop {
             attempts += 1;
-            let call = publish.invocation(&inner.keys, &inner.config, inner.reader.seen());
             // Whether this attempt's script call left for Redis: until it has, a cut
             // attempt (waiting for the connection, or opening one) was not applied.
             let mut sent = false;
             let attempt = async {
                 let mut conn = inner.link.get().await?;
+                // Read after the connection is open: a new one asked the server again.
+                let durable = self.restarts_keep_epoch();
+                let call =
+                    publish.invocation(&inner.keys, &inner.config, inner.reader.seen(), durable);
                 sent = true;
                 call.invoke_async::<Value>(&mut conn).await
             };
@@ -220,7 +247,8 @@ impl RedisBackend {
     }
 
     /// Subscribes, with the in-memory queue's contract
-    /// ([`A2aEventQueue::subscribe`](a2a_events::A2aEventQueue::subscribe)).
+    /// ([`A2aEventQueue::subscribe`](a2a_events::A2aEventQueue::subscribe)), through the
+    /// subscription engine both share ([`a2a_events::engine`]).
     ///
     /// The subscription registers with the process's reader first, then reads what it
     /// needs from Redis in one atomic step (and the rest of a long replay page by page);
@@ -238,18 +266,7 @@ impl RedisBackend {
     ) -> Result<RedisSubscriptionStream, SubscribeError> {
         let inner = &*self.inner;
         let limits = request.buffer.unwrap_or(inner.config.buffer);
-        let receiver = inner.fanout.subscribe(request.plan.clone(), limits)?;
-        let stream = |replay, receiver, seam, after_replay| {
-            RedisSubscriptionStream(RedisSubscription::new(
-                replay,
-                receiver,
-                request.plan.clone(),
-                request.after,
-                seam,
-                after_replay,
-                Arc::clone(&inner.closed),
-            ))
-        };
+        let registration = inner.fanout.register(request.plan.clone(), limits)?;
         let ask = Ask {
             plan: request.plan.as_ref(),
             after: request.after,
@@ -257,77 +274,35 @@ impl RedisBackend {
             batch: inner.config.read_batch,
         };
         let found = self.read(ask).await?;
-        if let Some(terminal) = found.terminal
-            && resume::nothing_left(terminal, found.oldest, request.after)
-        {
-            return Err(SubscribeError::PlanFinished { terminal });
+        let mut view = HistoryView::new(found.tail, found.oldest);
+        view.next_after = found.page.first().map(|entry| entry.id);
+        view.terminal = found.terminal;
+        if let (Some(plan), true) = (&request.plan, request.snapshot) {
+            view.task = resume::fold(plan, &found.events)?;
         }
-        let snapshot = match (&request.plan, request.snapshot) {
-            (Some(plan), true) => {
-                Some(resume::fold(plan, &found.events)?.ok_or(SubscribeError::UnknownPlan)?)
-            }
-            _ => None,
-        };
-        let Found {
-            tail,
-            oldest,
-            terminal,
-            page,
-            ..
-        } = found;
-        let mut items = VecDeque::new();
-        let mut seam = tail;
-        let mut after_replay = SubscriptionEnd::Closed;
-        let lost = request
-            .after
-            .filter(|&after| resume::is_lost(after, tail, page.first().map(|entry| entry.id)));
-        if let Some(after) = request.after
-            && !(lost.is_some() && snapshot.is_some())
-        {
-            let first = if lost.is_some() {
-                items.push_back(SubscriptionItem::Reset(ResetNotice::new(after, oldest)));
-                self.page("-").await.map_err(|e| backend_error(&e))?
-            } else {
-                page
+        let mut replay = engine::decide(&request, view)?;
+        if let Some(from) = replay.from() {
+            let first = match from {
+                // Always after the requested id: the atomic read already holds that page.
+                ReplayFrom::After(_) => Ok(found.page),
+                ReplayFrom::Oldest => self.page("-").await,
             };
-            let replay = resume::replay(
-                first,
-                inner.config.read_batch,
-                request.plan.as_ref(),
-                terminal,
-                |last| self.page(format!("({}", entry_id(last))),
-            )
-            .await
-            .map_err(|e| backend_error(&e))?;
-            seam = seam.max(replay.last_read);
-            items.extend(replay.items);
-            if replay.interrupted {
-                let last = items.iter().rev().find_map(|item| match item {
-                    SubscriptionItem::Event(event) => Some(event.id()),
-                    _ => None,
-                });
-                let notice = a2a_events::LagNotice::new(last.or(request.after));
-                return Ok(stream(items, None, seam, SubscriptionEnd::Lagged(notice)));
+            let mut page = Some(first);
+            while let Some(entries) = page.take() {
+                let entries = entries.map_err(|e| backend_error(&e))?;
+                let full = entries.len() >= inner.config.read_batch;
+                if let Some(last) = replay.take_page(entries, full) {
+                    page = Some(self.page(format!("({}", entry_id(last))).await);
+                }
             }
         }
-        if let Some(snapshot) = snapshot
-            && (request.after.is_none() || lost.is_some())
-        {
-            items = VecDeque::from([SubscriptionItem::Snapshot(snapshot)]);
-        }
-        // A finished plan gets its replay and nothing live.
-        let receiver = match terminal {
-            Some(terminal) => {
-                after_replay = SubscriptionEnd::PlanFinished { terminal };
-                None
-            }
-            None => Some(receiver),
-        };
-        Ok(stream(items, receiver, seam, after_replay))
+        Ok(RedisSubscriptionStream(
+            registration.into_subscription(replay),
+        ))
     }
 
     /// The atomic read `ask` needs.
-    async fn read(&self, ask: Ask<'_>) -> Result<Found, BackendError> {
+    async fn read(&self, ask: Ask<'_>) -> Result<resume::Found, BackendError> {
         let pipe = resume::pipeline(&self.inner.keys, ask);
         let read = self.inner.link.call(|mut conn| async move {
             let values: Vec<Value> = pipe.query_async(&mut conn).await?;
@@ -387,6 +362,192 @@ impl RedisBackend {
         Ok(resume::fold(plan, &events)?)
     }
 
+    /// One page of the tasks Redis remembers (A2A's `ListTasks`), the same on every
+    /// replica, in the order [`TaskPage::select`] gives.
+    ///
+    /// The publish script keeps an index of every task, scored by its status time, and
+    /// each task's context and state beside its terminal id; a list reads the index (from
+    /// `query.status_after` on), the contexts and states of the tasks it names (dropping
+    /// those whose keys expired), filters and pages them, then folds the page's tasks.
+    ///
+    /// # Errors
+    ///
+    /// [`SubscribeError::Closed`] after [`close`](Self::close);
+    /// [`SubscribeError::Backend`] when Redis cannot be read.
+    pub async fn list_tasks(&self, query: &TaskQuery) -> Result<TaskPage, SubscribeError> {
+        if self.is_closed() {
+            return Err(SubscribeError::Closed);
+        }
+        let keys = &self.inner.keys;
+        let min = query.status_after.map_or_else(
+            || "-inf".to_owned(),
+            |after| (after.as_datetime().unix_timestamp_nanos() / 1_000_000).to_string(),
+        );
+        let index = keys.tasks.clone();
+        let scored: Vec<(String, f64)> = self
+            .inner
+            .link
+            .call(|mut conn| {
+                let index = index.clone();
+                let min = min.clone();
+                async move {
+                    redis::cmd("ZREVRANGEBYSCORE")
+                        .arg(index)
+                        .arg("+inf")
+                        .arg(min)
+                        .arg("WITHSCORES")
+                        .query_async(&mut conn)
+                        .await
+                }
+            })
+            .await
+            .map_err(|e| backend_error(&e))?;
+        let plans: Vec<PlanId> = scored
+            .iter()
+            .filter_map(|(id, _)| PlanId::new(id).ok())
+            .collect();
+        let mut pipe = redis::pipe();
+        for plan in &plans {
+            pipe.cmd("HMGET")
+                .arg(keys.plan(plan))
+                .arg("ctx")
+                .arg("st")
+                .arg("ts");
+        }
+        let fields: Vec<(Option<String>, Option<String>, Option<String>)> = if plans.is_empty() {
+            Vec::new()
+        } else {
+            self.inner
+                .link
+                .call(|mut conn| {
+                    let pipe = pipe.clone();
+                    async move { pipe.query_async(&mut conn).await }
+                })
+                .await
+                .map_err(|e| backend_error(&e))?
+        };
+        let mut gone = Vec::new();
+        let mut matching = Vec::new();
+        for ((plan, (_, score)), (context, state, time)) in plans.iter().zip(&scored).zip(fields) {
+            let Some(_) = time else {
+                // Its keys expired: the task is forgotten.
+                gone.push(plan.clone());
+                continue;
+            };
+            let state = state
+                .and_then(|name| serde_json::from_value(serde_json::Value::String(name)).ok())
+                .unwrap_or(TaskState::Submitted);
+            let context = context.unwrap_or_default();
+            let fits = query
+                .context_id
+                .as_ref()
+                .is_none_or(|want| *want == context)
+                && query.state.is_none_or(|want| want == state)
+                && (query.status_after.is_none() || *score > 0.0);
+            if fits {
+                let cursor = TaskCursor::new(time_of(*score), plan.to_string());
+                matching.push((cursor, plan.clone()));
+            }
+        }
+        if !gone.is_empty() {
+            let index = keys.tasks.clone();
+            let forget = self.inner.link.call(|mut conn| {
+                let index = index.clone();
+                let gone = gone.iter().map(PlanId::to_string).collect::<Vec<_>>();
+                async move {
+                    redis::cmd("ZREM")
+                        .arg(index)
+                        .arg(gone)
+                        .query_async::<i64>(&mut conn)
+                        .await
+                }
+            });
+            if let Err(err) = forget.await {
+                tracing::debug!(%err, "forgotten tasks stay in the index until the next list");
+            }
+        }
+        let (page, total, next) = paginate(matching, query);
+        let mut tasks = Vec::with_capacity(page.len());
+        for plan in page {
+            // A task that expired between the two reads is left out of this page.
+            if let Some(snapshot) = self.task(&plan).await? {
+                tasks.push(snapshot);
+            }
+        }
+        Ok(TaskPage::new(tasks, total, next))
+    }
+
+    /// Holds `plan`'s lease until `ttl` from now, on Redis's clock.
+    ///
+    /// # Errors
+    ///
+    /// A [`BackendError`] when Redis cannot be reached.
+    pub async fn hold(&self, plan: &PlanId, ttl: Duration) -> Result<(), BackendError> {
+        let ttl_ms = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX);
+        let leases = self.inner.keys.leases.clone();
+        let plan = plan.to_string();
+        self.inner
+            .link
+            .call(|mut conn| {
+                let mut call = HOLD.prepare_invoke();
+                call.key(&leases).arg(&plan).arg(ttl_ms);
+                async move { call.invoke_async::<i64>(&mut conn).await }
+            })
+            .await
+            .map(drop)
+            .map_err(|e| backend_error(&e))
+    }
+
+    /// Gives `plan`'s lease up.
+    ///
+    /// # Errors
+    ///
+    /// A [`BackendError`] when Redis cannot be reached.
+    pub async fn release(&self, plan: &PlanId) -> Result<(), BackendError> {
+        let leases = self.inner.keys.leases.clone();
+        let plan = plan.to_string();
+        self.inner
+            .link
+            .call(|mut conn| {
+                let leases = leases.clone();
+                let plan = plan.clone();
+                async move {
+                    redis::cmd("ZREM")
+                        .arg(leases)
+                        .arg(plan)
+                        .query_async::<i64>(&mut conn)
+                        .await
+                }
+            })
+            .await
+            .map(drop)
+            .map_err(|e| backend_error(&e))
+    }
+
+    /// The plans whose lease ran out (on Redis's clock), each taken out of the leases in
+    /// the same step, so one caller gets it: at most 100 per call.
+    ///
+    /// # Errors
+    ///
+    /// A [`BackendError`] when Redis cannot be reached.
+    pub async fn claim_expired(&self) -> Result<Vec<PlanId>, BackendError> {
+        let leases = self.inner.keys.leases.clone();
+        let due: Vec<String> = self
+            .inner
+            .link
+            .call(|mut conn| {
+                let mut call = CLAIM.prepare_invoke();
+                call.key(&leases).arg(100);
+                async move { call.invoke_async(&mut conn).await }
+            })
+            .await
+            .map_err(|e| backend_error(&e))?;
+        Ok(due
+            .iter()
+            .filter_map(|plan| PlanId::new(plan).ok())
+            .collect())
+    }
+
     /// The id of the event that finished `plan`, while Redis remembers it.
     ///
     /// # Errors
@@ -407,6 +568,18 @@ impl RedisBackend {
             .await
             .map_err(|e| backend_error(&e))?;
         Ok(term.as_deref().and_then(parse_entry_id))
+    }
+
+    /// Whether a restart of the Redis server keeps the epoch, so that clients resume
+    /// across it without a `reset`: [`Durability::FsyncAlways`], or with
+    /// [`Durability::Auto`] what the command connection found when it was last opened.
+    #[must_use]
+    pub fn restarts_keep_epoch(&self) -> bool {
+        match self.inner.config.durability {
+            Durability::FsyncAlways => true,
+            Durability::Lossy => false,
+            Durability::Auto => self.inner.link.is_durable(),
+        }
     }
 
     /// How many subscriptions of this process currently receive live events.
@@ -492,9 +665,7 @@ async fn check_fsync(link: &Link) -> Result<(), ConnectError> {
             if on("appendonly", "yes") && on("appendfsync", "always") {
                 Ok(())
             } else {
-                Err(ConnectError::Config(
-                    "durability FsyncAlways needs the server's appendonly yes and appendfsync always",
-                ))
+                Err(ConfigError::NotDurable.into())
             }
         }
         Err(error) => {
@@ -510,6 +681,7 @@ impl fmt::Debug for RedisBackend {
             .field("prefix", &self.inner.config.prefix)
             .field("subscribers", &self.subscriber_count())
             .field("reader", &self.reader_status())
+            .field("restarts_keep_epoch", &self.restarts_keep_epoch())
             .field("closed", &self.is_closed())
             .finish_non_exhaustive()
     }
@@ -518,7 +690,7 @@ impl fmt::Debug for RedisBackend {
 /// A subscription of a [`RedisBackend`], as a stream of
 /// [`SubscriptionItem`]s with the queue's contract; [`EventStream::new`] boxes it for
 /// the SSE layer.
-pub struct RedisSubscriptionStream(RedisSubscription);
+pub struct RedisSubscriptionStream(FanoutSubscription);
 
 impl futures_core::Stream for RedisSubscriptionStream {
     type Item = SubscriptionItem;
@@ -574,4 +746,57 @@ impl EventBackend for RedisBackend {
     fn close(&self) {
         Self::close(self);
     }
+
+    fn list_tasks(&self, query: TaskQuery) -> BoxFuture<'_, Result<TaskPage, SubscribeError>> {
+        Box::pin(async move { Self::list_tasks(self, &query).await })
+    }
+
+    fn hold(&self, plan: &PlanId, ttl: Duration) -> BoxFuture<'_, Result<(), BackendError>> {
+        let plan = plan.clone();
+        Box::pin(async move { Self::hold(self, &plan, ttl).await })
+    }
+
+    fn release(&self, plan: &PlanId) -> BoxFuture<'_, Result<(), BackendError>> {
+        let plan = plan.clone();
+        Box::pin(async move { Self::release(self, &plan).await })
+    }
+
+    fn claim_expired(&self) -> BoxFuture<'_, Result<Vec<PlanId>, BackendError>> {
+        Box::pin(Self::claim_expired(self))
+    }
+
+    fn push(&self) -> Option<&dyn a2a_events::PushStore> {
+        Some(self)
+    }
+}
+
+/// Holds a lease: `ZADD leases <now + ttl> plan`, on Redis's clock.
+static HOLD: std::sync::LazyLock<redis::Script> = std::sync::LazyLock::new(|| {
+    redis::Script::new(
+        "local t = redis.call('TIME') \
+         local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) \
+         return redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])",
+    )
+});
+
+/// Takes the leases that ran out (at most `ARGV[1]`) out of the set, and answers them.
+static CLAIM: std::sync::LazyLock<redis::Script> = std::sync::LazyLock::new(|| {
+    redis::Script::new(
+        "local t = redis.call('TIME') \
+         local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) \
+         local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, tonumber(ARGV[1])) \
+         for _, plan in ipairs(due) do redis.call('ZREM', KEYS[1], plan) end \
+         return due",
+    )
+});
+
+/// A status time from the task index's score (`0`: none).
+fn time_of(score: f64) -> Option<a2a_events::Timestamp> {
+    if score <= 0.0 || !score.is_finite() {
+        return None;
+    }
+    // Whole milliseconds since 1970, well within f64's exact integers.
+    let nanos = (score as i128) * 1_000_000;
+    let at = time::OffsetDateTime::from_unix_timestamp_nanos(nanos).ok()?;
+    a2a_events::Timestamp::try_from(at).ok()
 }

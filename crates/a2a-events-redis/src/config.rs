@@ -1,6 +1,5 @@
 //! [`RedisConfig`]: where Redis is, how much it keeps, and the backend's timings.
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use a2a_events::BufferLimits;
@@ -10,19 +9,78 @@ use a2a_events::BufferLimits;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum Durability {
+    /// Ask the server (the default): every time the command connection is opened (at
+    /// connect, and again after any reconnect, as after a restart), the backend reads
+    /// `CONFIG GET appendonly appendfsync` and `INFO replication`. The server counts as
+    /// durable, as with [`FsyncAlways`](Self::FsyncAlways), when it writes an
+    /// append-only file with `appendfsync always` and is a primary with no replica
+    /// attached (a replica is asynchronous: promoted, it may lack the latest writes);
+    /// otherwise, and whenever `CONFIG` is not allowed (managed services rename or forbid
+    /// it), as [`Lossy`](Self::Lossy).
+    #[default]
+    Auto,
     /// Redis may lose acknowledged writes when it restarts or fails over (no persistence,
     /// RDB snapshots, `appendfsync everysec`, asynchronous replicas). Every new server
     /// process starts a new epoch, so no id is ever given twice; clients connected
     /// across a restart or failover get a `reset`, even when nothing was lost.
-    #[default]
     Lossy,
     /// Every acknowledged write survives a restart (`appendonly yes` with
     /// `appendfsync always`), and no replica that may lag is ever promoted. A restart
     /// keeps the epoch, so clients resume across it with nothing lost and nothing twice;
     /// lost data (Redis empty, or behind what this process saw) still starts a new epoch.
     /// [`RedisBackend::connect`](crate::RedisBackend::connect) checks the server's
-    /// settings when `CONFIG GET` is allowed.
+    /// settings when `CONFIG GET` is allowed, and trusts this setting when it is not.
     FsyncAlways,
+}
+
+/// Why a [`RedisConfig`] cannot work: one variant per problem, naming the field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// [`RedisConfig::url`] is not a Redis URL.
+    #[error("url is not a Redis URL")]
+    Url,
+    /// [`RedisConfig::publish_timeout`] is zero.
+    #[error("publish_timeout must not be zero")]
+    PublishTimeout,
+    /// [`RedisConfig::command_timeout`] is zero.
+    #[error("command_timeout must not be zero")]
+    CommandTimeout,
+    /// [`RedisConfig::connect_timeout`] is zero.
+    #[error("connect_timeout must not be zero")]
+    ConnectTimeout,
+    /// [`RedisConfig::block`] is below a millisecond (`XREAD BLOCK` counts milliseconds,
+    /// and 0 blocks for ever).
+    #[error("block must be at least a millisecond")]
+    Block,
+    /// [`RedisConfig::probe_interval`] is zero.
+    #[error("probe_interval must not be zero")]
+    ProbeInterval,
+    /// [`RedisConfig::reconnect_min`] is zero.
+    #[error("reconnect_min must not be zero")]
+    ReconnectMin,
+    /// [`RedisConfig::reconnect_max`] is below [`RedisConfig::reconnect_min`].
+    #[error("reconnect_max must not be below reconnect_min")]
+    ReconnectMax,
+    /// [`RedisConfig::prefix`] is empty.
+    #[error("prefix must not be empty")]
+    Prefix,
+    /// [`RedisConfig::history_events`] is zero.
+    #[error("history_events must be at least 1")]
+    HistoryEvents,
+    /// [`RedisConfig::read_batch`] is zero.
+    #[error("read_batch must be at least 1")]
+    ReadBatch,
+    /// [`RedisConfig::buffer`] allows no event or no byte.
+    #[error("the per-subscriber buffer must allow at least one event and one byte")]
+    Buffer,
+    /// [`RedisConfig::client_name`] is empty or holds white space.
+    #[error("client_name must be non-empty, without white space")]
+    ClientName,
+    /// [`Durability::FsyncAlways`] on a server whose `CONFIG GET` shows that it does not
+    /// fsync every write.
+    #[error("durability FsyncAlways needs the server's appendonly yes and appendfsync always")]
+    NotDurable,
 }
 
 /// How the stream of events is cut back to [`RedisConfig::history_events`].
@@ -48,7 +106,7 @@ pub enum Trim {
 ///
 /// let mut config = RedisConfig::new("redis://10.0.0.5:6379/");
 /// config.history_events = 50_000;
-/// config.durability = Durability::FsyncAlways;
+/// config.durability = Durability::Lossy;
 /// config.finished_ttl = Duration::from_secs(10 * 60);
 /// ```
 ///
@@ -78,7 +136,8 @@ pub struct RedisConfig {
     /// day), so that an abandoned plan does not stay in Redis for ever. `None` keeps
     /// running plans for good.
     pub running_ttl: Option<Duration>,
-    /// What Redis keeps across a restart (default [`Durability::Lossy`]).
+    /// What Redis keeps across a restart (default [`Durability::Auto`]: asked of the
+    /// server).
     pub durability: Durability,
     /// How long one publish may take, retries included (default 2 s). Past it, publish
     /// returns a `BackendError` (`Timeout` when an attempt may have been applied).
@@ -103,20 +162,17 @@ pub struct RedisConfig {
     /// Most entries one read asks for (default 512): the reader's `XREAD COUNT` and a
     /// replay's page.
     pub read_batch: usize,
-    /// The start of this process's connection names in `CLIENT LIST` (default
-    /// `a2a-<pid>-<n>`); the reader's is `<name>-reader`, the command connection's
-    /// `<name>-cmd`. No white space.
+    /// The start of the backend's connection names in `CLIENT LIST` (default `a2a`; no
+    /// white space). [`RedisBackend::connect`](crate::RedisBackend::connect) makes them
+    /// unique: `<name>-<pid>-<n>-reader` for the reader and `<name>-<pid>-<n>-cmd` for the
+    /// command connection, `n` counting the backends this process connected.
     pub client_name: String,
 }
-
-/// Counts backends made in this process, for distinct default connection names.
-static INSTANCES: AtomicU64 = AtomicU64::new(0);
 
 impl RedisConfig {
     /// The defaults, for the server at `url`.
     #[must_use]
     pub fn new(url: impl Into<String>) -> Self {
-        let instance = INSTANCES.fetch_add(1, Ordering::Relaxed);
         Self {
             url: url.into(),
             prefix: "{a2a}".into(),
@@ -125,7 +181,7 @@ impl RedisConfig {
             buffer: BufferLimits::DEFAULT,
             finished_ttl: Duration::from_secs(60 * 60),
             running_ttl: Some(Duration::from_secs(24 * 60 * 60)),
-            durability: Durability::Lossy,
+            durability: Durability::Auto,
             publish_timeout: Duration::from_secs(2),
             command_timeout: Duration::from_secs(1),
             connect_timeout: Duration::from_millis(500),
@@ -134,42 +190,44 @@ impl RedisConfig {
             reconnect_min: Duration::from_millis(100),
             reconnect_max: Duration::from_secs(5),
             read_batch: 512,
-            client_name: format!("a2a-{}-{instance}", std::process::id()),
+            client_name: "a2a".into(),
         }
     }
 
     /// Why the configuration cannot work, if it cannot.
-    pub(crate) fn check(&self) -> Result<(), &'static str> {
+    pub(crate) fn check(&self) -> Result<(), ConfigError> {
         let nonzero = [
-            (self.publish_timeout, "publish_timeout must not be zero"),
-            (self.command_timeout, "command_timeout must not be zero"),
-            (self.connect_timeout, "connect_timeout must not be zero"),
-            (self.block, "block must be at least a millisecond"),
-            (self.probe_interval, "probe_interval must not be zero"),
-            (self.reconnect_min, "reconnect_min must not be zero"),
+            (self.publish_timeout, ConfigError::PublishTimeout),
+            (self.command_timeout, ConfigError::CommandTimeout),
+            (self.connect_timeout, ConfigError::ConnectTimeout),
+            (self.block, ConfigError::Block),
+            (self.probe_interval, ConfigError::ProbeInterval),
+            (self.reconnect_min, ConfigError::ReconnectMin),
         ];
-        if let Some((_, why)) = nonzero.iter().find(|(d, _)| d.as_millis() == 0) {
+        if let Some(&(_, why)) = nonzero.iter().find(|(d, _)| d.as_millis() == 0) {
             return Err(why);
         }
-        if self.prefix.is_empty() {
-            return Err("prefix must not be empty");
+        let problems = [
+            (self.prefix.is_empty(), ConfigError::Prefix),
+            (self.history_events == 0, ConfigError::HistoryEvents),
+            (self.read_batch == 0, ConfigError::ReadBatch),
+            (
+                self.buffer.events == 0 || self.buffer.bytes == 0,
+                ConfigError::Buffer,
+            ),
+            (
+                self.reconnect_max < self.reconnect_min,
+                ConfigError::ReconnectMax,
+            ),
+            (
+                self.client_name.is_empty() || self.client_name.contains(char::is_whitespace),
+                ConfigError::ClientName,
+            ),
+        ];
+        match problems.into_iter().find(|&(bad, _)| bad) {
+            Some((_, why)) => Err(why),
+            None => Ok(()),
         }
-        if self.history_events == 0 {
-            return Err("history_events must be at least 1");
-        }
-        if self.read_batch == 0 {
-            return Err("read_batch must be at least 1");
-        }
-        if self.buffer.events == 0 || self.buffer.bytes == 0 {
-            return Err("the per-subscriber buffer must allow at least one event and one byte");
-        }
-        if self.reconnect_max < self.reconnect_min {
-            return Err("reconnect_max must not be below reconnect_min");
-        }
-        if self.client_name.is_empty() || self.client_name.contains(char::is_whitespace) {
-            return Err("client_name must be non-empty, without white space");
-        }
-        Ok(())
     }
 }
 
@@ -186,32 +244,50 @@ mod tests {
     fn the_defaults_pass_and_each_bad_field_is_named() {
         let ok = RedisConfig::new("redis://127.0.0.1:1/");
         assert_eq!(ok.check(), Ok(()));
-        assert!(ok.client_name.starts_with("a2a-"));
-        assert_ne!(ok.client_name, RedisConfig::new("x").client_name);
+        assert_eq!(ok, RedisConfig::new("redis://127.0.0.1:1/"), "equal inputs");
+        assert_eq!(ok.durability, Durability::Auto);
         type Spoil = fn(&mut RedisConfig);
-        let cases: [(Spoil, &str); 12] = [
-            (|c| c.publish_timeout = Duration::ZERO, "publish_timeout"),
-            (|c| c.command_timeout = Duration::ZERO, "command_timeout"),
-            (|c| c.connect_timeout = Duration::ZERO, "connect_timeout"),
-            (|c| c.block = Duration::from_micros(10), "block"),
-            (|c| c.probe_interval = Duration::ZERO, "probe_interval"),
-            (|c| c.reconnect_min = Duration::ZERO, "reconnect_min"),
-            (|c| c.prefix.clear(), "prefix"),
-            (|c| c.history_events = 0, "history_events"),
-            (|c| c.read_batch = 0, "read_batch"),
-            (|c| c.buffer = BufferLimits::new(0, 1), "buffer"),
+        let cases: [(Spoil, ConfigError); 12] = [
+            (
+                |c| c.publish_timeout = Duration::ZERO,
+                ConfigError::PublishTimeout,
+            ),
+            (
+                |c| c.command_timeout = Duration::ZERO,
+                ConfigError::CommandTimeout,
+            ),
+            (
+                |c| c.connect_timeout = Duration::ZERO,
+                ConfigError::ConnectTimeout,
+            ),
+            (|c| c.block = Duration::from_micros(10), ConfigError::Block),
+            (
+                |c| c.probe_interval = Duration::ZERO,
+                ConfigError::ProbeInterval,
+            ),
+            (
+                |c| c.reconnect_min = Duration::ZERO,
+                ConfigError::ReconnectMin,
+            ),
+            (|c| c.prefix.clear(), ConfigError::Prefix),
+            (|c| c.history_events = 0, ConfigError::HistoryEvents),
+            (|c| c.read_batch = 0, ConfigError::ReadBatch),
+            (|c| c.buffer = BufferLimits::new(0, 1), ConfigError::Buffer),
             (
                 |c| c.reconnect_max = Duration::from_millis(1),
-                "reconnect_max",
+                ConfigError::ReconnectMax,
             ),
-            (|c| c.client_name = "a b".into(), "client_name"),
+            (|c| c.client_name = "a b".into(), ConfigError::ClientName),
         ];
-        for (spoil, field) in cases {
+        for (spoil, expected) in cases {
             let mut config = ok.clone();
             spoil(&mut config);
-            let why = config.check().unwrap_err();
-            assert!(why.contains(field), "{field}: {why}");
+            assert_eq!(config.check(), Err(expected));
         }
+        assert_eq!(
+            ConfigError::Block.to_string(),
+            "block must be at least a millisecond"
+        );
     }
 
     #[test]

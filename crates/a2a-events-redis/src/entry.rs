@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use a2a_events::engine::Retained;
 use a2a_events::{EventId, PlanId, SharedEvent, StoredEvent};
 use bytes::Bytes;
 use redis::Value;
@@ -33,11 +34,6 @@ impl Entry {
         })
     }
 
-    /// Whether the entry belongs to `plan` (every entry belongs to no filter).
-    pub(crate) fn is_of(&self, plan: Option<&PlanId>) -> bool {
-        plan.is_none_or(|plan| self.plan.as_deref() == Some(plan.as_str().as_bytes()))
-    }
-
     /// The shared event, its JSON kept as it is; `None` (and an error logged) when the
     /// entry holds no event of this id, which only something else writing to the
     /// backend's keys could cause.
@@ -52,6 +48,21 @@ impl Entry {
             tracing::error!(%id, "the Redis event stream holds an entry that is no event; skipped");
         }
         event.map(Arc::new)
+    }
+}
+
+impl Retained for Entry {
+    fn id(&self) -> EventId {
+        self.id
+    }
+
+    /// Whether the entry belongs to `plan`, by its `p` field: the JSON is not read.
+    fn is_of(&self, plan: &PlanId) -> bool {
+        self.plan.as_deref() == Some(plan.as_str().as_bytes())
+    }
+
+    fn into_event(self) -> Option<SharedEvent> {
+        Self::into_event(self)
     }
 }
 
@@ -79,9 +90,8 @@ mod tests {
     fn an_entry_holds_its_plan_and_event() {
         let entry = Entry::new(raw("5-1", &[("p", "p"), ("j", JSON)])).unwrap();
         let plan = PlanId::new("p").unwrap();
-        assert!(entry.is_of(Some(&plan)));
-        assert!(entry.is_of(None));
-        assert!(!entry.is_of(Some(&PlanId::new("q").unwrap())));
+        assert!(entry.is_of(&plan));
+        assert!(!entry.is_of(&PlanId::new("q").unwrap()));
         let event = entry.into_event().unwrap();
         assert_eq!(event.id(), EventId::from_parts(5, 1));
         assert_eq!(&event.json()[..], JSON.as_bytes());
@@ -95,7 +105,7 @@ mod tests {
         let other_id = Entry::new(raw("5-2", &[("j", JSON)])).unwrap();
         assert!(other_id.into_event().is_none());
         let garbage = Entry::new(raw("5-1", &[("j", "{")])).unwrap();
-        assert!(!garbage.is_of(Some(&PlanId::new("p").unwrap())));
+        assert!(!garbage.is_of(&PlanId::new("p").unwrap()));
         assert!(garbage.into_event().is_none());
     }
 }

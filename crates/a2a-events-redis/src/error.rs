@@ -4,13 +4,15 @@
 use a2a_events::{BackendError, BackendErrorKind};
 use redis::RedisError;
 
+use crate::config::ConfigError;
+
 /// Why [`RedisBackend::connect`](crate::RedisBackend::connect) returned no backend.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ConnectError {
-    /// The configuration cannot work; the text names the field.
+    /// The configuration cannot work.
     #[error("invalid Redis backend configuration: {0}")]
-    Config(&'static str),
+    Config(#[from] ConfigError),
     /// Redis could not be reached, or refused the backend's first commands.
     #[error(transparent)]
     Backend(#[from] BackendError),
@@ -124,8 +126,8 @@ mod tests {
         assert_eq!(backend_error(&parse).kind(), BackendErrorKind::Protocol);
         assert_eq!(protocol("odd").kind(), BackendErrorKind::Protocol);
         assert_eq!(
-            ConnectError::Config("x").to_string(),
-            "invalid Redis backend configuration: x"
+            ConnectError::from(ConfigError::Prefix).to_string(),
+            "invalid Redis backend configuration: prefix must not be empty"
         );
     }
 }

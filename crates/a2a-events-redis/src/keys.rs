@@ -10,6 +10,11 @@ pub(crate) struct Keys {
     pub(crate) meta: String,
     /// `<prefix>:log`: the stream of every event.
     pub(crate) log: String,
+    /// `<prefix>:tasks`: every task, scored by its status time in ms.
+    pub(crate) tasks: String,
+    /// `<prefix>:leases`: the plans whose executions run, scored by when their lease ends
+    /// (Redis's clock, ms).
+    pub(crate) leases: String,
 }
 
 impl Keys {
@@ -18,7 +23,14 @@ impl Keys {
             prefix: prefix.to_owned(),
             meta: format!("{prefix}:meta"),
             log: format!("{prefix}:log"),
+            tasks: format!("{prefix}:tasks"),
+            leases: format!("{prefix}:leases"),
         }
+    }
+
+    /// The prefix every key starts with.
+    pub(crate) fn prefix(&self) -> &str {
+        &self.prefix
     }
 
     /// `<prefix>:plan:<plan>`: the plan's terminal id and idempotency keys.

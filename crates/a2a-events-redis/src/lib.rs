@@ -7,11 +7,11 @@ mod error;
 mod keys;
 mod link;
 mod probe;
+mod push;
 mod reader;
 mod resume;
 mod script;
-mod subscription;
 
 pub use backend::{ReaderStatus, RedisBackend, RedisSubscriptionStream};
-pub use config::{Durability, RedisConfig, Trim};
+pub use config::{ConfigError, Durability, RedisConfig, Trim};
 pub use error::ConnectError;

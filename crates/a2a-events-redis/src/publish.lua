@@ -5,6 +5,7 @@
 --   [2] log     STREAM  every event; entry id = event id "EPOCH-SEQUENCE"; fields p, j
 --   [3] plan    HASH    term (the plan's terminal id), i:<key> (the id each key got)
 --   [4] events  LIST    the plan's events as JSON, oldest first (its task is their fold)
+--   [5] tasks   ZSET    every task, scored by its status time in ms (0: none yet)
 --
 -- ARGV:
 --   [1]  plan id
@@ -18,6 +19,12 @@
 --   [10] seconds a running plan's keys live after its latest event (0: kept)
 --   [11] "1" when every acknowledged write survives a restart (appendfsync always, no
 --        failover): a new server process then keeps the epoch
+--   [12] the task's context from this event, "" for none
+--   [13] "1" when that context replaces the task's (a status or artifact update), "0"
+--        when it only fills it in (a message)
+--   [14] the task's state after a status update (its proto name), "" for other events
+--   [15] the task's status time after a status update, in ms ("0": none), "" for other
+--        events
 --
 -- Reply {status, epoch, sequence}:
 --   {"ok", E, S}        stored as E-S
@@ -112,6 +119,23 @@ if terminal then
 end
 if key ~= '' then
   redis.call('HSET', KEYS[3], 'i:' .. key, id)
+end
+
+-- 5. The task's listing: its context, state and status time in the plan's hash, and its
+--    place in the index (a task without a status time yet scores 0, the oldest).
+if ARGV[12] ~= '' then
+  if ARGV[13] == '1' then
+    redis.call('HSET', KEYS[3], 'ctx', ARGV[12])
+  else
+    redis.call('HSETNX', KEYS[3], 'ctx', ARGV[12])
+  end
+end
+if ARGV[14] ~= '' then
+  redis.call('HSET', KEYS[3], 'st', ARGV[14], 'ts', ARGV[15])
+  redis.call('ZADD', KEYS[5], ARGV[15], ARGV[1])
+else
+  redis.call('HSETNX', KEYS[3], 'ts', '0')
+  redis.call('ZADD', KEYS[5], 'NX', 0, ARGV[1])
 end
 
 local ttl = tonumber(ARGV[10])

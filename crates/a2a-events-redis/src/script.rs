@@ -2,10 +2,10 @@
 
 use std::sync::LazyLock;
 
-use a2a_events::{A2aEvent, BackendError, EventId, NewEvent, PlanId, Timestamp};
+use a2a_events::{A2aEvent, BackendError, EventId, EventPayload, NewEvent, PlanId, Timestamp};
 use redis::{Script, ScriptInvocation, Value};
 
-use crate::config::{Durability, RedisConfig, Trim, ttl_seconds};
+use crate::config::{RedisConfig, Trim, ttl_seconds};
 use crate::error::protocol;
 use crate::keys::Keys;
 
@@ -24,6 +24,53 @@ pub(crate) struct Publish {
     tail: Vec<u8>,
     terminal: bool,
     key: String,
+    /// What the task's listing learns from the event.
+    listing: Listing,
+}
+
+/// What an event tells the task index: the task's context (and whether it replaces the
+/// one known), and after a status update its state and status time.
+#[derive(Debug, Default)]
+struct Listing {
+    context: String,
+    replaces: bool,
+    state: String,
+    time_ms: String,
+}
+
+impl Listing {
+    /// As the task's fold reads `event`: a status update's time is its status's timestamp
+    /// (none when that does not read as a time), or the event's when it has none.
+    fn of(event: &A2aEvent) -> Self {
+        let ms = |time: Timestamp| {
+            let nanos = time.as_datetime().unix_timestamp_nanos();
+            (nanos / 1_000_000).max(0).to_string()
+        };
+        match &event.payload {
+            EventPayload::StatusUpdate(update) => Self {
+                context: update.context_id.clone(),
+                replaces: true,
+                state: serde_json::to_value(update.status.state)
+                    .ok()
+                    .and_then(|name| name.as_str().map(str::to_owned))
+                    .unwrap_or_default(),
+                time_ms: match &update.status.timestamp {
+                    None => ms(event.timestamp),
+                    Some(text) => Timestamp::parse(text).map_or_else(|_| "0".to_owned(), ms),
+                },
+            },
+            EventPayload::ArtifactUpdate(update) => Self {
+                context: update.context_id.clone(),
+                replaces: true,
+                ..Self::default()
+            },
+            EventPayload::Message(message) => Self {
+                context: message.context_id.clone().unwrap_or_default(),
+                ..Self::default()
+            },
+            _ => Self::default(),
+        }
+    }
 }
 
 impl Publish {
@@ -37,6 +84,7 @@ impl Publish {
         debug_assert!(json.starts_with(PLACEHOLDER), "the id is serialized first");
         let tail = json.split_off(PLACEHOLDER.len());
         Ok(Self {
+            listing: Listing::of(&event),
             plan,
             tail,
             terminal,
@@ -44,12 +92,14 @@ impl Publish {
         })
     }
 
-    /// The script call for this event, with `floor`, the highest id this process saw.
+    /// The script call for this event, with `floor`, the highest id this process saw, and
+    /// whether the server keeps every acknowledged write across a restart (`durable`).
     pub(crate) fn invocation(
         &self,
         keys: &Keys,
         config: &RedisConfig,
         floor: EventId,
+        durable: bool,
     ) -> ScriptInvocation<'static> {
         let mut call = PUBLISH.prepare_invoke();
         let flag = |on: bool| if on { "1" } else { "0" };
@@ -57,6 +107,7 @@ impl Publish {
             .key(&keys.log)
             .key(keys.plan(&self.plan))
             .key(keys.events(&self.plan))
+            .key(&keys.tasks)
             .arg(self.plan.as_str())
             .arg(&self.tail[..])
             .arg(flag(self.terminal))
@@ -67,7 +118,11 @@ impl Publish {
             .arg(flag(config.trim == Trim::Exact))
             .arg(ttl_seconds(config.finished_ttl))
             .arg(config.running_ttl.map_or(0, ttl_seconds))
-            .arg(flag(config.durability == Durability::FsyncAlways));
+            .arg(flag(durable))
+            .arg(&self.listing.context)
+            .arg(flag(self.listing.replaces))
+            .arg(&self.listing.state)
+            .arg(&self.listing.time_ms);
         call
     }
 }

@@ -199,7 +199,10 @@ async fn redis_restarted_without_persistence_resets_its_clients_and_reuses_no_id
 #[tokio::test]
 async fn a_lossy_backend_starts_a_new_epoch_after_any_restart() {
     let mut server = redis_server!("--appendonly", "yes", "--appendfsync", "always");
-    let redis = backend(&server).await;
+    // Told so explicitly: detected, this server would keep the epoch.
+    let mut settings = config(&server.url());
+    settings.durability = Durability::Lossy;
+    let redis = RedisBackend::connect(settings).await.unwrap();
     let first = publish_until_taken(&redis, "first").await;
     server.kill();
     server.restart();

@@ -82,7 +82,7 @@ fn bench_publish(
     let template = status_update(&plan(0));
     let probe = queue.publish(template.clone()).unwrap();
     let mut check = queue
-        .subscribe(SubscribeRequest::all().after(EventId::new(probe.get() - 1)))
+        .subscribe(SubscribeRequest::all().after(EventId::new(probe.sequence() - 1)))
         .unwrap();
     if let Some(Some(SubscriptionItem::Event(e))) = check.next().now_or_never() {
         eprintln!(

@@ -20,6 +20,7 @@ use crate::error::{BackendError, BackendErrorKind, PublishError, SubscribeError}
 use crate::event::NewEvent;
 use crate::ids::{EventId, PlanId};
 use crate::listing::{TaskPage, TaskQuery};
+use crate::push::PushStore;
 use crate::queue::{A2aEventQueue, SubscribeRequest};
 use crate::subscription::{Subscription, SubscriptionItem};
 use crate::task::TaskSnapshot;
@@ -141,6 +142,12 @@ pub trait EventBackend: Send + Sync + 'static {
     fn claim_expired(&self) -> BoxFuture<'_, Result<Vec<PlanId>, BackendError>> {
         Box::pin(std::future::ready(Ok(Vec::new())))
     }
+
+    /// Where the backend keeps push notification configs and their deliveries; `None`
+    /// (the default) when it keeps none.
+    fn push(&self) -> Option<&dyn PushStore> {
+        None
+    }
 }
 
 /// A shared engine is an engine: `Arc<dyn EventBackend>` (or an `Arc` of any backend) can
@@ -187,6 +194,10 @@ impl<B: EventBackend + ?Sized> EventBackend for Arc<B> {
     fn claim_expired(&self) -> BoxFuture<'_, Result<Vec<PlanId>, BackendError>> {
         (**self).claim_expired()
     }
+
+    fn push(&self) -> Option<&dyn PushStore> {
+        (**self).push()
+    }
 }
 
 impl EventBackend for A2aEventQueue {
@@ -222,5 +233,9 @@ impl EventBackend for A2aEventQueue {
     fn list_tasks(&self, query: TaskQuery) -> BoxFuture<'_, Result<TaskPage, SubscribeError>> {
         let page = Self::list_tasks(self, &query);
         Box::pin(std::future::ready(Ok(page)))
+    }
+
+    fn push(&self) -> Option<&dyn PushStore> {
+        Some(self)
     }
 }

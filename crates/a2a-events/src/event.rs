@@ -27,9 +27,8 @@ impl Timestamp {
     /// The current time.
     #[must_use]
     pub fn now() -> Self {
-        let now = OffsetDateTime::now_utc();
         // Already UTC, and today is within the years RFC 3339 can write.
-        Self(now.replace_millisecond(now.millisecond()).unwrap_or(now))
+        Self(whole_milliseconds(OffsetDateTime::now_utc()))
     }
 
     /// Parses RFC 3339 text with any offset; the result is moved to UTC and truncated to
@@ -64,10 +63,14 @@ impl TryFrom<OffsetDateTime> for Timestamp {
             .checked_to_offset(time::UtcOffset::UTC)
             .filter(|utc| (0..=9999).contains(&utc.year()))
             .ok_or(TimestampError::OutOfRange)?;
-        let millis = utc.millisecond();
-        // Truncating to whole milliseconds cannot leave the valid range.
-        Ok(Self(utc.replace_millisecond(millis).unwrap_or(utc)))
+        Ok(Self(whole_milliseconds(utc)))
     }
+}
+
+/// `at` without its sub-millisecond nanoseconds: never earlier than the start of its own
+/// second, so it stays in range.
+fn whole_milliseconds(at: OffsetDateTime) -> OffsetDateTime {
+    at - time::Duration::nanoseconds(i64::from(at.nanosecond() % 1_000_000))
 }
 
 impl fmt::Display for Timestamp {

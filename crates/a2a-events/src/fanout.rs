@@ -10,11 +10,13 @@ use std::task::{Context, Poll};
 use futures_core::{FusedStream, Stream};
 use parking_lot::Mutex;
 
+use crate::engine::Replay;
 use crate::error::SubscribeError;
 use crate::event::SharedEvent;
-use crate::ids::PlanId;
+use crate::ids::{EventId, PlanId};
 use crate::inbox::{Registry, Slot, SlotEnd, SlotKey, wake_all};
 use crate::queue::BufferLimits;
+use crate::subscription::{self, Engine, SubscriptionItem};
 
 /// Hands shared events to bounded per-subscriber buffers, by plan, as
 /// [`A2aEventQueue`](crate::A2aEventQueue) does after it gave an event its id: the same
@@ -63,6 +65,13 @@ struct Shared {
 }
 
 impl Shared {
+    /// Removes the inbox registered at `key` for `plan`, unless it is gone already.
+    fn unregister(&self, plan: Option<&PlanId>, key: SlotKey, slot: &Arc<Slot>) {
+        if self.registry.lock().remove(plan, key, slot) {
+            self.receivers.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+
     /// Ends every receiver for `why`, and wakes them.
     fn end_all(&self, why: SlotEnd) {
         let wakers = {
@@ -114,20 +123,49 @@ impl Fanout {
         plan: Option<PlanId>,
         limits: BufferLimits,
     ) -> Result<Receiver, SubscribeError> {
+        let (key, slot) = self.insert(plan.as_ref(), limits)?;
+        Ok(Receiver {
+            shared: Arc::clone(&self.shared),
+            plan,
+            registration: Some((key, slot)),
+        })
+    }
+
+    /// Registers a subscriber of `plan`'s events (every plan's: `None`) that will become a
+    /// [`FanoutSubscription`] once its replay is read: the first step of a backend's
+    /// subscribe, taken before it reads its history (see the [`engine`](crate::engine)
+    /// module). What is sent from now on waits in its buffer (`limits`).
+    ///
+    /// # Errors
+    ///
+    /// [`SubscribeError::Closed`] after [`close`](Self::close).
+    pub fn register(
+        &self,
+        plan: Option<PlanId>,
+        limits: BufferLimits,
+    ) -> Result<Registration, SubscribeError> {
+        let (key, slot) = self.insert(plan.as_ref(), limits)?;
+        let hub = Hub {
+            shared: Arc::clone(&self.shared),
+            seam: None,
+        };
+        Ok(Registration(Engine::registered(hub, plan, key, slot)))
+    }
+
+    fn insert(
+        &self,
+        plan: Option<&PlanId>,
+        limits: BufferLimits,
+    ) -> Result<(SlotKey, Arc<Slot>), SubscribeError> {
         let slot = Arc::new(Slot::new(limits));
         let mut registry = self.shared.registry.lock();
         // Checked under the lock that `close` takes, so no receiver registers after it.
         if self.is_closed() {
             return Err(SubscribeError::Closed);
         }
-        let key = registry.insert(plan.as_ref(), Arc::clone(&slot));
+        let key = registry.insert(plan, Arc::clone(&slot));
         self.shared.receivers.fetch_add(1, Ordering::Relaxed);
-        drop(registry);
-        Ok(Receiver {
-            shared: Arc::clone(&self.shared),
-            plan,
-            registration: Some((key, slot)),
-        })
+        Ok((key, slot))
     }
 
     /// Hands `event` to every receiver of its plan and every unfiltered one. Never waits;
@@ -227,14 +265,8 @@ impl Receiver {
     }
 
     fn unregister(&mut self) {
-        if let Some((key, slot)) = self.registration.take()
-            && self
-                .shared
-                .registry
-                .lock()
-                .remove(self.plan.as_ref(), key, &slot)
-        {
-            self.shared.receivers.fetch_sub(1, Ordering::Relaxed);
+        if let Some((key, slot)) = self.registration.take() {
+            self.shared.unregister(self.plan.as_ref(), key, &slot);
         }
     }
 }
@@ -281,6 +313,92 @@ impl fmt::Debug for Receiver {
     }
 }
 
+/// A subscriber registered with a [`Fanout`] ([`Fanout::register`]) whose replay is being
+/// read: what is sent meanwhile waits in its buffer, and a lag or a close is kept for it.
+/// Dropping it unregisters at once.
+pub struct Registration(Engine<Hub>);
+
+impl Registration {
+    /// The subscription: `replay` (decided by [`engine::decide`](crate::engine::decide)
+    /// for the same plan, and read), then what was sent to this registration and is newer
+    /// than everything the replay covered ([`Replay::seam`]), then one end.
+    #[must_use]
+    pub fn into_subscription(self, replay: Replay) -> FanoutSubscription {
+        let mut engine = self.0;
+        engine.start(replay);
+        FanoutSubscription(engine)
+    }
+}
+
+impl fmt::Debug for Registration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.debug("Registration", f)
+    }
+}
+
+/// A subscription fed by a [`Fanout`], with the contract of the in-memory queue's
+/// [`Subscription`](crate::Subscription): its replay, then live events (those the replay
+/// covered dropped), then one [`SubscriptionItem::End`], then `None`. The
+/// [`engine`](crate::engine) module has the rules. Dropping it unregisters at once.
+pub struct FanoutSubscription(Engine<Hub>);
+
+impl FanoutSubscription {
+    /// The id of the last event yielded (or the resume point, before any).
+    #[must_use]
+    pub const fn last_delivered(&self) -> Option<EventId> {
+        self.0.last_delivered()
+    }
+}
+
+impl Stream for FanoutSubscription {
+    type Item = SubscriptionItem;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<SubscriptionItem>> {
+        self.get_mut().0.poll(cx)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.0.size_hint()
+    }
+}
+
+impl FusedStream for FanoutSubscription {
+    fn is_terminated(&self) -> bool {
+        self.0.is_terminated()
+    }
+}
+
+impl fmt::Debug for FanoutSubscription {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.debug("FanoutSubscription", f)
+    }
+}
+
+/// A fan-out subscription's side of the fan-out: its shared state, and the seam.
+struct Hub {
+    shared: Arc<Shared>,
+    /// The newest id the subscription's start covered; live events up to it are dropped.
+    seam: Option<EventId>,
+}
+
+impl subscription::Hub for Hub {
+    fn is_closed(&self) -> bool {
+        self.shared.closed.load(Ordering::Acquire)
+    }
+
+    fn unregister(&self, plan: Option<&PlanId>, key: SlotKey, slot: &Arc<Slot>) {
+        self.shared.unregister(plan, key, slot);
+    }
+
+    fn covers(&self, id: EventId) -> bool {
+        self.seam.is_some_and(|seam| id <= seam)
+    }
+
+    fn start(&mut self, replay: &Replay) {
+        self.seam = replay.seam();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use futures_util::{FutureExt, StreamExt};
@@ -289,6 +407,7 @@ mod tests {
     use crate::event::{A2aEvent, EventPayload, StoredEvent, Timestamp};
     use crate::ids::EventId;
     use crate::model::{ErrorPayload, TaskState, TaskStatusUpdateEvent};
+    use crate::queue::SubscribeRequest;
 
     fn plan(name: &str) -> PlanId {
         PlanId::new(name).unwrap()
@@ -415,5 +534,93 @@ mod tests {
         fanout.send(&event(2, "a"));
         assert_eq!(sequence(next(&mut a)), 1);
         assert_eq!(sequence(next(&mut a)), 2);
+    }
+
+    fn terminal(sequence: u64) -> SharedEvent {
+        let done = EventPayload::StatusUpdate(TaskStatusUpdateEvent {
+            task_id: "a".into(),
+            context_id: "c".into(),
+            status: TaskState::Completed.into(),
+            metadata: None,
+        });
+        let id = EventId::from_parts(3, sequence);
+        let event = A2aEvent::new(id, plan("a"), Timestamp::now(), done);
+        Arc::new(StoredEvent::new(&event).unwrap())
+    }
+
+    fn sequences(sub: &mut FanoutSubscription) -> (Vec<u64>, Option<SubscriptionItem>) {
+        let mut events = Vec::new();
+        while let Some(Some(item)) = sub.next().now_or_never() {
+            match item {
+                SubscriptionItem::Event(e) => events.push(e.id().sequence()),
+                other => return (events, Some(other)),
+            }
+        }
+        (events, None)
+    }
+
+    #[test]
+    fn a_registration_keeps_what_is_sent_while_its_replay_is_read_and_drops_what_it_covers() {
+        use crate::engine::{HistoryView, decide};
+        use crate::subscription::SubscriptionEnd;
+        let fanout = Fanout::new();
+        let registration = fanout
+            .register(Some(plan("a")), BufferLimits::DEFAULT)
+            .unwrap();
+        assert_eq!(fanout.receiver_count(), 1);
+        // Sent while the backend reads: 2 and 3 are in the replay too, 4 is not.
+        for sequence in 2..=4 {
+            fanout.send(&event(sequence, "a"));
+        }
+        let request = SubscribeRequest::plan(plan("a")).after(EventId::from_parts(3, 1));
+        let mut view = HistoryView::new(Some(EventId::from_parts(3, 3)), None);
+        view.next_after = Some(EventId::from_parts(3, 2));
+        let mut replay = decide(&request, view).unwrap();
+        let read = [event(2, "a"), event(3, "a")];
+        assert_eq!(replay.take_page(&read, false), None);
+        let mut sub = registration.into_subscription(replay);
+        assert_eq!(sub.size_hint(), (2, None));
+        let (events, end) = sequences(&mut sub);
+        assert_eq!(events, [2, 3, 4], "4 live, 2 and 3 once");
+        assert!(end.is_none(), "{end:?}");
+        assert_eq!(sub.last_delivered(), Some(EventId::from_parts(3, 4)));
+        fanout.send(&terminal(5));
+        let terminal = EventId::from_parts(3, 5);
+        let (events, end) = sequences(&mut sub);
+        assert_eq!(events, [5]);
+        assert!(matches!(
+            end,
+            Some(SubscriptionItem::End(SubscriptionEnd::PlanFinished { terminal: t })) if t == terminal
+        ));
+        assert!(sub.is_terminated());
+        assert_eq!(sub.size_hint(), (0, Some(0)));
+        assert_eq!(fanout.receiver_count(), 0);
+    }
+
+    #[test]
+    fn a_replay_cut_short_ends_as_lagged_after_what_it_read() {
+        use crate::engine::{HistoryView, decide};
+        use crate::subscription::{LagNotice, SubscriptionEnd};
+        let fanout = Fanout::new();
+        let registration = fanout.register(None, BufferLimits::DEFAULT).unwrap();
+        let request = SubscribeRequest::all().after(EventId::from_parts(3, 0));
+        let mut view = HistoryView::new(Some(EventId::from_parts(3, 9)), None);
+        view.next_after = Some(EventId::from_parts(3, 1));
+        let mut replay = decide(&request, view).unwrap();
+        let first = [event(1, "a"), event(2, "a")];
+        assert!(replay.take_page(&first, true).is_some());
+        // The next page skips 3: trimmed while the replay was read.
+        assert_eq!(replay.take_page(&[event(4, "a")], true), None);
+        assert!(!replay.goes_live());
+        let mut sub = registration.into_subscription(replay);
+        assert_eq!(fanout.receiver_count(), 0, "nothing live follows");
+        assert_eq!(sub.size_hint(), (3, Some(3)));
+        let (events, end) = sequences(&mut sub);
+        assert_eq!(events, [1, 2]);
+        let notice = LagNotice::new(Some(EventId::from_parts(3, 2)));
+        assert!(matches!(
+            end,
+            Some(SubscriptionItem::End(SubscriptionEnd::Lagged(n))) if n == notice
+        ));
     }
 }

@@ -149,12 +149,6 @@ impl EventId {
     pub const fn sequence(self) -> u64 {
         self.sequence
     }
-
-    /// The sequence number within the epoch: for the in-memory queue, the whole id.
-    #[must_use]
-    pub const fn get(self) -> u64 {
-        self.sequence
-    }
 }
 
 impl fmt::Debug for EventId {
@@ -280,10 +274,10 @@ mod tests {
         assert_eq!(format!("{epoch:?}"), "EventId(1796197675121525-7)");
         assert_eq!(epoch.to_string().parse(), Ok(epoch));
         assert_eq!(
-            (epoch.epoch(), epoch.sequence(), epoch.get()),
-            (1_796_197_675_121_525, 7, 7)
+            (epoch.epoch(), epoch.sequence()),
+            (1_796_197_675_121_525, 7)
         );
-        assert_eq!(EventId::new(9).get(), 9);
+        assert_eq!(EventId::new(9).sequence(), 9);
         assert_eq!(format!("{:?}", EventId::new(3)), "EventId(3)");
         assert_eq!(serde_json::to_string(&EventId::new(42)).unwrap(), "\"42\"");
         let id: EventId = serde_json::from_str("\"42\"").unwrap();

@@ -234,11 +234,11 @@ pub(crate) fn wake_all(mut wakers: Vec<Waker>, id: EventId) {
     }
 }
 
-/// Where waking starts for event `id` among `n` subscribers: the id times 2^64 / φ,
-/// which scatters consecutive ids over the whole list.
+/// Where waking starts for event `id` among `n` subscribers: the id's sequence times
+/// 2^64 / φ, which scatters consecutive ids over the whole list.
 fn wake_start(id: EventId, n: usize) -> usize {
     match u64::try_from(n) {
-        Ok(n) if n > 1 => (id.get().wrapping_mul(0x9E37_79B9_7F4A_7C15) % n) as usize,
+        Ok(n) if n > 1 => (id.sequence().wrapping_mul(0x9E37_79B9_7F4A_7C15) % n) as usize,
         _ => 0,
     }
 }

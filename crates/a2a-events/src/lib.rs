@@ -83,8 +83,9 @@
 //! [`QueueConfig::history_bytes`]. When a subscriber resumes after an id whose successors
 //! were already evicted, or an id the queue never reached (its history was lost in a
 //! restart), it first yields a [`SubscriptionItem::Reset`] naming the requested id and the
-//! oldest retained one, then replays from the oldest retained event. The subscriber knows
-//! it may have missed events and can reload state another way.
+//! oldest retained one, then replays the retained events after the requested id (all of
+//! them for an id ahead of the queue). The subscriber knows it may have missed events and
+//! can reload state another way; it never gets one it already had.
 //!
 //! # Plans that finish
 //!
@@ -134,9 +135,13 @@
 //! another engine can too. Such an engine, which gives events their ids elsewhere (a
 //! store shared by several server replicas), delivers them to the subscribers of its
 //! process through a [`Fanout`]: the queue's own bounded per-subscriber buffers and plan
-//! index, so lag and slow-consumer isolation behave exactly as they do here.
+//! index, so lag and slow-consumer isolation behave exactly as they do here. The
+//! [`engine`] module holds what every backend's subscriptions share: the decision between
+//! replay, `reset`, snapshot and refusal, the paged replay, and the stream that goes from
+//! replay to live with nothing lost or repeated at the seam.
 
 mod backend;
+pub mod engine;
 pub mod error;
 mod event;
 mod fanout;
@@ -144,6 +149,7 @@ mod ids;
 mod inbox;
 mod listing;
 mod model;
+mod push;
 mod queue;
 mod subscription;
 pub mod task;
@@ -157,13 +163,14 @@ pub use event::{
     A2aEvent, Encoded, EventEncoder, EventKind, EventPayload, NewEvent, SharedEvent, StoredEvent,
     Timestamp,
 };
-pub use fanout::{Fanout, Received, Receiver};
+pub use fanout::{Fanout, FanoutSubscription, Received, Receiver, Registration};
 pub use ids::{EventId, PlanId};
-pub use listing::{TaskCursor, TaskPage, TaskQuery};
+pub use listing::{TaskCursor, TaskPage, TaskQuery, paginate};
 pub use model::{
     Artifact, ErrorPayload, Message, Metadata, Part, PartContent, Role, TaskArtifactUpdateEvent,
     TaskState, TaskStatus, TaskStatusUpdateEvent,
 };
+pub use push::{Assignment, Pending, PushStore};
 pub use queue::{A2aEventQueue, BufferLimits, QueueConfig, SubscribeRequest};
 pub use subscription::{LagNotice, ResetNotice, Subscription, SubscriptionEnd, SubscriptionItem};
 pub use task::{Task, TaskSnapshot};

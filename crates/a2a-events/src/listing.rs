@@ -95,30 +95,52 @@ impl TaskPage {
         snapshots: impl IntoIterator<Item = &'a Arc<TaskSnapshot>>,
         query: &TaskQuery,
     ) -> Self {
-        let mut matching: Vec<(TaskCursor, &Arc<TaskSnapshot>)> = snapshots
+        let matching: Vec<(TaskCursor, &Arc<TaskSnapshot>)> = snapshots
             .into_iter()
             .filter(|snapshot| query.matches(snapshot))
             .map(|snapshot| (TaskCursor::of(snapshot), snapshot))
             .collect();
-        let total = matching.len();
-        matching.sort_by(|(a, _), (b, _)| a.order(b));
-        let start = query.after.as_ref().map_or(0, |after| {
-            matching.partition_point(|(cursor, _)| cursor.order(after) != Ordering::Greater)
-        });
-        let size = query.page_size.max(1);
-        let page: Vec<_> = matching.iter().skip(start).take(size).collect();
-        let next = (start + page.len() < total)
-            .then(|| page.last().map(|(cursor, _)| cursor.clone()))
-            .flatten();
-        Self {
-            tasks: page
-                .into_iter()
-                .map(|(_, snapshot)| Arc::clone(snapshot))
-                .collect(),
-            total,
-            next,
-        }
+        let (page, total, next) = paginate(matching, query);
+        Self::new(page.into_iter().map(Arc::clone).collect(), total, next)
     }
+
+    /// A page of `tasks`, of `total` matching, the next starting after `next`.
+    #[must_use]
+    pub const fn new(
+        tasks: Vec<Arc<TaskSnapshot>>,
+        total: usize,
+        next: Option<TaskCursor>,
+    ) -> Self {
+        Self { tasks, total, next }
+    }
+}
+
+/// The page `query` asks for (its [`after`](TaskQuery::after) and
+/// [`page_size`](TaskQuery::page_size); the filters are the caller's) of `items`, each at
+/// its cursor, in any order: the page, how many items there are, and where the next page
+/// starts (`None` on the last).
+#[must_use]
+pub fn paginate<T>(
+    mut items: Vec<(TaskCursor, T)>,
+    query: &TaskQuery,
+) -> (Vec<T>, usize, Option<TaskCursor>) {
+    let total = items.len();
+    items.sort_by(|(a, _), (b, _)| a.order(b));
+    let start = query.after.as_ref().map_or(0, |after| {
+        items.partition_point(|(cursor, _)| cursor.order(after) != Ordering::Greater)
+    });
+    let size = query.page_size.max(1);
+    let page: Vec<(TaskCursor, T)> = items.into_iter().skip(start).take(size).collect();
+    let next = if start + page.len() < total {
+        page.last().map(|(cursor, _)| cursor.clone())
+    } else {
+        None
+    };
+    (
+        page.into_iter().map(|(_, item)| item).collect(),
+        total,
+        next,
+    )
 }
 
 impl TaskQuery {

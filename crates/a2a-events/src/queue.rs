@@ -9,12 +9,14 @@ use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
 
+use crate::engine::{self, HistoryView, ReplayFrom};
 use crate::error::{PublishError, QueueConfigError, SubscribeError};
 use crate::event::{A2aEvent, NewEvent, SharedEvent, StoredEvent, Timestamp};
 use crate::ids::{EventId, PlanId};
 use crate::inbox::{Registry, Slot, SlotEnd, SlotKey, wake_all};
 use crate::listing::{TaskPage, TaskQuery};
-use crate::subscription::{ResetNotice, Subscription, SubscriptionItem};
+use crate::push::MemoryPush;
+use crate::subscription::Subscription;
 use crate::task::TaskSnapshot;
 
 /// Bound on what one subscriber may have waiting, undelivered.
@@ -87,6 +89,10 @@ pub struct QueueConfig {
     /// on), for [`A2aEventQueue::task`] and [`SubscribeRequest::with_snapshot`]. A plan's
     /// snapshot lives while the plan runs, then as long as the plan is remembered.
     pub task_snapshots: bool,
+    /// Most events kept per task for its push notification configs, waiting to be
+    /// delivered (default 10,000): past it the oldest are dropped, and a config that still
+    /// needed them reports them lost.
+    pub push_backlog: usize,
 }
 
 impl Default for QueueConfig {
@@ -98,6 +104,7 @@ impl Default for QueueConfig {
             finished_plans: 10_000,
             finished_ttl: Duration::from_secs(60 * 60),
             task_snapshots: true,
+            push_backlog: 10_000,
         }
     }
 }
@@ -143,7 +150,7 @@ impl SubscribeRequest {
     }
 
     /// Starts with the plan's task as it is now, as A2A's `SubscribeToTask` does: the
-    /// first item is a [`SubscriptionItem::Snapshot`] taken in the same step as the
+    /// first item is a [`SubscriptionItem::Snapshot`](crate::SubscriptionItem::Snapshot) taken in the same step as the
     /// subscription, then live events follow with no gap and no duplicate.
     ///
     /// With [`after`](Self::after), a resume that history still covers replays as
@@ -191,6 +198,8 @@ struct State {
     /// Finished plans, oldest first, with when they finished.
     finished_order: VecDeque<(PlanId, Instant)>,
     tasks: HashMap<PlanId, Arc<TaskSnapshot>>,
+    /// Push notification configs and the events they still need.
+    push: MemoryPush,
 }
 
 impl Shared {
@@ -235,6 +244,7 @@ impl A2aEventQueue {
             finished: HashMap::new(),
             finished_order: VecDeque::new(),
             tasks: HashMap::new(),
+            push: MemoryPush::default(),
         };
         Self {
             shared: Arc::new(Shared {
@@ -290,6 +300,7 @@ impl A2aEventQueue {
                 state.fold(&event);
             }
             state.remember(&stored, &self.shared.config);
+            state.push.record(&stored, self.shared.config.push_backlog);
             let dropped = state.registry.fan_out(&stored, &mut wakers);
             self.shared
                 .subscribers
@@ -304,9 +315,10 @@ impl A2aEventQueue {
     ///
     /// With `request.after`, retained events after that id are replayed first, then live
     /// events follow with no gap and no duplicate at the seam. When events after `after`
-    /// are no longer retained (or `after` is ahead of the queue, as after a restart), a
-    /// [`reset`](SubscriptionItem::Reset) notice comes first and the replay starts at the
-    /// oldest retained event.
+    /// are no longer retained, a [`reset`](crate::SubscriptionItem::Reset) notice comes
+    /// first, then the retained events after `after`; when `after` is ahead of the queue
+    /// (its history was lost in a restart, and its ids start again from 1), the notice
+    /// is followed by every retained event. The [`engine`] module has the full rules.
     ///
     /// # Errors
     ///
@@ -314,7 +326,8 @@ impl A2aEventQueue {
     /// [`SubscribeError::PlanFinished`] when `request.plan` already finished and `after`
     /// is absent, at or past its terminal event, or so old that the terminal event left
     /// history: such a subscription could never receive anything of the plan;
-    /// [`SubscribeError::UnknownPlan`] when a snapshot is asked for a plan without one.
+    /// [`SubscribeError::UnknownPlan`] when a snapshot is asked for a plan without one
+    /// (after the finished-plan check: a finished plan is refused as finished).
     pub fn subscribe(&self, request: SubscribeRequest) -> Result<Subscription, SubscribeError> {
         let limits = request.buffer.unwrap_or(self.shared.config.buffer);
         let mut state = self.shared.state.lock();
@@ -322,60 +335,26 @@ impl A2aEventQueue {
             return Err(SubscribeError::Closed);
         }
         state.forget_expired(&self.shared.config);
-        let snapshot = match (&request.plan, request.snapshot) {
-            (Some(plan), true) => Some(
-                state
-                    .tasks
-                    .get(plan)
-                    .cloned()
-                    .ok_or(SubscribeError::UnknownPlan)?,
-            ),
-            _ => None,
-        };
-        let finished = request
-            .plan
-            .as_ref()
-            .and_then(|plan| state.finished.get(plan).copied());
-        if let Some(terminal) = finished {
-            // Once the terminal event left history, so did the rest of the plan: there is
-            // nothing left to replay, and a `reset` without it would have the client
-            // reconnect with the same id forever.
-            let evicted = state
-                .history
-                .front()
-                .is_none_or(|oldest| terminal < oldest.id());
-            if evicted || request.after.is_none_or(|after| after >= terminal) {
-                return Err(SubscribeError::PlanFinished { terminal });
-            }
+        let mut replay = engine::decide(&request, state.view(&request))?;
+        if let Some(from) = replay.from() {
+            // History holds ids in order, so the start is found by binary search.
+            let start = match from {
+                ReplayFrom::After(after) => state.history.partition_point(|e| e.id() <= after),
+                ReplayFrom::Oldest => 0,
+            };
+            replay.take_page(state.history.range(start..), false);
         }
-        let mut replay = request
-            .after
-            .map(|after| state.replay(after, request.plan.as_ref()))
-            .unwrap_or_default();
-        if let Some(snapshot) = snapshot {
-            // No resume point, or one history no longer covers: the task as it is now.
-            let lost = matches!(replay.front(), Some(SubscriptionItem::Reset(_)));
-            if request.after.is_none() || lost {
-                replay = VecDeque::from([SubscriptionItem::Snapshot(snapshot)]);
-            }
-        }
-        // A finished plan gets its replay and nothing live: no slot is registered.
-        let slot = finished.is_none().then(|| {
+        // Registered in the same critical section as the history was read: an event
+        // published concurrently is either replayed or delivered live. A finished plan
+        // gets its replay and nothing live: no inbox is registered.
+        Ok(Subscription::new(Arc::clone(&self.shared), replay, || {
             let slot = Arc::new(Slot::new(limits));
-            let index = state
+            let key = state
                 .registry
                 .insert(request.plan.as_ref(), Arc::clone(&slot));
             self.shared.subscribers.fetch_add(1, Ordering::Relaxed);
-            (index, slot)
-        });
-        drop(state);
-        Ok(Subscription::new(
-            Arc::clone(&self.shared),
-            slot,
-            request.plan,
-            request.after,
-            replay,
-        ))
+            (key, slot)
+        }))
     }
 
     /// How many subscriptions currently receive live events. A subscription stops counting
@@ -391,6 +370,11 @@ impl A2aEventQueue {
         let mut state = self.shared.state.lock();
         state.forget_expired(&self.shared.config);
         state.finished.get(plan).copied()
+    }
+
+    /// Runs `f` on the queue's push state, under its lock.
+    pub(crate) fn with_push<R>(&self, f: impl FnOnce(&mut MemoryPush) -> R) -> R {
+        f(&mut self.shared.state.lock().push)
     }
 
     /// One page of the tasks the queue remembers (A2A's `ListTasks`): running plans and
@@ -500,31 +484,21 @@ impl State {
         self.tasks.remove(plan);
     }
 
-    /// What a subscription resuming after `after` must see first.
-    fn replay(&self, after: EventId, plan: Option<&PlanId>) -> VecDeque<SubscriptionItem> {
-        let last = self.next_id - 1;
-        let oldest = self.history.front().map(|e| e.id());
-        // An id of a later epoch is ahead too: this queue numbers in epoch 0 only.
-        let ahead = after > EventId::new(last);
-        let lost = ahead
-            || match oldest {
-                Some(oldest) => after.get() + 1 < oldest.get(),
-                None => after.get() < last,
-            };
-        let mut items = VecDeque::new();
-        if lost {
-            items.push_back(SubscriptionItem::Reset(ResetNotice::new(after, oldest)));
+    /// What [`engine::decide`] needs to know of this queue for `request`.
+    fn view(&self, request: &SubscribeRequest) -> HistoryView {
+        let newest = (self.next_id > 1).then(|| EventId::new(self.next_id - 1));
+        let mut view = HistoryView::new(newest, self.history.front().map(|e| e.id()));
+        if let Some(after) = request.after {
+            let next = self.history.partition_point(|e| e.id() <= after);
+            view.next_after = self.history.get(next).map(|e| e.id());
         }
-        // History holds consecutive ids, so the start is found by binary search.
-        let from = if ahead { 0 } else { after.get() };
-        let start = self.history.partition_point(|e| e.id().get() <= from);
-        items.extend(
-            self.history
-                .range(start..)
-                .filter(|e| plan.is_none_or(|plan| e.plan_id() == plan))
-                .map(|e| SubscriptionItem::Event(Arc::clone(e))),
-        );
-        items
+        if let Some(plan) = &request.plan {
+            view.terminal = self.finished.get(plan).copied();
+            if request.snapshot {
+                view.task = self.tasks.get(plan).cloned();
+            }
+        }
+        view
     }
 }
 
@@ -562,5 +536,4 @@ impl fmt::Debug for A2aEventQueue {
 }
 
 #[cfg(test)]
-#[path = "queue_tests.rs"]
 mod tests;

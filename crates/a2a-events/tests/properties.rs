@@ -71,7 +71,7 @@ impl Seen {
 fn seen(item: &SubscriptionItem) -> Seen {
     match item {
         SubscriptionItem::Event(e) => Seen::Event {
-            id: e.id().get(),
+            id: e.id().sequence(),
             plan: e.plan_id().as_str().to_owned(),
         },
         SubscriptionItem::Reset(ResetNotice {
@@ -79,11 +79,11 @@ fn seen(item: &SubscriptionItem) -> Seen {
             oldest_retained,
             ..
         }) => Seen::Reset {
-            requested: requested.get(),
-            oldest: oldest_retained.map(EventId::get),
+            requested: requested.sequence(),
+            oldest: oldest_retained.map(EventId::sequence),
         },
         SubscriptionItem::End(SubscriptionEnd::Lagged(LagNotice { last_delivered, .. })) => {
-            Seen::Lagged(last_delivered.map(EventId::get))
+            Seen::Lagged(last_delivered.map(EventId::sequence))
         }
         other => Seen::Other(format!("{other:?}")),
     }
@@ -94,7 +94,7 @@ fn event_ids(items: &[SubscriptionItem]) -> Result<Vec<u64>, TestCaseError> {
     items
         .iter()
         .map(|item| match item {
-            SubscriptionItem::Event(e) => Ok(e.id().get()),
+            SubscriptionItem::Event(e) => Ok(e.id().sequence()),
             other => Err(TestCaseError::fail(format!(
                 "expected an event, got {other:?}"
             ))),
@@ -103,7 +103,7 @@ fn event_ids(items: &[SubscriptionItem]) -> Result<Vec<u64>, TestCaseError> {
 }
 
 fn last_id(queue: &A2aEventQueue) -> u64 {
-    queue.last_event_id().map_or(0, EventId::get)
+    queue.last_event_id().map_or(0, EventId::sequence)
 }
 
 /// Runs `scenario` on its own thread and fails if it does not finish within a deadline, so
@@ -177,7 +177,7 @@ impl Filtered {
                 "event {} reached a subscriber of another plan",
                 event.id()
             );
-            self.received.push(event.id().get());
+            self.received.push(event.id().sequence());
         }
         Ok(())
     }
@@ -196,7 +196,7 @@ proptest! {
         for op in &ops {
             match *op {
                 FilterOp::Publish(p) => {
-                    let id = queue.publish(working(p)).unwrap().get();
+                    let id = queue.publish(working(p)).unwrap().sequence();
                     published.push((id, p));
                 }
                 FilterOp::Subscribe { plan: p, back, slack } => {
@@ -283,7 +283,7 @@ proptest! {
                     scope.spawn(move || {
                         start.wait();
                         (0..count)
-                            .map(|_| queue.publish(working(p)).unwrap().get())
+                            .map(|_| queue.publish(working(p)).unwrap().sequence())
                             .collect::<Vec<u64>>()
                     })
                 })
@@ -372,9 +372,9 @@ impl Resumed {
 }
 
 /// What a subscription resuming after `after` must yield first, by the documented rules:
-/// the retained events after `after`; or, when an event after `after` was evicted or
-/// `after` is ahead of the queue, a reset naming the oldest retained event and then every
-/// retained event.
+/// the retained events after `after`; when an event after `after` was evicted, a reset
+/// naming the oldest retained event, then the retained events after `after`; when `after`
+/// is ahead of the queue, the reset, then every retained event.
 fn expected_replay(
     published: &[(u64, usize)],
     history: usize,
@@ -387,15 +387,13 @@ fn expected_replay(
     let ahead = after > last;
     let evicted = after < last && !retained.iter().any(|&(id, _)| id == after + 1);
     let mut items = Vec::new();
-    let from = if ahead || evicted {
+    if ahead || evicted {
         items.push(Seen::Reset {
             requested: after,
             oldest,
         });
-        0
-    } else {
-        after
-    };
+    }
+    let from = if ahead { 0 } else { after };
     items.extend(
         retained
             .iter()
@@ -424,7 +422,7 @@ proptest! {
         for op in ops {
             match op {
                 ResumeOp::Publish(p) => {
-                    let id = queue.publish(working(p)).unwrap().get();
+                    let id = queue.publish(working(p)).unwrap().sequence();
                     prop_assert_eq!(id, published.len() as u64 + 1);
                     published.push((id, p));
                     for sub in &mut subs {
@@ -526,7 +524,7 @@ fn stalled_scenario(
         .unwrap_or(0)
         + extra;
     for n in 1..=total as u64 {
-        let id = queue.publish(working(0)).unwrap().get();
+        let id = queue.publish(working(0)).unwrap().sequence();
         prop_assert_eq!(id, n);
         // The drained subscriber has the event at once, whatever the stalled ones do.
         let items = drain(&mut drained);
@@ -535,7 +533,7 @@ fn stalled_scenario(
                 "the drained subscriber got {items:?} after event {id}"
             )));
         };
-        prop_assert_eq!(event.id().get(), id);
+        prop_assert_eq!(event.id().sequence(), id);
         let len = event.json().len();
         for ((sub, model), s) in slow.iter_mut().zip(stalled) {
             model.offer(s.limits, id, len);
@@ -543,7 +541,7 @@ fn stalled_scenario(
                 let item = sub.next().now_or_never().flatten();
                 let (expected, expected_len) = model.waiting.pop_front().unwrap();
                 prop_assert!(
-                    matches!(&item, Some(SubscriptionItem::Event(e)) if e.id().get() == expected),
+                    matches!(&item, Some(SubscriptionItem::Event(e)) if e.id().sequence() == expected),
                     "stalled subscriber consuming event {}: {:?}",
                     expected,
                     item
@@ -614,7 +612,7 @@ proptest! {
                 let SubscriptionItem::Event(event) = item else {
                     return Err(TestCaseError::fail(format!("unexpected {item:?}")));
                 };
-                deliveries.entry(event.id().get()).or_default().push(event);
+                deliveries.entry(event.id().sequence()).or_default().push(event);
             }
         }
         prop_assert_eq!(deliveries.len(), events.len());
@@ -724,7 +722,7 @@ proptest! {
         }
         let task = queue.task(&plan(0)).unwrap();
         prop_assert_eq!(as_lists(&task.task), by_hand(&chunks));
-        prop_assert_eq!(task.as_of.get(), chunks.len() as u64);
+        prop_assert_eq!(task.as_of.sequence(), chunks.len() as u64);
 
         let Some(sub) = sub.as_mut() else {
             // Nothing was published before the split: no snapshot to start from.

@@ -8,7 +8,6 @@
 //! ```
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use a2a_sse_demo::DemoArgs;
 use actix_web::{App, HttpServer};
@@ -30,8 +29,7 @@ async fn main() -> std::io::Result<()> {
         .build()
         .map_err(std::io::Error::other)?;
     if !args.no_simulate {
-        let simulator = a2a_sse_demo::simulate(Arc::clone(&backend), Duration::from_millis(700));
-        actix_web::rt::spawn(simulator);
+        actix_web::rt::spawn(a2a_sse_demo::simulate(service.clone(), args.plan_step()));
     }
 
     let listener = a2a_sse_demo::listener(args.addr)?;

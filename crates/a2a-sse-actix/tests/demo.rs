@@ -69,6 +69,6 @@ async fn serves_the_page_publishes_and_streams() {
         let json: serde_json::Value = serde_json::from_str(&refused.text().await).unwrap();
         assert_eq!(json["error"]["code"], code, "{path} {body}");
     }
-    assert_eq!(queue.last_event_id().map(|id| id.get()), Some(1));
+    assert_eq!(queue.last_event_id().map(|id| id.sequence()), Some(1));
     handle.stop(false).await;
 }

@@ -103,7 +103,7 @@ impl Server {
         self.queue
             .publish(status(plan, TaskState::Working))
             .unwrap()
-            .get()
+            .sequence()
     }
 
     async fn stop(self) {

@@ -9,7 +9,6 @@
 
 use std::error::Error;
 use std::sync::Arc;
-use std::time::Duration;
 
 use a2a_sse_demo::{DemoArgs, Http1Limits};
 
@@ -27,10 +26,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
     let backend = args.backend().await?;
     let service = args.service(Arc::clone(&backend)).build()?;
     if !args.no_simulate {
-        tokio::spawn(a2a_sse_demo::simulate(
-            Arc::clone(&backend),
-            Duration::from_millis(700),
-        ));
+        tokio::spawn(a2a_sse_demo::simulate(service.clone(), args.plan_step()));
     }
     let listener = tokio::net::TcpListener::from_std(a2a_sse_demo::listener(args.addr)?)?;
     let addr = listener.local_addr()?;

@@ -65,3 +65,80 @@ where
         Err(_elapsed) => Err(RequestError::BodyTimeout),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::convert::Infallible;
+    use std::time::Duration;
+
+    use futures_util::stream;
+
+    use super::*;
+
+    fn config(limit: usize) -> SseConfig {
+        SseConfig {
+            max_body_bytes: limit,
+            body_read_timeout: Duration::from_millis(50),
+            ..SseConfig::default()
+        }
+    }
+
+    fn chunks(parts: &[&'static str]) -> impl Stream<Item = Result<Bytes, Infallible>> {
+        stream::iter(
+            parts
+                .iter()
+                .map(|part| Ok(Bytes::from_static(part.as_bytes())))
+                .collect::<Vec<_>>(),
+        )
+    }
+
+    #[tokio::test]
+    async fn one_chunk_is_kept_and_several_are_joined() {
+        let one = read(chunks(&["{}"]), None, &config(16)).await.unwrap();
+        assert_eq!(&one[..], b"{}");
+        let joined = read(chunks(&["ab", "", "cd"]), Some(4), &config(16))
+            .await
+            .unwrap();
+        assert_eq!(&joined[..], b"abcd");
+        let none = read(chunks(&[]), None, &config(16)).await.unwrap();
+        assert!(none.is_empty());
+    }
+
+    #[tokio::test]
+    async fn too_large_declared_or_read_is_413() {
+        let declared = read(chunks(&["x"]), Some(17), &config(16)).await;
+        assert_eq!(declared, Err(RequestError::BodyTooLarge { limit: 16 }));
+        let grown = read(chunks(&["0123456789", "0123456789"]), None, &config(16)).await;
+        assert_eq!(grown, Err(RequestError::BodyTooLarge { limit: 16 }));
+        assert_eq!(grown.unwrap_err().status(), 413);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_body_that_does_not_arrive_in_time_is_408() {
+        let late = stream::pending::<Result<Bytes, Infallible>>();
+        let err = read(late, None, &config(16)).await.unwrap_err();
+        assert_eq!(
+            (err.clone(), err.status()),
+            (RequestError::BodyTimeout, 408)
+        );
+    }
+
+    #[tokio::test]
+    async fn a_body_that_breaks_is_400() {
+        let broken = stream::iter([Ok(Bytes::from_static(b"{")), Err("reset")]);
+        let err = read(broken, None, &config(16)).await.unwrap_err();
+        assert_eq!(
+            (err.clone(), err.status()),
+            (RequestError::UnreadableBody, 400)
+        );
+    }
+
+    #[test]
+    fn the_declared_length_is_read_when_it_is_a_number() {
+        use crate::request::OwnedHead;
+        let head = |value: &str| OwnedHead::new("POST", "/x").header("content-length", value);
+        assert_eq!(declared_length(&head(" 12 ")), Some(12));
+        assert_eq!(declared_length(&head("twelve")), None);
+        assert_eq!(declared_length(&OwnedHead::new("POST", "/x")), None);
+    }
+}

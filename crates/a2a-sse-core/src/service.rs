@@ -459,3 +459,6 @@ mod options_tests;
 
 #[cfg(test)]
 mod limits_tests;
+
+#[cfg(test)]
+mod protocol_tests;

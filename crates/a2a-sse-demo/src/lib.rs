@@ -6,10 +6,12 @@
 //! enough for thousands of clients), [`serve_http1`], the axum demo's connection loop,
 //! and [`global_allocator!`], with which a demo binary chooses its allocator.
 
+mod executor;
 mod http1;
 mod metrics;
 mod routes;
 mod simulator;
+mod tck;
 
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
@@ -22,10 +24,12 @@ use a2a_sse_core::{DEFAULT_KEEP_ALIVE, SseService, SseServiceBuilder, error_body
 use bytes::Bytes;
 use clap::Parser;
 
+pub use executor::DemoExecutor;
 pub use http1::{Http1Limits, serve_http1, serve_http1_with};
 pub use metrics::{METRICS_CONTENT_TYPE, METRICS_ROUTE, install_metrics, render_metrics};
 pub use routes::{DemoRoutes, PLANS};
 pub use simulator::simulate;
+pub use tck::TckExecutor;
 
 /// The page served at `/`: a live `EventSource` view with a plan filter, no external assets.
 pub const INDEX_HTML: &str = include_str!("index.html");
@@ -47,6 +51,14 @@ pub struct DemoArgs {
     /// Do not run the built-in plan simulator.
     #[arg(long)]
     pub no_simulate: bool,
+    /// Time between two steps of a plan run, in milliseconds (the agent's scripts and the
+    /// simulator's).
+    #[arg(long, default_value_t = 700)]
+    pub plan_step_ms: u64,
+    /// How long a replica's lease on a running execution lasts, in milliseconds (default:
+    /// the library's); a task of a replica that died fails within about 1.5 times this.
+    #[arg(long)]
+    pub lease_ms: Option<u64>,
     /// Events retained for resume (default: the library's).
     #[arg(long)]
     pub history: Option<usize>,
@@ -76,6 +88,12 @@ impl DemoArgs {
     #[must_use]
     pub fn from_env() -> Self {
         Self::parse()
+    }
+
+    /// The pace of a plan run (`--plan-step-ms`).
+    #[must_use]
+    pub const fn plan_step(&self) -> Duration {
+        Duration::from_millis(self.plan_step_ms)
     }
 
     /// The queue the flags describe.
@@ -122,12 +140,29 @@ impl DemoArgs {
     pub fn service(&self, backend: Arc<dyn EventBackend>) -> SseServiceBuilder {
         let card = AgentCard::new(
             "a2a-sse demo",
-            "Streams the demo's simulated plans as A2A tasks",
+            "Runs scripted plans (say report, review, deploy, slow or ping) and streams them",
             env!("CARGO_PKG_VERSION"),
         );
+        let config = self.a2a_config(card);
+        let agent = Agent::with_executor(config, DemoExecutor::new(self.plan_step()));
+        self.service_with(backend, agent)
+    }
+
+    /// The A2A options the flags describe (the lease), serving `card`.
+    #[must_use]
+    pub fn a2a_config(&self, card: AgentCard) -> A2aConfig {
+        let mut config = A2aConfig::with_card(card);
+        if let Some(ms) = self.lease_ms {
+            config.lease = Duration::from_millis(ms);
+        }
+        config
+    }
+
+    /// [`service`](Self::service) with another agent (the TCK agent's, say).
+    pub fn service_with(&self, backend: Arc<dyn EventBackend>, agent: Agent) -> SseServiceBuilder {
         let mut builder = SseService::builder(Arc::clone(&backend))
             .keep_alive(Duration::from_millis(self.keep_alive_ms))
-            .protocol(Agent::new(A2aConfig::with_card(card)))
+            .protocol(agent)
             .protocol(DemoRoutes::new(backend));
         if let Some(ms) = self.write_timeout_ms {
             builder = builder.write_timeout(Duration::from_millis(ms));

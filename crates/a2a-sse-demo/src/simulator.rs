@@ -1,117 +1,85 @@
-//! A built-in simulator: rounds of a few plans that work, stream artifact chunks, ask for
-//! input, complete, and one that fails.
+//! A built-in simulator: rounds of plans started by messages to the demo's own agent
+//! (through the service, in process, as a client's `SendMessage` would): a report, a
+//! review that asks for approval and gets it, and a deployment that fails.
 
-use std::sync::Arc;
+use std::convert::Infallible;
 use std::time::Duration;
 
-use a2a_events::{
-    Artifact, ErrorPayload, EventBackend, EventPayload, Message, NewEvent, Part, PlanId,
-    PublishError, Role, TaskArtifactUpdateEvent, TaskState, TaskStatus, TaskStatusUpdateEvent,
-};
+use a2a_sse_core::{OwnedHead, ResponseBody, SseService};
+use bytes::Bytes;
+use serde_json::{Value, json};
 
-/// One step of a scripted plan.
-enum Step {
-    Status(TaskState, Option<&'static str>),
-    Chunk(&'static str, bool),
-    Error(&'static str),
-}
-
-const REPORT: &[Step] = &[
-    Step::Status(TaskState::Submitted, None),
-    Step::Status(TaskState::Working, Some("collecting sources")),
-    Step::Chunk("# Findings\n", false),
-    Step::Chunk("- the queue never blocks\n", false),
-    Step::Chunk("- resume is gapless\n", true),
-    Step::Status(TaskState::Completed, Some("report ready")),
-];
-
-const REVIEW: &[Step] = &[
-    Step::Status(TaskState::Submitted, None),
-    Step::Status(TaskState::Working, None),
-    Step::Status(TaskState::InputRequired, Some("approve the plan?")),
-    Step::Status(TaskState::Working, Some("approved")),
-    Step::Status(TaskState::Completed, None),
-];
-
-const DEPLOY: &[Step] = &[
-    Step::Status(TaskState::Submitted, None),
-    Step::Status(TaskState::Working, Some("building")),
-    Step::Error("tool `deploy` exited with status 1"),
-    Step::Status(TaskState::Failed, Some("deployment failed")),
-];
-
-fn event(plan: &PlanId, step: &Step) -> NewEvent {
-    let task_id = plan.to_string();
-    let context_id = format!("ctx-{plan}");
-    let payload = match step {
-        Step::Status(state, text) => EventPayload::StatusUpdate(TaskStatusUpdateEvent {
-            task_id,
-            context_id,
-            status: TaskStatus {
-                state: *state,
-                message: text.map(|text| Message {
-                    message_id: format!("{plan}-{state:?}"),
-                    context_id: None,
-                    task_id: None,
-                    role: Role::Agent,
-                    parts: vec![Part::text(text)],
-                    metadata: None,
-                }),
-                timestamp: None,
-            },
-            metadata: None,
-        }),
-        Step::Chunk(text, last) => EventPayload::ArtifactUpdate(TaskArtifactUpdateEvent {
-            task_id,
-            context_id,
-            artifact: Artifact {
-                artifact_id: format!("{plan}-report"),
-                name: Some("report.md".into()),
-                description: None,
-                parts: vec![Part::text(*text)],
-                metadata: None,
-            },
-            append: Some(true),
-            last_chunk: Some(*last),
-            metadata: None,
-        }),
-        Step::Error(message) => EventPayload::Error(ErrorPayload {
-            code: -32000,
-            message: (*message).to_owned(),
-            data: None,
-        }),
-    };
-    NewEvent::new(plan.clone(), payload)
-}
-
-/// Runs rounds of three plans (`report-N-T`, `review-N-T`, `deploy-N-T`, where `T` comes
-/// from the process id; the last one fails), one step every `tick`, until the backend
-/// closes. A publish the backend refuses is logged and skipped.
-pub async fn simulate(backend: Arc<dyn EventBackend>, tick: Duration) {
-    let scripts = [("report", REPORT), ("review", REVIEW), ("deploy", DEPLOY)];
-    // Replicas sharing one Redis each simulate plans of their own.
-    let tag = std::process::id() % 10_000;
-    for round in 1u64.. {
-        let plans: Vec<_> = scripts
-            .iter()
-            .filter_map(|(name, steps)| {
-                Some((PlanId::new(format!("{name}-{round}-{tag}")).ok()?, *steps))
-            })
-            .collect();
-        let longest = scripts.iter().map(|(_, s)| s.len()).max().unwrap_or(0);
-        for index in 0..longest {
-            for (plan, steps) in &plans {
-                let Some(step) = steps.get(index) else {
-                    continue;
-                };
-                match backend.publish(event(plan, step)).await {
-                    Err(PublishError::Closed) => return,
-                    Err(error) => tracing::warn!(%error, %plan, "the simulator's publish failed"),
-                    Ok(_) => {}
-                }
-                tokio::time::sleep(tick).await;
-            }
+/// Sends `body` to the agent's `message:send` and reads the task it answers.
+async fn send(service: &SseService, message: Value) -> Option<Value> {
+    let route = service
+        .routes()
+        .iter()
+        .find(|route| route.path() == "/a2a")?
+        .clone();
+    let head = OwnedHead::new("POST", "/a2a/message:send")
+        .header("a2a-version", "1.0")
+        .header("content-type", "application/json");
+    let body = json!({"message": message, "configuration": {"returnImmediately": true}});
+    let body = futures_util::stream::iter([Ok::<_, Infallible>(Bytes::from(body.to_string()))]);
+    let response = service.handle(&route, &head, body).await;
+    let status = response.status();
+    match response.into_body() {
+        ResponseBody::Full(bytes) if status == 200 => serde_json::from_slice::<Value>(&bytes)
+            .ok()?
+            .get("task")
+            .cloned(),
+        _ => {
+            tracing::warn!(status, "the simulator's message was refused");
+            None
         }
-        tokio::time::sleep(tick * 3).await;
+    }
+}
+
+fn message(text: &str, task: Option<&str>) -> Value {
+    let mut message = json!({
+        "messageId": uuid::Uuid::new_v4().to_string(),
+        "role": "ROLE_USER",
+        "parts": [{"text": text}],
+    });
+    if let Some(task) = task {
+        message["taskId"] = json!(task);
+    }
+    message
+}
+
+/// Runs rounds of plans, one every few `step`s, until the service's backend closes: a
+/// report, a review (approved a few steps after it asks), and a failing deployment.
+pub async fn simulate(service: SseService, step: Duration) {
+    loop {
+        for text in ["write the report", "review the plan", "deploy the fix"] {
+            let Some(task) = send(&service, message(text, None)).await else {
+                if service.backend().subscriber_count() == 0 && is_closed(&service).await {
+                    return;
+                }
+                continue;
+            };
+            if text.starts_with("review") {
+                let id = task["id"].as_str().unwrap_or_default().to_owned();
+                let service = service.clone();
+                tokio::spawn(async move {
+                    tokio::time::sleep(step * 5).await;
+                    send(&service, message("approve", Some(&id))).await;
+                });
+            }
+            tokio::time::sleep(step * 3).await;
+        }
+        tokio::time::sleep(step * 4).await;
+    }
+}
+
+/// Whether the backend refuses everything now (the server is shutting down).
+async fn is_closed(service: &SseService) -> bool {
+    let probe = a2a_events::PlanId::new("simulator-probe");
+    match probe {
+        Ok(plan) => matches!(
+            service.backend().task(&plan).await,
+            Err(a2a_events::SubscribeError::Closed)
+        ),
+        Err(_) => false,
     }
 }

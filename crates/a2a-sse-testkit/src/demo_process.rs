@@ -95,6 +95,15 @@ impl DemoProcess {
             .map(|(took, _)| took)
     }
 
+    /// Kills it with `SIGKILL`, as a crash would, and reaps it.
+    ///
+    /// # Panics
+    ///
+    /// When it cannot be killed.
+    pub fn kill(&mut self) {
+        self.process.kill().unwrap_or_else(|e| panic!("kill: {e}"));
+    }
+
     /// How many file descriptors it holds now (Linux; 0 when they cannot be read).
     #[must_use]
     pub fn descriptors(&self) -> usize {

@@ -83,8 +83,10 @@ pub fn sized(plan_name: &str, size: usize) -> NewEvent {
 /// Never for the crate's states.
 #[must_use]
 pub fn state_name(state: TaskState) -> String {
-    let value = serde_json::to_value(state).unwrap_or_default();
-    value.as_str().unwrap_or_default().to_owned()
+    match serde_json::to_value(state) {
+        Ok(serde_json::Value::String(name)) => name,
+        other => panic!("{state:?} is written as {other:?}, not as a name"),
+    }
 }
 
 /// The exact native frame of event `id` made by [`status`].

@@ -1,10 +1,11 @@
 //! Test helpers shared by the a2a-sse crates: a reference WHATWG event-stream [`decoder`],
 //! a small HTTP/1.1 SSE [`client`] for tests over real sockets, [`events`] with known
-//! frames, a hook [`Recorder`], one way to start a server process and wait until it is
-//! ready ([`launcher`]), one way to wait for a condition ([`eventually`](mod@eventually)),
-//! and, behind the `conformance` feature, the feature suite every adapter runs (module
-//! `conformance`).
+//! frames, a hook [`Recorder`], the [`backend_contract`] every event backend is tested
+//! against, one way to start a server process and wait until it is ready ([`launcher`]),
+//! one way to wait for a condition ([`eventually`](mod@eventually)), and, behind the
+//! `conformance` feature, the feature suite every adapter runs (module `conformance`).
 
+pub mod backend_contract;
 pub mod client;
 #[cfg(feature = "conformance")]
 pub mod conformance;

@@ -134,7 +134,7 @@ async fn a_stream_ends_cleanly_at_its_lifetime_and_resumes_without_loss() {
     let mut again = stream(service.respond(&resume).await);
     again.next().await.unwrap();
     assert!(again.next().await.unwrap().starts_with(b"id: 2\n"));
-    assert_eq!(id.get(), 1);
+    assert_eq!(id.sequence(), 1);
 }
 
 #[test]

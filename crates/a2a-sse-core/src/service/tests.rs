@@ -153,7 +153,7 @@ async fn a_finished_plan_is_204_at_or_after_its_terminal_event() {
     publish(&queue, &p, TaskState::Working);
     let terminal = publish(&queue, &p, TaskState::Completed);
     publish(&queue, &plan("q"), TaskState::Working);
-    assert_eq!(terminal.get(), 2);
+    assert_eq!(terminal.sequence(), 2);
 
     let heads = [
         get("plan_id=p"),

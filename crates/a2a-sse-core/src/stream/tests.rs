@@ -320,19 +320,6 @@ async fn a_stream_dropped_unpolled_reports_nothing_sent() {
     );
 }
 
-#[tokio::test]
-async fn debug_shows_the_settings() {
-    let queue = A2aEventQueue::new();
-    let hook = Disconnects::new();
-    let tap = open_all(&queue, &hook);
-    let text = format!("{:?}", tap.stream);
-    assert!(text.starts_with("SseStream"), "{text}");
-    assert!(
-        text.contains("idle: 15s") && text.contains("done: false"),
-        "{text}"
-    );
-}
-
 #[test]
 fn what_every_poll_touches_fits_in_the_first_three_cache_lines() {
     use std::mem::offset_of;

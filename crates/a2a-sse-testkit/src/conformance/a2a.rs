@@ -1,15 +1,18 @@
-//! [`A2aClient`]: a client of the A2A binding's `SubscribeToTask`, over either binding,
-//! and every item it received.
+//! [`A2aClient`]: a client of the A2A bindings' streams (`SubscribeToTask`,
+//! `SendStreamingMessage`), over either binding, and every item it received; [`call`]:
+//! one request of the agent surface answered with JSON ([`Reply`]).
 
 use std::net::SocketAddr;
 
-use serde_json::Value;
+use cucumber::Parameter;
+use serde_json::{Value, json};
 
 use super::world::PATIENCE;
-use crate::{Next, SseClient, StreamReader};
+use crate::{Event, Next, SseClient, StreamReader};
 
-/// Which A2A binding a client speaks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Which A2A binding a client speaks: `JSON-RPC` or `HTTP+JSON`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Parameter)]
+#[param(name = "binding", regex = r"JSON-RPC|HTTP\+JSON")]
 pub(crate) enum Binding {
     JsonRpc,
     HttpJson,
@@ -27,6 +30,9 @@ impl std::str::FromStr for Binding {
     }
 }
 
+/// The JSON-RPC request id of every request the suite sends.
+const REQUEST_ID: &str = "conformance";
+
 /// One stream item: its SSE id and its `StreamResponse` (the `result` of a JSON-RPC
 /// frame, the bare item over HTTP+JSON).
 pub(crate) type Item = (String, Value);
@@ -35,6 +41,7 @@ pub(crate) type Item = (String, Value);
 #[derive(Debug)]
 pub(crate) struct A2aClient {
     binding: Binding,
+    /// The task it follows; learnt from the first item of a streaming message.
     task: String,
     /// The status of the latest subscription and its body when it was no stream.
     pub(crate) status: u16,
@@ -67,6 +74,40 @@ impl A2aClient {
         client
     }
 
+    /// Sends `SendStreamingMessage` with `params` over `binding` and reads its answer.
+    pub(crate) async fn send_streaming(addr: SocketAddr, binding: Binding, params: &Value) -> Self {
+        let mut client = Self {
+            binding,
+            task: String::new(),
+            status: 0,
+            body: None,
+            reader: None,
+            items: Vec::new(),
+            mark: 0,
+        };
+        let headers = [
+            ("a2a-version", "1.0"),
+            ("accept", "text/event-stream"),
+            ("content-type", "application/json"),
+        ];
+        let (path, body) = match binding {
+            Binding::HttpJson => ("/a2a/message:stream".to_owned(), params.to_string()),
+            Binding::JsonRpc => {
+                let request = json!({
+                    "jsonrpc": "2.0",
+                    "id": REQUEST_ID,
+                    "method": "SendStreamingMessage",
+                    "params": params,
+                });
+                ("/a2a/jsonrpc".to_owned(), request.to_string())
+            }
+        };
+        client
+            .request(addr, &path, &headers, body.into_bytes())
+            .await;
+        client
+    }
+
     /// Subscribes again (the previous connection is closed first).
     pub(crate) async fn resubscribe(&mut self, addr: SocketAddr, after: Option<&str>) {
         self.reader = None;
@@ -88,17 +129,28 @@ impl A2aClient {
             Binding::HttpJson => (format!("/a2a/tasks/{}:subscribe", self.task), Vec::new()),
             Binding::JsonRpc => {
                 headers.push(("content-type", "application/json"));
-                let request = serde_json::json!({
+                let request = json!({
                     "jsonrpc": "2.0",
-                    "id": "conformance",
+                    "id": REQUEST_ID,
                     "method": "SubscribeToTask",
                     "params": {"id": self.task},
                 });
                 ("/a2a/jsonrpc".to_owned(), request.to_string().into_bytes())
             }
         };
+        self.request(addr, &path, &headers, body).await;
+    }
+
+    /// POSTs `body` to `path`; keeps the stream answered, or the body of a refusal.
+    async fn request(
+        &mut self,
+        addr: SocketAddr,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Vec<u8>,
+    ) {
         let client = SseClient::new(addr);
-        let send = client.request("POST", &path, &headers, body);
+        let send = client.request("POST", path, headers, body);
         let response = tokio::time::timeout(PATIENCE, send)
             .await
             .unwrap_or_else(|_| panic!("no answer to POST {path} in {PATIENCE:?}"));
@@ -140,23 +192,54 @@ impl A2aClient {
                 break;
             };
             match reader.next_event(PATIENCE).await {
-                Next::Event(event) => {
-                    let data: Value = serde_json::from_str(&event.data)
-                        .unwrap_or_else(|e| panic!("item is not JSON ({e}): {:?}", event.data));
-                    assert_eq!(event.event, "", "an item has no event name: {event:?}");
-                    let item = match self.binding {
-                        Binding::JsonRpc => {
-                            assert_eq!(data["id"], "conformance", "{data}");
-                            data["result"].clone()
-                        }
-                        Binding::HttpJson => data,
-                    };
-                    self.items.push((event.id, item));
-                }
+                Next::Event(event) => self.push(event),
                 Next::End | Next::Timeout => break,
             }
         }
         &self.items[self.mark..]
+    }
+
+    /// Keeps the item `event` carries.
+    fn push(&mut self, event: Event) {
+        let data: Value = serde_json::from_str(&event.data)
+            .unwrap_or_else(|e| panic!("item is not JSON ({e}): {:?}", event.data));
+        assert_eq!(event.event, "", "an item has no event name: {event:?}");
+        let item = match self.binding {
+            Binding::JsonRpc => {
+                assert_eq!(data["id"], REQUEST_ID, "{data}");
+                data["result"].clone()
+            }
+            Binding::HttpJson => data,
+        };
+        if self.task.is_empty()
+            && let Some(task) = item["task"]["id"].as_str()
+        {
+            self.task = task.to_owned();
+        }
+        self.items.push((event.id, item));
+    }
+
+    /// Reads every item up to the end of the stream; `false` when it did not end within
+    /// [`PATIENCE`] of the last item.
+    pub(crate) async fn receive_to_end(&mut self) -> bool {
+        loop {
+            let Some(reader) = &mut self.reader else {
+                return true;
+            };
+            match reader.next_event(PATIENCE).await {
+                Next::Event(event) => self.push(event),
+                Next::End => {
+                    self.reader = None;
+                    return true;
+                }
+                Next::Timeout => return false,
+            }
+        }
+    }
+
+    /// The task it follows (empty before a streaming message's first item).
+    pub(crate) fn task(&self) -> &str {
+        &self.task
     }
 
     /// Whether the stream ends (without any further item).
@@ -179,4 +262,131 @@ impl A2aClient {
             .map(|(id, _)| id.clone())
             .unwrap_or_default()
     }
+}
+
+/// A request of the agent surface that is answered with JSON, whichever the binding.
+#[derive(Debug, Clone)]
+pub(crate) enum Request {
+    /// `SendMessage` with these parameters.
+    Send(Value),
+    /// `GetTask`.
+    Get(String),
+    /// `ListTasks` with these parameters: an object of strings, numbers and booleans.
+    List(Value),
+    /// `CancelTask`.
+    Cancel(String),
+}
+
+/// The answer to a [`Request`]: its HTTP status and its JSON body.
+#[derive(Debug, Clone)]
+pub(crate) struct Reply {
+    pub(crate) binding: Binding,
+    pub(crate) http: u16,
+    pub(crate) body: Value,
+}
+
+impl Reply {
+    /// The result (the JSON-RPC `result`, or the HTTP+JSON body of a success); `None` for
+    /// an error.
+    pub(crate) fn result(&self) -> Option<&Value> {
+        match self.binding {
+            Binding::JsonRpc if self.http == 200 => self.body.get("result"),
+            Binding::HttpJson if self.http == 200 => Some(&self.body),
+            _ => None,
+        }
+    }
+
+    /// The result, or a panic showing the whole answer.
+    pub(crate) fn expect_result(&self) -> &Value {
+        self.result()
+            .unwrap_or_else(|| panic!("a result, not {} {}", self.http, self.body))
+    }
+}
+
+/// Sends `request` over `binding` to the agent at `addr` and reads the JSON answer.
+pub(crate) async fn call(addr: SocketAddr, binding: Binding, request: &Request) -> Reply {
+    let (verb, path, body) = match (binding, request) {
+        (Binding::JsonRpc, request) => {
+            let (method, params) = match request {
+                Request::Send(params) => ("SendMessage", params.clone()),
+                Request::Get(task) => ("GetTask", json!({ "id": task })),
+                Request::List(params) => ("ListTasks", params.clone()),
+                Request::Cancel(task) => ("CancelTask", json!({ "id": task })),
+            };
+            let request =
+                json!({"jsonrpc": "2.0", "id": REQUEST_ID, "method": method, "params": params});
+            ("POST", "/a2a/jsonrpc".to_owned(), request.to_string())
+        }
+        (Binding::HttpJson, Request::Send(params)) => {
+            ("POST", "/a2a/message:send".to_owned(), params.to_string())
+        }
+        (Binding::HttpJson, Request::Get(task)) => {
+            ("GET", format!("/a2a/tasks/{task}"), String::new())
+        }
+        (Binding::HttpJson, Request::List(params)) => (
+            "GET",
+            format!("/a2a/tasks?{}", query(params)),
+            String::new(),
+        ),
+        (Binding::HttpJson, Request::Cancel(task)) => {
+            ("POST", format!("/a2a/tasks/{task}:cancel"), String::new())
+        }
+    };
+    let mut headers = vec![("a2a-version", "1.0")];
+    if !body.is_empty() {
+        headers.push(("content-type", "application/json"));
+    }
+    let client = SseClient::new(addr);
+    let send = client.request(verb, &path, &headers, body.into_bytes());
+    let response = tokio::time::timeout(PATIENCE, send)
+        .await
+        .unwrap_or_else(|_| panic!("no answer to {verb} {path} in {PATIENCE:?}"));
+    let http = response.status;
+    let text = tokio::time::timeout(PATIENCE, response.text())
+        .await
+        .unwrap_or_else(|_| panic!("no whole answer to {verb} {path} in {PATIENCE:?}"));
+    let body: Value = serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("the answer to {verb} {path} is not JSON ({e}): {text:?}"));
+    if binding == Binding::JsonRpc {
+        assert_eq!(
+            body["id"], REQUEST_ID,
+            "the answer is to the request: {body}"
+        );
+    }
+    Reply {
+        binding,
+        http,
+        body,
+    }
+}
+
+/// `params` (an object) as a query string, values percent-encoded.
+fn query(params: &Value) -> String {
+    let Some(object) = params.as_object() else {
+        return String::new();
+    };
+    object
+        .iter()
+        .map(|(name, value)| {
+            let text = match value {
+                Value::String(text) => text.clone(),
+                other => other.to_string(),
+            };
+            format!("{name}={}", percent_encode(&text))
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// Percent-encodes every byte of `text` but the unreserved ones.
+fn percent_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
 }

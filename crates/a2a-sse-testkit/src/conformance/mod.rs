@@ -49,6 +49,7 @@
 //! --name "keep-alive"` runs the scenarios whose name matches, `-- --help` lists them.
 
 mod a2a;
+mod agent;
 mod backend;
 mod client;
 mod expect;
@@ -57,6 +58,7 @@ mod publish;
 #[cfg(feature = "redis")]
 mod redis;
 mod run;
+mod script;
 mod server;
 mod steps;
 mod world;

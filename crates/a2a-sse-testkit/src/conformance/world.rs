@@ -17,9 +17,11 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 use super::a2a::A2aClient;
+use super::agent::Conversation;
 use super::backend::{Backend, BackendSettings};
 use super::client::{Answer, Client};
 use super::publish::Published;
+use super::script::Script;
 use super::server::{RunningServer, Server};
 use crate::Recorder;
 
@@ -60,6 +62,10 @@ pub(crate) struct ConformanceWorld {
     server: Option<RunningServer>,
     pub(crate) clients: BTreeMap<String, Client>,
     pub(crate) a2a_clients: BTreeMap<String, A2aClient>,
+    /// The agent's executor, and what it reports of its executions.
+    pub(crate) script: Script,
+    /// The conversation of the scenario's client with the agent.
+    pub(crate) agent: Conversation,
     pub(crate) published: Published,
     pub(crate) answer: Option<Answer>,
     disconnects: Recorder<DisconnectInfo>,
@@ -89,7 +95,10 @@ impl ConformanceWorld {
             .await
             .unwrap_or_else(|e| panic!("{backend:?} did not start: {e}"));
         let mut builder = SseService::builder(Arc::clone(&backend))
-            .protocol(Agent::new(A2aConfig::default()))
+            .protocol(Agent::with_executor(
+                A2aConfig::default(),
+                self.script.clone(),
+            ))
             .on_disconnect(self.disconnects.hook());
         if let Some(every) = settings.keep_alive {
             builder = builder.keep_alive(every);
@@ -194,6 +203,7 @@ impl ConformanceWorld {
     pub(crate) async fn tear_down(&mut self, scenario: &str) {
         self.clients.clear();
         self.a2a_clients.clear();
+        self.end_conversation();
         self.published.stop().await;
         if let Some(service) = &self.service {
             service.backend().close();

@@ -3,6 +3,7 @@
 //! adapter.
 
 mod a2a;
+mod agent;
 mod clients;
 mod disconnect;
 mod errors;

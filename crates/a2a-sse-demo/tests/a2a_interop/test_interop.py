@@ -40,10 +40,11 @@ The cases, each run for every (demo, binding) pair as its own test method:
 - send_blocking: SendMessage `report` (blocking, no contextId): one final task, COMPLETED,
   its artifact assembled (one `report.md`, three parts), a new UUID as contextId, the
   user's message first in history; GetTask answers the same task;
-- send_return_immediately: SendMessage `report` with `returnImmediately`: the task comes
-  back SUBMITTED or WORKING, and runs on to COMPLETED (GetTask polled);
-- message_only: `ping`, streaming and not: a single Message, role agent, text `pong`, no
-  task id; ListTasks of its context is empty (no task was made);
+- send_return_immediately: SendMessage `slow` with `returnImmediately`: the task comes
+  back SUBMITTED or WORKING, and runs on to COMPLETED with its 60 chunks (GetTask polled);
+- message_only: `ping`, streaming and not: a single Message, role agent, text `pong`;
+  ListTasks of its context is empty, and a task id the answer names is unknown to GetTask
+  (no task was made);
 - failed_plan: SendStreamingMessage `deploy`: task, WORKING "building", FAILED "deployment
   failed" and the end (the native `error` event has no A2A item);
 - get_history: GetTask of a finished `report` task without historyLength gives the whole
@@ -79,6 +80,9 @@ Decisions where the contract is silent (nobody to ask; a failure here names them
   other agent message in it must be one of the plan's, in the plan's order.
 - History is chronological: a follow-up the user sent while the task was INPUT_REQUIRED
   comes after the agent's "approve the plan?" that asked for it.
+- A message-only answer may carry a `taskId` (the reference SDK agent's does too: the id
+  its request context made), as long as it names no task: the contract's "no task" is
+  checked as ListTasks and GetTask see it.
 - CancelTask answers the task already CANCELED (as the reference SDK agent does).
 - ListTasks is newest first by status time (the specification's order), so three tasks
   run one after the other come back in reverse.
@@ -933,28 +937,31 @@ class InteropCases:
             self.assertEqual(session.calls(), [session.call("send"), session.call("get", task.id)])
 
     async def check_send_return_immediately(self, binding):
-        sent = user_message(REPORT, context_id=new_context())
+        # A `slow` plan (three seconds): a loaded machine cannot finish it before the answer.
+        sent = user_message(SLOW, context_id=new_context())
         async with connect(self.demo.base, binding, streaming=False) as session:
             request = send_request(sent, return_immediately=True)
             items = await collect(session.client.send_message(request))
             self.assertEqual([kind(i) for i in items], ["task"], describe(items))
             task = items[0].task
             self.assertIn(state(task), ("SUBMITTED", "WORKING"), received(task))
+            self.assertLess(len(task.artifacts[0].parts) if task.artifacts else 0, SLOW_CHUNKS)
             self.assert_user_message(task.history[0], sent, task.id, sent.context_id)
             # It runs on without the client.
-            deadline = time.monotonic() + WAIT
+            deadline = time.monotonic() + WAIT + SLOW_CHUNKS * STEP
             while True:
                 got = await session.client.get_task(GetTaskRequest(id=task.id))
                 if state(got) not in ("SUBMITTED", "WORKING") or time.monotonic() > deadline:
                     break
                 await asyncio.sleep(STEP)
             self.assertEqual(state(got), "COMPLETED", received(got))
-            self.assertEqual(len(report_of(got).parts), 3, received(got))
+            self.assertEqual(len(report_of(got).parts), SLOW_CHUNKS, received(got))
             self.assertEqual(session.calls()[0], session.call("send"))
             self.assertEqual(set(session.calls()[1:]), {session.call("get", task.id)})
 
     async def check_message_only(self, binding):
         context = new_context()
+        named = []
         for streaming in (True, False):
             async with connect(self.demo.base, binding, streaming=streaming) as session:
                 sent = user_message(PING, context_id=context)
@@ -965,7 +972,8 @@ class InteropCases:
                 self.assertEqual(text(answer), "pong")
                 self.assertTrue(answer.message_id)
                 self.assertNotEqual(answer.message_id, sent.message_id)
-                self.assertEqual(answer.task_id, "", "a message-only answer names no task")
+                if answer.task_id:
+                    named.append(answer.task_id)
                 if answer.context_id:
                     self.assertEqual(answer.context_id, context)
                 self.assertEqual(session.calls(), [session.call("stream" if streaming else "send")])
@@ -973,6 +981,10 @@ class InteropCases:
             listed = await session.client.list_tasks(ListTasksRequest(context_id=context))
             self.assertEqual(list(listed.tasks), [], "ping made a task")
             self.assertEqual(listed.total_size, 0)
+            # A task id the answer names is no task.
+            for task_id in named:
+                with self.assertRaises(TaskNotFoundError):
+                    await session.client.get_task(GetTaskRequest(id=task_id))
 
     async def check_failed_plan(self, binding):
         context = new_context()

@@ -71,7 +71,12 @@ The cases, each run for every (demo, binding) pair as its own test method:
   dropped stream handed to the client (the SDK's per-call `service_parameters`): the
   missed updates are replayed and the live ones follow, no task first (the demo's history
   reaches back), every frame id above the one sent, the two streams together exactly the
-  plan's updates: WORKING, 60 chunks whose parts make GetTask's artifact, COMPLETED.
+  plan's updates: WORKING, 60 chunks whose parts make GetTask's artifact, COMPLETED;
+- resume_finished: the same drop (after one chunk), then the task completes while nobody
+  listens; SubscribeToTask with `Last-Event-ID` still replays the rest to COMPLETED (the
+  two streams together exactly the plan's updates) and ends, while `Last-Event-ID` = the
+  terminal frame's id is refused before any item (UnsupportedOperationError), as a
+  finished task without one is.
 
 Decisions where the contract is silent (nobody to ask; a failure here names them):
 - The `report.md` artifact may carry that string as its `name` or as its `artifactId`.
@@ -1264,6 +1269,42 @@ class InteropCases:
                 ],
             )
 
+    async def check_resume_finished(self, binding):
+        async with connect(self.demo.base, binding) as session:
+            before = await self.start_slow_and_drop(session, chunks=1)
+            task_id = before[0].task.id
+            last_seen = session.exchange("stream").frames[len(before) - 1]["id"]
+            # The task ends while nobody listens.
+            deadline = time.monotonic() + WAIT + SLOW_CHUNKS * STEP
+            while True:
+                got = await session.client.get_task(GetTaskRequest(id=task_id))
+                if state(got) != "WORKING" or time.monotonic() > deadline:
+                    break
+                await asyncio.sleep(10 * STEP)
+            self.assertEqual(state(got), "COMPLETED")
+            resumed = ClientCallContext(service_parameters={"Last-Event-ID": last_seen})
+            after = await collect(
+                session.client.subscribe(SubscribeToTaskRequest(id=task_id), context=resumed)
+            )
+            updates = before[1:] + after
+            self.assertEqual(
+                [kind(i) for i in updates],
+                ["status_update"] + ["artifact_update"] * SLOW_CHUNKS + ["status_update"],
+                f"before the drop: {describe(before)}\nafter: {describe(after)}",
+            )
+            self.assertEqual(state(updates[-1].status_update), "COMPLETED")
+            self.assertEqual(parts(report_of(got)), chunk_parts(updates))
+            # From the terminal event on nothing can come: refused as a finished task is.
+            end = session.exchange("subscribe", task_id).frames[-1]["id"]
+            at_end = ClientCallContext(service_parameters={"Last-Event-ID": end})
+            items = []
+            with self.assertRaises(UnsupportedOperationError):
+                async with asyncio.timeout(WAIT):
+                    request = SubscribeToTaskRequest(id=task_id)
+                    async for item in session.client.subscribe(request, context=at_end):
+                        items.append(item)
+            self.assertEqual(items, [])
+
 
 CASES = [
     "card",
@@ -1282,6 +1323,7 @@ CASES = [
     "input_required",
     "resubscribe",
     "resume",
+    "resume_finished",
 ]
 
 

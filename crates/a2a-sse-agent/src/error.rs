@@ -65,12 +65,22 @@ pub enum A2aError {
          (send A2A-Version: 1.0; a request without it asks for 0.3)"
     )]
     VersionNotSupported(String),
+    /// The event backend cannot answer now (Redis unreachable, the server shutting down):
+    /// over JSON-RPC an internal error (`-32603`), over HTTP+JSON 503 `UNAVAILABLE`. Not
+    /// the request's fault: the client may try again.
+    #[error("the agent's store is unavailable: {0}")]
+    Unavailable(String),
     /// The HTTP method cannot be used on this route (405); it holds the methods that can.
     #[error("the method is not allowed here; use {0}")]
     MethodNotAllowed(&'static str),
 }
 
 impl A2aError {
+    /// The backend's refusal to read, as the client is told it.
+    pub(crate) fn unavailable(err: a2a_events::SubscribeError) -> Self {
+        Self::Unavailable(err.to_string())
+    }
+
     /// The JSON-RPC error code.
     #[must_use]
     pub const fn code(&self) -> i32 {
@@ -79,7 +89,7 @@ impl A2aError {
             Self::InvalidRequest(_) | Self::MethodNotAllowed(_) => -32600,
             Self::MethodNotFound(_) => -32601,
             Self::InvalidParams(_) => -32602,
-            Self::Internal(_) => -32603,
+            Self::Internal(_) | Self::Unavailable(_) => -32603,
             Self::TaskNotFound(_) => -32001,
             Self::TaskNotCancelable(_) => -32002,
             Self::PushNotificationNotSupported => -32003,
@@ -102,6 +112,7 @@ impl A2aError {
             Self::ContentTypeNotSupported(_) => 415,
             Self::Internal(_) => 500,
             Self::InvalidAgentResponse(_) => 502,
+            Self::Unavailable(_) => 503,
             _ => 400,
         }
     }
@@ -119,6 +130,7 @@ impl A2aError {
             | Self::VersionNotSupported(_)
             | Self::MethodNotAllowed(_) => "UNIMPLEMENTED",
             Self::Internal(_) | Self::InvalidAgentResponse(_) => "INTERNAL",
+            Self::Unavailable(_) => "UNAVAILABLE",
             _ => "INVALID_ARGUMENT",
         }
     }
@@ -142,6 +154,7 @@ impl A2aError {
             Self::ExtensionSupportRequired(_) => "EXTENSION_SUPPORT_REQUIRED",
             Self::VersionNotSupported(_) => "VERSION_NOT_SUPPORTED",
             Self::MethodNotAllowed(_) => "METHOD_NOT_ALLOWED",
+            Self::Unavailable(_) => "UNAVAILABLE",
         }
     }
 
@@ -328,6 +341,13 @@ mod tests {
                 400,
                 "UNIMPLEMENTED",
                 "VERSION_NOT_SUPPORTED",
+            ),
+            (
+                A2aError::Unavailable("down".into()),
+                -32603,
+                503,
+                "UNAVAILABLE",
+                "UNAVAILABLE",
             ),
             (
                 A2aError::MethodNotAllowed("GET"),

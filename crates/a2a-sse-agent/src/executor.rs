@@ -34,6 +34,8 @@
 //! (and [`canceled`](TaskHandle::canceled) resolves), [`cancel`](AgentExecutor::cancel) is
 //! called there, and an execution that has not returned after the agent's cancel grace
 //! period is dropped. Anything it publishes after the end is refused with
+//! [`TaskError::Canceled`] (and from then on the handle reports the cancel, even before the
+//! task's events told it); what it publishes after ending the task itself is refused with
 //! [`TaskError::Finished`].
 
 use std::future::Future;

@@ -15,10 +15,10 @@ use tokio::sync::{oneshot, watch};
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum TaskError {
-    /// The task was canceled; the execution should stop.
+    /// The task was canceled, or ended by another publisher; the execution should stop.
     #[error("the task was canceled")]
     Canceled,
-    /// The task already ended (this handle or another publisher ended it).
+    /// The task already ended, through this handle.
     #[error("the task already ended")]
     Finished,
     /// The backend could not take the event.
@@ -294,11 +294,15 @@ impl TaskHandle {
             Ok(id) => Ok(id),
             Err(PublishError::PlanFinished { .. }) => {
                 self.inner.ended.store(true, Ordering::Release);
-                Err(if self.is_canceled() {
-                    TaskError::Canceled
+                if lock(&self.inner.finishing).is_some() {
+                    // This handle ended it.
+                    Err(TaskError::Finished)
                 } else {
-                    TaskError::Finished
-                })
+                    // Someone else ended it (a cancel, from any replica): as a cancel, even
+                    // if the watch of the task has not seen that end yet.
+                    self.inner.canceled.send_replace(true);
+                    Err(TaskError::Canceled)
+                }
             }
             Err(err) => Err(TaskError::Backend(err)),
         }

@@ -277,7 +277,7 @@ impl Call<'_> {
             Ok(None) => Err(self
                 .binding
                 .error(&A2aError::TaskNotFound(plan.to_string()))),
-            Err(err) => Err(refuse(RequestError::from_subscribe(err))),
+            Err(err) => Err(self.binding.error(&A2aError::unavailable(err))),
         }
     }
 
@@ -309,7 +309,7 @@ impl Call<'_> {
         query.after = after;
         let page = match self.backend().list_tasks(query).await {
             Ok(page) => page,
-            Err(err) => return refuse(RequestError::from_subscribe(err)),
+            Err(err) => return self.binding.error(&A2aError::unavailable(err)),
         };
         #[derive(Serialize)]
         #[serde(rename_all = "camelCase")]
@@ -407,17 +407,14 @@ impl Call<'_> {
                 let message = format!("task {plan} is in a terminal state since event {terminal}");
                 self.binding.error(&A2aError::UnsupportedOperation(message))
             }
-            Err(err) => refuse(RequestError::from_subscribe(err)),
+            Err(err) => self.binding.error(&A2aError::unavailable(err)),
         }
     }
 
     fn publish_failed(&self, err: &PublishError) -> SseResponse {
-        match err {
-            PublishError::Closed => refuse(RequestError::ShuttingDown),
-            other => self.binding.error(&A2aError::Internal(format!(
-                "the message could not be stored: {other}"
-            ))),
-        }
+        self.binding.error(&A2aError::Unavailable(format!(
+            "the message could not be stored: {err}"
+        )))
     }
 
     /// `SendMessage` and `SendStreamingMessage`: a new task, or a message continuing an
@@ -490,7 +487,7 @@ impl Call<'_> {
                 .await
             {
                 Ok(watch) => Some(watch),
-                Err(err) => return refuse(RequestError::from_subscribe(err)),
+                Err(err) => return self.binding.error(&A2aError::unavailable(err)),
             }
         };
         let context = RequestContext {
@@ -553,7 +550,7 @@ impl Call<'_> {
             Ok(None) => self
                 .binding
                 .error(&A2aError::Internal(format!("task {plan} was not stored"))),
-            Err(err) => refuse(RequestError::from_subscribe(err)),
+            Err(err) => self.binding.error(&A2aError::unavailable(err)),
         }
     }
 

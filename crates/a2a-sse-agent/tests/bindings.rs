@@ -247,11 +247,7 @@ async fn versions_are_negotiated_on_both_bindings() {
     let unversioned = rest_with(&service, Head::new("GET", "/a2a/tasks/t")).await;
     assert_eq!(
         rest_error(unversioned),
-        (
-            400,
-            "FAILED_PRECONDITION".into(),
-            "VERSION_NOT_SUPPORTED".into()
-        )
+        (400, "UNIMPLEMENTED".into(), "VERSION_NOT_SUPPORTED".into())
     );
 }
 
@@ -272,15 +268,15 @@ async fn http_json_errors_are_google_rpc_statuses() {
     );
     assert_eq!(
         rest_error(rest(&service, "POST", "/a2a/tasks/done:subscribe").await),
-        (
-            400,
-            "FAILED_PRECONDITION".into(),
-            "UNSUPPORTED_OPERATION".into()
-        )
+        (400, "UNIMPLEMENTED".into(), "UNSUPPORTED_OPERATION".into())
     );
     assert_eq!(
-        rest_error(rest(&service, "POST", "/a2a/tasks/done:cancel").await).2,
-        "METHOD_NOT_FOUND"
+        rest_error(rest(&service, "POST", "/a2a/tasks/done:cancel").await),
+        (
+            409,
+            "FAILED_PRECONDITION".into(),
+            "TASK_NOT_CANCELABLE".into()
+        )
     );
     let wrong = rest(&service, "DELETE", "/a2a/tasks/done:subscribe").await;
     assert!(wrong.headers().contains(&("allow", "POST, GET".into())));
@@ -295,6 +291,12 @@ async fn http_json_errors_are_google_rpc_statuses() {
     let get = rpc_with(&service, Head::new("GET", RPC), "").await;
     assert_eq!(get.status(), 405);
     assert!(get.headers().contains(&("allow", "POST".into())));
+    let (_, body) = json_of(get);
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("POST") && !message.contains("GET"),
+        "{message}"
+    );
 }
 
 #[tokio::test]
@@ -314,7 +316,7 @@ async fn get_task_answers_the_snapshot_on_both_bindings() {
         json!({
             "id": "t",
             "contextId": "ctx-1",
-            "status": {"state": "TASK_STATE_WORKING"},
+            "status": {"state": "TASK_STATE_WORKING", "timestamp": "2026-11-24T10:00:00.000Z"},
             "artifacts": [{"artifactId": "report-1", "name": "report", "parts": [{"text": "part one"}]}]
         })
     );

@@ -9,13 +9,18 @@ scripts/a2a-interop.sh builds the demos, installs requirements.txt into a virtua
 runs this file with it.
 
 Each demo is started on a free loopback port (`--addr 127.0.0.1:0`, the port read from its
-banner) with `--no-simulate --keep-alive-ms 2000`, and stopped when its tests are done,
-whether they passed or not. Plans are driven through the demo's publish route with urllib;
+banner) with `--no-simulate --keep-alive-ms 2000 --plan-step-ms 50`, and stopped when its
+tests are done, whether they passed or not. The demos are agents (notes: "The demos as
+agents"): a message starts a scripted plan chosen by a keyword of its text (`ping`,
+`deploy`, `review`, `slow`, anything else = `report`), one step every `--plan-step-ms`.
+Plans of the older cases are driven through the demo's publish route with urllib instead;
 everything on the A2A side goes through the SDK's public client API only: the card from
-`A2ACardResolver`, a client per binding from `ClientFactory`, then `subscribe` and
-`get_task`. Every request the client sends is recorded (an httpx event hook on the httpx
-client we hand it), so each test also checks that the card came from
-`/.well-known/agent-card.json` and that the calls went to the chosen binding's routes.
+`A2ACardResolver`, a client per binding from `ClientFactory`, then `send_message`,
+`get_task`, `list_tasks`, `cancel_task` and `subscribe`, with a `ClientCallContext` for a
+per-call header. The httpx client we hand the SDK has a recording transport: every request
+(method, URL, headers, the JSON-RPC method) is kept, and every SSE response is read through
+a tee that notes each frame's `id:` (the SDK ignores SSE ids; the resume case needs them).
+So each test also checks that the calls went to the chosen binding's routes and methods.
 
 The cases, each run for every (demo, binding) pair as its own test method:
 
@@ -26,7 +31,67 @@ The cases, each run for every (demo, binding) pair as its own test method:
 - get_task: returns the same task as the subscription's snapshot while the plan runs,
   and the folded task (chunks joined, earlier status messages as history) once it ended;
 - unknown_task: SubscribeToTask (and GetTask) raise the SDK's TaskNotFoundError;
-- finished_task: SubscribeToTask on a completed task raises UnsupportedOperationError.
+- finished_task: SubscribeToTask on a completed task raises UnsupportedOperationError;
+- stream_send: SendStreamingMessage `report`: the task first (SUBMITTED, history = the
+  user's message, the message's contextId), then WORKING "collecting sources", the three
+  chunks of `report.md` (`append` on the 2nd and 3rd, `lastChunk` on the 3rd only), then
+  COMPLETED "report ready", and the stream ends; GetTask then holds the three chunks'
+  parts as one artifact;
+- send_blocking: SendMessage `report` (blocking, no contextId): one final task, COMPLETED,
+  its artifact assembled (one `report.md`, three parts), a new UUID as contextId, the
+  user's message first in history; GetTask answers the same task;
+- send_return_immediately: SendMessage `slow` with `returnImmediately`: the task comes
+  back SUBMITTED or WORKING, and runs on to COMPLETED with its 60 chunks (GetTask polled);
+- message_only: `ping`, streaming and not: a single Message, role agent, text `pong`;
+  ListTasks of its context is empty, and a task id the answer names is unknown to GetTask
+  (no task was made);
+- failed_plan: SendStreamingMessage `deploy`: task, WORKING "building", FAILED "deployment
+  failed" and the end (the native `error` event has no A2A item);
+- get_history: GetTask of a finished `report` task without historyLength gives the whole
+  history (the user's message first, then the agent's "collecting sources"; each message
+  once); historyLength 0 gives none, 1 and 2 the newest one and two;
+- list_tasks: three `report` tasks in a fresh context: ListTasks by context gives the
+  three, newest first, `totalSize` 3, no artifacts unless `includeArtifacts`; pageSize 2
+  gives two and a `nextPageToken`, that token the third and an empty token;
+- cancel: a `slow` plan followed by SendStreamingMessage is canceled after a few chunks:
+  CancelTask returns it CANCELED, the stream ends at the CANCELED status, GetTask holds
+  exactly the chunks the stream saw; a second cancel, and a cancel of a COMPLETED task,
+  raise TaskNotCancelableError;
+- input_required: SendStreamingMessage `review`: task, WORKING, INPUT_REQUIRED "approve
+  the plan?" and the stream ends; a follow-up SendMessage with only the `taskId` continues
+  the same task in the same context to COMPLETED; its history then holds, in this order,
+  the user's `review`, the agent's "approve the plan?", the user's follow-up and the
+  agent's "approved";
+- resubscribe: a `slow` plan followed by SendStreamingMessage is dropped after a few
+  chunks; SubscribeToTask then gets the task (WORKING, the chunks so far joined, at least
+  those the dropped stream saw) and the rest of the chunks to COMPLETED; GetTask's
+  artifact is exactly the snapshot's parts plus the later chunks (none lost, none twice);
+- resume: beyond the specification, the same drop, a pause of ten plan steps, then
+  SubscribeToTask with the HTTP header `Last-Event-ID` = the SSE id of the last frame the
+  dropped stream handed to the client (the SDK's per-call `service_parameters`): the
+  missed updates are replayed and the live ones follow, no task first (the demo's history
+  reaches back), every frame id above the one sent, the two streams together exactly the
+  plan's updates: WORKING, 60 chunks whose parts make GetTask's artifact, COMPLETED;
+- resume_finished: the same drop (after one chunk), then the task completes while nobody
+  listens; SubscribeToTask with `Last-Event-ID` still replays the rest to COMPLETED (the
+  two streams together exactly the plan's updates) and ends, while `Last-Event-ID` = the
+  terminal frame's id is refused before any item (UnsupportedOperationError), as a
+  finished task without one is.
+
+Decisions where the contract is silent (nobody to ask; a failure here names them):
+- The `report.md` artifact may carry that string as its `name` or as its `artifactId`.
+- The first chunk's `append` flag is not checked (appending to nothing is the same).
+- A task's history may or may not repeat the current status message at its end; any
+  other agent message in it must be one of the plan's, in the plan's order.
+- History is chronological: a follow-up the user sent while the task was INPUT_REQUIRED
+  comes after the agent's "approve the plan?" that asked for it.
+- A message-only answer may carry a `taskId` (the reference SDK agent's does too: the id
+  its request context made), as long as it names no task: the contract's "no task" is
+  checked as ListTasks and GetTask see it.
+- CancelTask answers the task already CANCELED (as the reference SDK agent does).
+- ListTasks is newest first by status time (the specification's order), so three tasks
+  run one after the other come back in reverse.
+- SSE ids are decimal and strictly increase on a stream (docs/wire-format.md).
 
 The SDK parses into protobuf messages and writes them back with `MessageToDict`, which
 leaves out default values, rewrites timestamps and turns numbers inside `data` and
@@ -55,11 +120,20 @@ from pathlib import Path
 import httpx
 from google.protobuf.json_format import MessageToDict
 
-from a2a.client import A2ACardResolver, ClientConfig, ClientFactory
+from a2a.client import A2ACardResolver, ClientCallContext, ClientConfig, ClientFactory
 from a2a.types import (
+    CancelTaskRequest,
     GetTaskRequest,
+    ListTasksRequest,
+    Message,
+    Part,
+    Role,
+    SendMessageConfiguration,
+    SendMessageRequest,
     SubscribeToTaskRequest,
+    TaskNotCancelableError,
     TaskNotFoundError,
+    TaskState,
     UnsupportedOperationError,
 )
 from a2a.utils.constants import AGENT_CARD_WELL_KNOWN_PATH, TransportProtocol
@@ -73,6 +147,11 @@ TEST_TIMEOUT = 60
 # How long a subscription stays idle before the updates come: longer than the client's
 # default 5 s read timeout, so the stream only survives thanks to the demo's keep-alive.
 IDLE = 6
+# The demos' `--plan-step-ms`: a `report` plan takes about 5 steps, a `slow` one 62.
+STEP_MS = 50
+STEP = STEP_MS / 1000
+# A `slow` plan: 60 chunks of `report.md`.
+SLOW_CHUNKS = 60
 
 BINDINGS = {
     "jsonrpc": TransportProtocol.JSONRPC.value,  # "JSONRPC"
@@ -218,7 +297,11 @@ class Demo:
         self.drain = threading.Thread(target=self._drain, daemon=True)
         try:
             self.proc = subprocess.Popen(
-                [binary, "--addr", "127.0.0.1:0", "--no-simulate", "--keep-alive-ms", "2000"],
+                [
+                    binary,
+                    *("--addr", "127.0.0.1:0", "--no-simulate", "--keep-alive-ms", "2000"),
+                    *("--plan-step-ms", str(STEP_MS)),
+                ],
                 stdout=subprocess.PIPE,
                 stderr=self.log,
             )
@@ -295,21 +378,118 @@ class Demo:
 
 
 # ---------------------------------------------------------------------------------------
-# The official client
+# The official client, and what it sent and received on the wire
+
+
+class Exchange:
+    """One HTTP request the SDK sent: method, URL, headers, the JSON-RPC method (if its body
+    is a JSON-RPC request), and the frames of its response if that is an SSE stream, as
+    far as they were read (each a dict of the frame's fields: `id`, `event`, `data`)."""
+
+    def __init__(self, request):
+        self.method = request.method
+        self.url = str(request.url)
+        self.path = self.url.split("?", 1)[0]
+        self.headers = request.headers
+        self.rpc_method = None
+        with contextlib.suppress(Exception):
+            self.rpc_method = json.loads(request.content).get("method")
+        self.frames = []
+
+
+class SseTee(httpx.AsyncByteStream):
+    """Passes an SSE body through unchanged, noting each frame on the way."""
+
+    def __init__(self, inner, frames):
+        self._inner = inner
+        self._frames = frames
+        self._pending = b""
+        self._frame = {}
+
+    async def __aiter__(self):
+        async for chunk in self._inner:
+            self._pending += chunk
+            while True:
+                line, newline, rest = self._pending.partition(b"\n")
+                if not newline:
+                    break
+                self._pending = rest
+                self._line(line.rstrip(b"\r").decode())
+            yield chunk
+
+    def _line(self, line):
+        if not line:
+            if "data" in self._frame:
+                self._frames.append(self._frame)
+            self._frame = {}
+        elif not line.startswith(":"):
+            field, _, value = line.partition(":")
+            value = value[1:] if value.startswith(" ") else value
+            if field == "data" and "data" in self._frame:
+                value = self._frame["data"] + "\n" + value
+            self._frame[field] = value
+
+    async def aclose(self):
+        await self._inner.aclose()
+
+
+class Recorder(httpx.AsyncBaseTransport):
+    """The transport of the httpx client handed to the SDK: records every exchange."""
+
+    def __init__(self):
+        self._inner = httpx.AsyncHTTPTransport()
+        self.exchanges = []
+
+    async def handle_async_request(self, request):
+        exchange = Exchange(request)
+        self.exchanges.append(exchange)
+        response = await self._inner.handle_async_request(request)
+        if "text/event-stream" in response.headers.get("content-type", ""):
+            return httpx.Response(
+                response.status_code,
+                headers=response.headers,
+                stream=SseTee(response.stream, exchange.frames),
+                extensions=response.extensions,
+                request=request,
+            )
+        return response
+
+    async def aclose(self):
+        await self._inner.aclose()
+
+
+# Each operation's JSON-RPC method, and its HTTP+JSON route below the interface URL.
+OPERATIONS = {
+    "send": ("SendMessage", "POST", "/message:send"),
+    "stream": ("SendStreamingMessage", "POST", "/message:stream"),
+    "get": ("GetTask", "GET", "/tasks/{id}"),
+    "list": ("ListTasks", "GET", "/tasks"),
+    "cancel": ("CancelTask", "POST", "/tasks/{id}:cancel"),
+    "subscribe": ("SubscribeToTask", "POST", "/tasks/{id}:subscribe"),
+}
 
 
 class Session:
     """A client of one binding, built from the card the SDK resolved, and every HTTP
-    request it sent (method, URL)."""
+    request it sent."""
 
-    def __init__(self, card, client, requests, binding):
+    def __init__(self, card, client, recorder, binding):
         self.card = card
         self.client = client
-        self.requests = requests
+        self.recorder = recorder
         self.binding = binding
         self.interface = next(
             (i.url for i in card.supported_interfaces if i.protocol_binding == binding), None
         )
+
+    @property
+    def exchanges(self):
+        return self.recorder.exchanges
+
+    @property
+    def requests(self):
+        """(method, URL) of every request so far."""
+        return [(e.method, e.url) for e in self.exchanges]
 
     def request(self, operation, task_id):
         """The request `operation` must be on this session's binding."""
@@ -319,70 +499,224 @@ class Session:
             return ("POST", f"{self.interface}/tasks/{task_id}:subscribe")
         return ("GET", f"{self.interface}/tasks/{task_id}")
 
+    def call(self, operation, task_id=None):
+        """What `operation` must look like on the wire: (HTTP method, URL without the
+        query, JSON-RPC method or None)."""
+        rpc_method, method, route = OPERATIONS[operation]
+        if self.binding == "JSONRPC":
+            return ("POST", self.interface, rpc_method)
+        return (method, self.interface + route.format(id=task_id), None)
+
+    def calls(self):
+        """What every request after the card looked like, as `call` writes it."""
+        return [(e.method, e.path, e.rpc_method) for e in self.exchanges[1:]]
+
+    def exchange(self, operation, task_id=None, nth=0):
+        """The `nth` exchange (from 0) that was `operation`."""
+        matching = [
+            e
+            for e in self.exchanges
+            if (e.method, e.path, e.rpc_method) == self.call(operation, task_id)
+        ]
+        return matching[nth]
+
 
 @contextlib.asynccontextmanager
-async def connect(base, binding):
-    requests = []
-
-    async def record(request):
-        requests.append((request.method, str(request.url)))
-
+async def connect(base, binding, streaming=True):
+    recorder = Recorder()
     # httpx's default timeout, as the SDK would configure it (5 s per read).
-    async with httpx.AsyncClient(event_hooks={"request": [record]}) as http:
+    async with httpx.AsyncClient(transport=recorder) as http:
         card = await A2ACardResolver(http, base).get_agent_card(
             relative_card_path=AGENT_CARD_WELL_KNOWN_PATH
         )
         config = ClientConfig(
-            streaming=True, httpx_client=http, supported_protocol_bindings=[binding]
+            streaming=streaming, httpx_client=http, supported_protocol_bindings=[binding]
         )
         client = ClientFactory(config).create(card)
         try:
-            yield Session(card, client, requests, binding)
+            yield Session(card, client, recorder, binding)
         finally:
             await client.close()
 
 
-class Subscription:
-    """`client.subscribe` running in the background, collecting what it yields."""
+class Follower:
+    """An SDK stream read in the background, collecting what it yields."""
 
-    def __init__(self, session, task_id):
+    def __init__(self, stream):
         self.items = []
-        self._first = asyncio.Event()
-        self._task = asyncio.create_task(self._follow(session.client, task_id))
+        self._changed = asyncio.Event()
+        self._task = asyncio.create_task(self._follow(stream))
 
-    async def _follow(self, client, task_id):
-        async for item in client.subscribe(SubscribeToTaskRequest(id=task_id)):
-            self.items.append(item)
-            self._first.set()
+    async def _follow(self, stream):
+        try:
+            async with contextlib.aclosing(stream) as items:
+                async for item in items:
+                    self.items.append(item)
+                    self._changed.set()
+        finally:
+            self._changed.set()
+
+    async def until(self, predicate, what, timeout=WAIT):
+        """Waits until `predicate(items)` holds (raising what the stream raised, if it
+        failed, or an AssertionError naming `what` if it ended or took too long)."""
+        deadline = time.monotonic() + timeout
+        while not predicate(self.items):
+            if self._task.done():
+                self._task.result()  # raises the stream's error, if any
+                raise AssertionError(f"the stream ended before {what}: {describe(self.items)}")
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError(f"no {what} within {timeout} s: {describe(self.items)}")
+            self._changed.clear()
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._changed.wait(), timeout=left)
 
     async def first_item(self):
-        """Waits for the first item (raising what the subscription raised, if it failed)."""
-        first = asyncio.create_task(self._first.wait())
-        await asyncio.wait({first, self._task}, timeout=WAIT, return_when=asyncio.FIRST_COMPLETED)
-        first.cancel()
-        if self._task.done():
-            self._task.result()  # raises the subscription's error, if any
-        if not self.items:
-            raise AssertionError("the subscription received nothing")
+        await self.until(bool, "first item")
         return self.items[0]
 
-    async def end(self):
-        """Waits for the stream to end by itself (False if it did not within WAIT)."""
+    async def end(self, timeout=WAIT):
+        """Waits for the stream to end by itself (False if it did not within `timeout`),
+        raising what it raised."""
         try:
-            await asyncio.wait_for(asyncio.shield(self._task), timeout=WAIT)
+            await asyncio.wait_for(asyncio.shield(self._task), timeout=timeout)
             return True
         except asyncio.TimeoutError:
             return False
 
     async def cancel(self):
+        """Stops reading and closes the stream (the connection is dropped)."""
         self._task.cancel()
         with contextlib.suppress(BaseException):
             await self._task
 
 
+class Subscription(Follower):
+    """`client.subscribe` running in the background, collecting what it yields."""
+
+    def __init__(self, session, task_id):
+        super().__init__(session.client.subscribe(SubscribeToTaskRequest(id=task_id)))
+
+
+async def collect(stream, timeout=WAIT):
+    """Every item of an SDK stream, which must end by itself within `timeout`."""
+    follower = Follower(stream)
+    try:
+        if not await follower.end(timeout):
+            raise AssertionError(
+                f"the stream did not end within {timeout} s: {describe(follower.items)}"
+            )
+    finally:
+        await follower.cancel()
+    return follower.items
+
+
 async def in_background(call, *args):
     """A blocking call (a publish) off the event loop, so the client keeps reading."""
     return await asyncio.to_thread(call, *args)
+
+
+# ---------------------------------------------------------------------------------------
+# Messages to the agent, and reading what it answers
+
+
+def user_message(text, *, context_id="", task_id=""):
+    """A user's message of one text part, with a fresh id."""
+    return Message(
+        message_id=f"interop-msg-{uuid.uuid4().hex[:12]}",
+        role=Role.ROLE_USER,
+        parts=[Part(text=text)],
+        context_id=context_id,
+        task_id=task_id,
+    )
+
+
+def send_request(message, *, return_immediately=False):
+    request = SendMessageRequest(message=message)
+    if return_immediately:
+        request.configuration.CopyFrom(SendMessageConfiguration(return_immediately=True))
+    return request
+
+
+def new_context():
+    return f"interop-ctx-{uuid.uuid4().hex[:12]}"
+
+
+# Texts that pick each script (by keyword; none holds another script's keyword).
+REPORT = "write the quarterly report"
+SLOW = "a slow report please"
+REVIEW = "review the rollout plan"
+DEPLOY = "deploy the service"
+PING = "ping"
+
+
+def kind(item):
+    """`task`, `message`, `status_update` or `artifact_update`."""
+    return item.WhichOneof("payload")
+
+
+def state(status_holder):
+    """The short name of a task's or a status update's state (`WORKING`, ...)."""
+    return TaskState.Name(status_holder.status.state).removeprefix("TASK_STATE_")
+
+
+def text(message):
+    return "".join(part.text for part in message.parts)
+
+
+def describe(items):
+    """A short line per stream item, for failure messages."""
+    lines = []
+    for item in items:
+        k = kind(item)
+        if k == "task":
+            lines.append(f"task {state(item.task)} ({len(item.task.artifacts)} artifacts)")
+        elif k == "message":
+            lines.append(f"message {text(item.message)!r}")
+        elif k == "status_update":
+            u = item.status_update
+            lines.append(f"status {state(u)} {text(u.status.message)!r}")
+        elif k == "artifact_update":
+            u = item.artifact_update
+            lines.append(
+                f"artifact {u.artifact.artifact_id}/{u.artifact.name} +{len(u.artifact.parts)}"
+                f"{' append' if u.append else ''}{' last' if u.last_chunk else ''}"
+            )
+        else:
+            lines.append(f"? {item}")
+    return "\n  " + "\n  ".join(lines) if lines else "(nothing)"
+
+
+def is_report(artifact):
+    return "report.md" in (artifact.name, artifact.artifact_id)
+
+
+def parts(artifact):
+    """An artifact's parts, as content."""
+    return [received(p) for p in artifact.parts]
+
+
+def chunk_parts(items):
+    """The parts the artifact updates among `items` carry, in order."""
+    return [
+        received(p)
+        for item in items
+        if kind(item) == "artifact_update"
+        for p in item.artifact_update.artifact.parts
+    ]
+
+
+def report_of(task):
+    """The task's one `report.md` artifact."""
+    reports = [a for a in task.artifacts if is_report(a)]
+    if len(reports) != 1:
+        raise AssertionError(f"not one report.md artifact in {received(task)}")
+    return reports[0]
+
+
+def history_lines(task):
+    """(role, text) of each message in the task's history."""
+    return [(Role.Name(m.role), text(m)) for m in task.history]
 
 
 # ---------------------------------------------------------------------------------------
@@ -441,9 +775,7 @@ class InteropCases:
                 [received(item) for item in subscription.items[1:]],
                 [content(stream_item(event)) for event in plan.updates()],
             )
-            self.assertEqual(
-                session.requests[1:], [session.request("subscribe", plan.id)]
-            )
+            self.assertEqual(session.requests[1:], [session.request("subscribe", plan.id)])
 
     async def check_get_task(self, binding):
         plan = self.plan(binding)
@@ -518,8 +850,481 @@ class InteropCases:
                 [session.request("get", plan.id), session.request("subscribe", plan.id)],
             )
 
+    # -- The demos as agents ------------------------------------------------------------
 
-CASES = ["card", "subscribe", "get_task", "unknown_task", "finished_task"]
+    def assert_user_message(self, got, sent, task_id, context_id):
+        """`got` (in a task's history) is the message the user `sent` to that task."""
+        self.assertEqual(got.message_id, sent.message_id)
+        self.assertEqual(Role.Name(got.role), "ROLE_USER")
+        self.assertEqual([received(p) for p in got.parts], [received(p) for p in sent.parts])
+        if got.task_id:
+            self.assertEqual(got.task_id, task_id)
+        if got.context_id:
+            self.assertEqual(got.context_id, context_id)
+
+    def assert_agent_history(self, task, first, plan_texts):
+        """The task's history starts with the user's message `first`; the rest are the
+        agent's messages, each one of `plan_texts`, in that order, none twice, and at least
+        all but the last of them (the last may live in the status only)."""
+        self.assertGreaterEqual(len(task.history), 1, received(task))
+        self.assert_user_message(task.history[0], first, task.id, task.context_id)
+        agent = task.history[1:]
+        lines = history_lines(task)
+        self.assertTrue(all(Role.Name(m.role) == "ROLE_AGENT" for m in agent), lines)
+        texts = [text(m) for m in agent]
+        self.assertIn(texts, [plan_texts[:-1], plan_texts], lines)
+        ids = [m.message_id for m in task.history]
+        self.assertEqual(len(set(ids)), len(ids), f"a message twice in {lines}")
+
+    async def check_stream_send(self, binding):
+        context = new_context()
+        sent = user_message(REPORT, context_id=context)
+        async with connect(self.demo.base, binding) as session:
+            items = await collect(session.client.send_message(send_request(sent)))
+            summary = describe(items)
+            self.assertEqual(
+                [kind(i) for i in items],
+                ["task", "status_update"] + ["artifact_update"] * 3 + ["status_update"],
+                summary,
+            )
+            task = items[0].task
+            self.assertTrue(task.id, summary)
+            self.assertEqual(task.context_id, context)
+            self.assertEqual(state(task), "SUBMITTED", summary)
+            self.assertEqual(len(task.history), 1, received(task))
+            self.assert_user_message(task.history[0], sent, task.id, context)
+            updates = [getattr(i, kind(i)) for i in items[1:]]
+            for update in updates:
+                self.assertEqual((update.task_id, update.context_id), (task.id, context))
+            working, done = items[1].status_update, items[-1].status_update
+            self.assertEqual(
+                (state(working), text(working.status.message)), ("WORKING", "collecting sources")
+            )
+            self.assertEqual(
+                (state(done), text(done.status.message)), ("COMPLETED", "report ready")
+            )
+            for status in (working, done):
+                self.assertEqual(Role.Name(status.status.message.role), "ROLE_AGENT")
+            chunks = [i.artifact_update for i in items[2:5]]
+            self.assertTrue(is_report(chunks[0].artifact), summary)
+            self.assertEqual(
+                {c.artifact.artifact_id for c in chunks}, {chunks[0].artifact.artifact_id}, summary
+            )
+            self.assertEqual([c.append for c in chunks[1:]], [True, True], summary)
+            self.assertEqual([c.last_chunk for c in chunks], [False, False, True], summary)
+            self.assertTrue(all(text(c.artifact) for c in chunks), summary)
+            # The task as the agent keeps it: the chunks assembled.
+            final = await session.client.get_task(GetTaskRequest(id=task.id))
+            self.assertEqual(state(final), "COMPLETED")
+            report = report_of(final)
+            self.assertEqual(report.artifact_id, chunks[0].artifact.artifact_id)
+            self.assertEqual(parts(report), chunk_parts(items))
+            self.assertEqual(
+                session.calls(), [session.call("stream"), session.call("get", task.id)]
+            )
+
+    async def check_send_blocking(self, binding):
+        sent = user_message(REPORT)  # no contextId: the agent makes one
+        async with connect(self.demo.base, binding, streaming=False) as session:
+            items = await collect(session.client.send_message(send_request(sent)))
+            self.assertEqual([kind(i) for i in items], ["task"], describe(items))
+            task = items[0].task
+            self.assertEqual(state(task), "COMPLETED", received(task))
+            self.assertEqual(text(task.status.message), "report ready")
+            uuid.UUID(task.context_id)  # a new UUID
+            report = report_of(task)
+            self.assertEqual(len(task.artifacts), 1, received(task))
+            self.assertEqual(len(report.parts), 3, received(report))
+            self.assertTrue(all(p.text for p in report.parts), received(report))
+            self.assert_agent_history(task, sent, ["collecting sources", "report ready"])
+            got = await session.client.get_task(GetTaskRequest(id=task.id))
+            self.assertEqual(received(got), received(task))
+            self.assertEqual(session.calls(), [session.call("send"), session.call("get", task.id)])
+
+    async def check_send_return_immediately(self, binding):
+        # A `slow` plan (three seconds): a loaded machine cannot finish it before the answer.
+        sent = user_message(SLOW, context_id=new_context())
+        async with connect(self.demo.base, binding, streaming=False) as session:
+            request = send_request(sent, return_immediately=True)
+            items = await collect(session.client.send_message(request))
+            self.assertEqual([kind(i) for i in items], ["task"], describe(items))
+            task = items[0].task
+            self.assertIn(state(task), ("SUBMITTED", "WORKING"), received(task))
+            self.assertLess(len(task.artifacts[0].parts) if task.artifacts else 0, SLOW_CHUNKS)
+            self.assert_user_message(task.history[0], sent, task.id, sent.context_id)
+            # It runs on without the client.
+            deadline = time.monotonic() + WAIT + SLOW_CHUNKS * STEP
+            while True:
+                got = await session.client.get_task(GetTaskRequest(id=task.id))
+                if state(got) not in ("SUBMITTED", "WORKING") or time.monotonic() > deadline:
+                    break
+                await asyncio.sleep(STEP)
+            self.assertEqual(state(got), "COMPLETED", received(got))
+            self.assertEqual(len(report_of(got).parts), SLOW_CHUNKS, received(got))
+            self.assertEqual(session.calls()[0], session.call("send"))
+            self.assertEqual(set(session.calls()[1:]), {session.call("get", task.id)})
+
+    async def check_message_only(self, binding):
+        context = new_context()
+        named = []
+        for streaming in (True, False):
+            async with connect(self.demo.base, binding, streaming=streaming) as session:
+                sent = user_message(PING, context_id=context)
+                items = await collect(session.client.send_message(send_request(sent)))
+                self.assertEqual([kind(i) for i in items], ["message"], describe(items))
+                answer = items[0].message
+                self.assertEqual(Role.Name(answer.role), "ROLE_AGENT")
+                self.assertEqual(text(answer), "pong")
+                self.assertTrue(answer.message_id)
+                self.assertNotEqual(answer.message_id, sent.message_id)
+                if answer.task_id:
+                    named.append(answer.task_id)
+                if answer.context_id:
+                    self.assertEqual(answer.context_id, context)
+                self.assertEqual(session.calls(), [session.call("stream" if streaming else "send")])
+        async with connect(self.demo.base, binding) as session:
+            listed = await session.client.list_tasks(ListTasksRequest(context_id=context))
+            self.assertEqual(list(listed.tasks), [], "ping made a task")
+            self.assertEqual(listed.total_size, 0)
+            # A task id the answer names is no task.
+            for task_id in named:
+                with self.assertRaises(TaskNotFoundError):
+                    await session.client.get_task(GetTaskRequest(id=task_id))
+
+    async def check_failed_plan(self, binding):
+        context = new_context()
+        async with connect(self.demo.base, binding) as session:
+            sent = user_message(DEPLOY, context_id=context)
+            items = await collect(session.client.send_message(send_request(sent)))
+            summary = describe(items)
+            self.assertEqual(
+                [kind(i) for i in items], ["task", "status_update", "status_update"], summary
+            )
+            self.assertEqual(state(items[0].task), "SUBMITTED", summary)
+            statuses = [
+                (state(i.status_update), text(i.status_update.status.message)) for i in items[1:]
+            ]
+            self.assertEqual(statuses, [("WORKING", "building"), ("FAILED", "deployment failed")])
+            got = await session.client.get_task(GetTaskRequest(id=items[0].task.id))
+            self.assertEqual(state(got), "FAILED")
+
+    async def check_get_history(self, binding):
+        sent = user_message(REPORT, context_id=new_context())
+        async with connect(self.demo.base, binding, streaming=False) as session:
+            [item] = await collect(session.client.send_message(send_request(sent)))
+            task_id = item.task.id
+            full = await session.client.get_task(GetTaskRequest(id=task_id))
+            self.assertEqual(state(full), "COMPLETED")
+            self.assert_agent_history(full, sent, ["collecting sources", "report ready"])
+            self.assertGreaterEqual(len(full.history), 2)
+            for length in (0, 1, 2):
+                cut = await session.client.get_task(
+                    GetTaskRequest(id=task_id, history_length=length)
+                )
+                self.assertEqual(
+                    [received(m) for m in cut.history],
+                    [received(m) for m in full.history][len(full.history) - length :],
+                    f"historyLength {length}",
+                )
+                # Only the history is cut.
+                cut.ClearField("history")
+                whole = type(full)()
+                whole.CopyFrom(full)
+                whole.ClearField("history")
+                self.assertEqual(received(cut), received(whole))
+            if binding == "HTTP+JSON":
+                self.assertEqual(
+                    [e.url.split("?", 1)[1] for e in session.exchanges[-3:]],
+                    ["historyLength=0", "historyLength=1", "historyLength=2"],
+                )
+
+    async def check_list_tasks(self, binding):
+        context = new_context()
+        async with connect(self.demo.base, binding, streaming=False) as session:
+            ids = []
+            for _ in range(3):
+                sent = user_message(REPORT, context_id=context)
+                [item] = await collect(session.client.send_message(send_request(sent)))
+                self.assertEqual(state(item.task), "COMPLETED")
+                ids.append(item.task.id)
+            newest_first = ids[::-1]
+            sends = len(session.exchanges)
+
+            everything = await session.client.list_tasks(ListTasksRequest(context_id=context))
+            self.assertEqual([t.id for t in everything.tasks], newest_first, received(everything))
+            self.assertEqual(everything.total_size, 3)
+            self.assertEqual(everything.next_page_token, "")
+            for task in everything.tasks:
+                self.assertEqual(task.context_id, context)
+                self.assertEqual(state(task), "COMPLETED")
+                self.assertEqual(list(task.artifacts), [], "artifacts without includeArtifacts")
+
+            first = await session.client.list_tasks(
+                ListTasksRequest(context_id=context, page_size=2)
+            )
+            self.assertEqual([t.id for t in first.tasks], newest_first[:2], received(first))
+            self.assertTrue(first.next_page_token, "no nextPageToken on the first page")
+            self.assertEqual(first.total_size, 3)
+            second = await session.client.list_tasks(
+                ListTasksRequest(context_id=context, page_size=2, page_token=first.next_page_token)
+            )
+            self.assertEqual([t.id for t in second.tasks], newest_first[2:], received(second))
+            self.assertEqual(second.next_page_token, "", "a nextPageToken on the last page")
+
+            with_artifacts = await session.client.list_tasks(
+                ListTasksRequest(context_id=context, include_artifacts=True)
+            )
+            self.assertEqual([t.id for t in with_artifacts.tasks], newest_first)
+            for task in with_artifacts.tasks:
+                self.assertEqual(len(report_of(task).parts), 3, received(task))
+            self.assertEqual(session.calls()[sends - 1 :], [session.call("list")] * 4)
+
+    async def check_cancel(self, binding):
+        context = new_context()
+        async with connect(self.demo.base, binding) as session:
+            stream = Follower(
+                session.client.send_message(send_request(user_message(SLOW, context_id=context)))
+            )
+            try:
+                await stream.until(
+                    lambda items: len(chunk_parts(items)) >= 3, "three chunks", timeout=WAIT
+                )
+                task_id = stream.items[0].task.id
+                canceled = await session.client.cancel_task(CancelTaskRequest(id=task_id))
+                self.assertEqual(canceled.id, task_id)
+                self.assertEqual(state(canceled), "CANCELED", received(canceled))
+                ended = await stream.end()
+            finally:
+                await stream.cancel()
+            items = stream.items
+            summary = describe(items)
+            self.assertTrue(ended, f"the stream did not end after the cancel: {summary}")
+            self.assertEqual(kind(items[-1]), "status_update", summary)
+            self.assertEqual(state(items[-1].status_update), "CANCELED", summary)
+            self.assertEqual(
+                [state(i.status_update) for i in items if kind(i) == "status_update"],
+                ["WORKING", "CANCELED"],
+                summary,
+            )
+            streamed = chunk_parts(items)
+            self.assertLess(len(streamed), SLOW_CHUNKS, "the plan ran to its end")
+            got = await session.client.get_task(GetTaskRequest(id=task_id))
+            self.assertEqual(state(got), "CANCELED")
+            self.assertEqual(parts(report_of(got)), streamed, "chunks after the cancel")
+            # A canceled task cannot be canceled again, nor a completed one.
+            with self.assertRaises(TaskNotCancelableError):
+                await session.client.cancel_task(CancelTaskRequest(id=task_id))
+            done = await collect(session.client.send_message(send_request(user_message(REPORT))))
+            self.assertEqual(state(done[-1].status_update), "COMPLETED", describe(done))
+            with self.assertRaises(TaskNotCancelableError):
+                await session.client.cancel_task(CancelTaskRequest(id=done[0].task.id))
+            self.assertEqual(
+                session.calls(),
+                [
+                    session.call("stream"),
+                    session.call("cancel", task_id),
+                    session.call("get", task_id),
+                    session.call("cancel", task_id),
+                    session.call("stream"),
+                    session.call("cancel", done[0].task.id),
+                ],
+            )
+
+    async def check_input_required(self, binding):
+        context = new_context()
+        first = user_message(REVIEW, context_id=context)
+        async with connect(self.demo.base, binding) as session:
+            items = await collect(session.client.send_message(send_request(first)))
+            summary = describe(items)
+            self.assertEqual([kind(i) for i in items], ["task"] + ["status_update"] * 2, summary)
+            task_id = items[0].task.id
+            self.assertEqual(
+                [state(i.status_update) for i in items[1:]], ["WORKING", "INPUT_REQUIRED"], summary
+            )
+            self.assertEqual(text(items[-1].status_update.status.message), "approve the plan?")
+            waiting = await session.client.get_task(GetTaskRequest(id=task_id))
+            self.assertEqual(state(waiting), "INPUT_REQUIRED")
+        # The follow-up names the task only; the agent finds its context.
+        follow_up = user_message("yes, go ahead", task_id=task_id)
+        async with connect(self.demo.base, binding, streaming=False) as session:
+            [item] = await collect(session.client.send_message(send_request(follow_up)))
+            self.assertEqual(kind(item), "task", describe([item]))
+            task = item.task
+            self.assertEqual((task.id, task.context_id), (task_id, context))
+            self.assertEqual(state(task), "COMPLETED", received(task))
+            got = await session.client.get_task(GetTaskRequest(id=task_id))
+            lines = history_lines(got)
+            ids = [m.message_id for m in got.history]
+            self.assertEqual(len(set(ids)), len(ids), f"a message twice in {lines}")
+            wanted = [
+                ("ROLE_USER", REVIEW),
+                ("ROLE_AGENT", "approve the plan?"),
+                ("ROLE_USER", "yes, go ahead"),
+                ("ROLE_AGENT", "approved"),
+            ]
+            found = iter(lines)
+            self.assertTrue(
+                all(line in found for line in wanted), f"{wanted} not in order in {lines}"
+            )
+            mine = [m for m in got.history if m.message_id == follow_up.message_id]
+            self.assertEqual(len(mine), 1, lines)
+            self.assert_user_message(mine[0], follow_up, task_id, context)
+
+    async def start_slow_and_drop(self, session, chunks=3):
+        """SendStreamingMessage `slow`, read until `chunks` chunks came, then drop the
+        connection. Returns the items the client got."""
+        stream = Follower(
+            session.client.send_message(send_request(user_message(SLOW, context_id=new_context())))
+        )
+        try:
+            await stream.until(lambda items: len(chunk_parts(items)) >= chunks, f"{chunks} chunks")
+        finally:
+            await stream.cancel()
+        items = stream.items
+        self.assertEqual(kind(items[0]), "task", describe(items))
+        self.assertEqual(kind(items[1]), "status_update", describe(items))
+        self.assertEqual(state(items[1].status_update), "WORKING")
+        self.assertFalse(
+            any(kind(i) == "status_update" and state(i.status_update) != "WORKING" for i in items),
+            f"the slow plan ended too soon: {describe(items)}",
+        )
+        return items
+
+    async def check_resubscribe(self, binding):
+        async with connect(self.demo.base, binding) as session:
+            before = await self.start_slow_and_drop(session)
+            task_id = before[0].task.id
+            items = await collect(
+                session.client.subscribe(SubscribeToTaskRequest(id=task_id)),
+                timeout=WAIT + SLOW_CHUNKS * STEP,
+            )
+            summary = describe(items)
+            self.assertEqual(kind(items[0]), "task", summary)
+            snapshot = items[0].task
+            self.assertEqual(snapshot.id, task_id)
+            self.assertEqual(state(snapshot), "WORKING", summary)
+            snapshot_parts = parts(report_of(snapshot))
+            seen = chunk_parts(before)
+            self.assertEqual(snapshot_parts[: len(seen)], seen, "the snapshot lost chunks")
+            self.assertEqual(
+                [kind(i) for i in items[1:]],
+                ["artifact_update"] * (len(items) - 2) + ["status_update"],
+                summary,
+            )
+            self.assertEqual(state(items[-1].status_update), "COMPLETED", summary)
+            final = await session.client.get_task(GetTaskRequest(id=task_id))
+            self.assertEqual(state(final), "COMPLETED")
+            self.assertEqual(len(report_of(final).parts), SLOW_CHUNKS)
+            self.assertEqual(parts(report_of(final)), snapshot_parts + chunk_parts(items[1:]))
+            self.assertEqual(
+                session.calls(),
+                [
+                    session.call("stream"),
+                    session.call("subscribe", task_id),
+                    session.call("get", task_id),
+                ],
+            )
+
+    async def check_resume(self, binding):
+        async with connect(self.demo.base, binding) as session:
+            before = await self.start_slow_and_drop(session)
+            task_id = before[0].task.id
+            frames = session.exchange("stream").frames
+            self.assertGreaterEqual(len(frames), len(before))
+            ids = [frame.get("id") for frame in frames]
+            self.assertTrue(all(i and i.isdigit() for i in ids), f"frame ids {ids}")
+            self.assertEqual(ids, sorted(set(ids), key=int), f"frame ids {ids}")
+            last_seen = ids[len(before) - 1]
+            # Updates go on while nobody listens.
+            await asyncio.sleep(10 * STEP)
+            resumed = ClientCallContext(service_parameters={"Last-Event-ID": last_seen})
+            after = await collect(
+                session.client.subscribe(SubscribeToTaskRequest(id=task_id), context=resumed),
+                timeout=WAIT + SLOW_CHUNKS * STEP,
+            )
+            summary = describe(after)
+            exchange = session.exchange("subscribe", task_id)
+            self.assertEqual(exchange.headers.get("last-event-id"), last_seen)
+            self.assertNotIn("task", [kind(i) for i in after], summary)
+            # Both streams together: exactly the plan's updates, once each, in order.
+            updates = before[1:] + after
+            self.assertEqual(
+                [kind(i) for i in updates],
+                ["status_update"] + ["artifact_update"] * SLOW_CHUNKS + ["status_update"],
+                f"before the drop: {describe(before)}\nafter: {summary}",
+            )
+            self.assertEqual(state(updates[-1].status_update), "COMPLETED")
+            final = await session.client.get_task(GetTaskRequest(id=task_id))
+            self.assertEqual(parts(report_of(final)), chunk_parts(updates))
+            resumed_ids = [int(f.get("id") or 0) for f in exchange.frames]
+            self.assertEqual(len(resumed_ids), len(after))
+            self.assertTrue(resumed_ids[0] > int(last_seen), f"{resumed_ids} after {last_seen}")
+            self.assertEqual(resumed_ids, sorted(set(resumed_ids)), "ids not increasing")
+            self.assertEqual(
+                session.calls(),
+                [
+                    session.call("stream"),
+                    session.call("subscribe", task_id),
+                    session.call("get", task_id),
+                ],
+            )
+
+    async def check_resume_finished(self, binding):
+        async with connect(self.demo.base, binding) as session:
+            before = await self.start_slow_and_drop(session, chunks=1)
+            task_id = before[0].task.id
+            last_seen = session.exchange("stream").frames[len(before) - 1]["id"]
+            # The task ends while nobody listens.
+            deadline = time.monotonic() + WAIT + SLOW_CHUNKS * STEP
+            while True:
+                got = await session.client.get_task(GetTaskRequest(id=task_id))
+                if state(got) != "WORKING" or time.monotonic() > deadline:
+                    break
+                await asyncio.sleep(10 * STEP)
+            self.assertEqual(state(got), "COMPLETED")
+            resumed = ClientCallContext(service_parameters={"Last-Event-ID": last_seen})
+            after = await collect(
+                session.client.subscribe(SubscribeToTaskRequest(id=task_id), context=resumed)
+            )
+            updates = before[1:] + after
+            self.assertEqual(
+                [kind(i) for i in updates],
+                ["status_update"] + ["artifact_update"] * SLOW_CHUNKS + ["status_update"],
+                f"before the drop: {describe(before)}\nafter: {describe(after)}",
+            )
+            self.assertEqual(state(updates[-1].status_update), "COMPLETED")
+            self.assertEqual(parts(report_of(got)), chunk_parts(updates))
+            # From the terminal event on nothing can come: refused as a finished task is.
+            end = session.exchange("subscribe", task_id).frames[-1]["id"]
+            at_end = ClientCallContext(service_parameters={"Last-Event-ID": end})
+            items = []
+            with self.assertRaises(UnsupportedOperationError):
+                async with asyncio.timeout(WAIT):
+                    request = SubscribeToTaskRequest(id=task_id)
+                    async for item in session.client.subscribe(request, context=at_end):
+                        items.append(item)
+            self.assertEqual(items, [])
+
+
+CASES = [
+    "card",
+    "subscribe",
+    "get_task",
+    "unknown_task",
+    "finished_task",
+    "stream_send",
+    "send_blocking",
+    "send_return_immediately",
+    "message_only",
+    "failed_plan",
+    "get_history",
+    "list_tasks",
+    "cancel",
+    "input_required",
+    "resubscribe",
+    "resume",
+    "resume_finished",
+]
 
 
 def _add_tests(cls):
@@ -555,7 +1360,7 @@ def main():
     for name, path in zip(DEMOS, paths):
         DEMOS[name] = str(Path(path).resolve())
     print(f"a2a-sdk client against {DEMOS}; demo logs in {LOGS}", flush=True)
-    unittest.main(argv=[sys.argv[0], *args[len(paths):]], verbosity=2)
+    unittest.main(argv=[sys.argv[0], *args[len(paths) :]], verbosity=2)
 
 
 if __name__ == "__main__":

@@ -104,7 +104,8 @@ impl Deliverer {
     }
 
     /// Checks a new config's receiver: its host must not be, nor resolve to, a refused
-    /// address (unless allowed).
+    /// address (unless allowed). A name that cannot be resolved now is let through: it
+    /// is checked again on every connection, on the addresses it then resolves to.
     pub(crate) async fn check(&self, config: &ConfigInput) -> Result<(), String> {
         let (host, port) = config
             .target()
@@ -112,8 +113,13 @@ impl Deliverer {
         if self.allowed.contains(&host) {
             return Ok(());
         }
-        let addrs = super::guard::resolve(&host, port).await?;
-        self.allowed.check(&host, &addrs)
+        match super::guard::resolve(&host, port).await {
+            Ok(addrs) => self.allowed.check(&host, &addrs),
+            Err(reason) => {
+                tracing::debug!(%reason, "a webhook host cannot be resolved now; it is checked when delivering");
+                Ok(())
+            }
+        }
     }
 
     /// Claims what was stored without waiting for the next round.
@@ -375,11 +381,15 @@ impl Deliverer {
             .map_err(|err| format!("the request could not be built: {err}"))?;
         let exchange = async {
             let response = self.client.request(request).await.map_err(|err| {
-                let cause = std::error::Error::source(&err).map(ToString::to_string);
-                format!(
-                    "{err}{}",
-                    cause.map(|c| format!(": {c}")).unwrap_or_default()
-                )
+                // The whole chain: the guard's refusal is at its end.
+                let mut text = err.to_string();
+                let mut cause = std::error::Error::source(&err);
+                while let Some(inner) = cause {
+                    text.push_str(": ");
+                    text.push_str(&inner.to_string());
+                    cause = inner.source();
+                }
+                text
             })?;
             let status = response.status();
             // Read (and drop) the answer, so the connection can be reused.
@@ -503,5 +513,68 @@ impl tower_service::Service<Name> for Guarded {
                 .map_err(std::io::Error::other)?;
             Ok(addrs.into_iter())
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use a2a_events::{A2aEvent, A2aEventQueue, EventId, StoredEvent, TaskState, Timestamp};
+    use a2a_sse_testkit::webhook::Receiver;
+
+    use super::*;
+
+    fn event() -> SharedEvent {
+        let new = a2a_sse_testkit::events::status("guarded", TaskState::Working);
+        let event = A2aEvent::new(EventId::new(1), new.plan_id, Timestamp::now(), new.payload);
+        Arc::new(StoredEvent::new(&event).unwrap())
+    }
+
+    fn config(url: String) -> ConfigInput {
+        ConfigInput::read(&serde_json::json!({ "url": url }), "guarded").unwrap()
+    }
+
+    /// Deliveries check the address they connect to, whatever was checked when the config
+    /// was made: a literal refused address, and a name resolving to one, are never
+    /// contacted.
+    #[tokio::test]
+    async fn a_delivery_to_a_refused_address_is_never_sent() {
+        let deliverer = Deliverer::new(Arc::new(A2aEventQueue::new()), PushOptions::new());
+        let receiver = Receiver::start("127.0.0.2").await;
+        let port = receiver.addr().port();
+        for url in [
+            receiver.url("/"),
+            format!("http://[::ffff:127.0.0.2]:{port}/"),
+            format!("http://localhost:{port}/"),
+        ] {
+            let target = config(url.clone());
+            let err = deliverer
+                .send(&target, &event(), Bytes::from_static(b"{}"))
+                .await
+                .unwrap_err();
+            assert!(err.contains("loopback"), "{url}: {err}");
+        }
+        assert_eq!(receiver.connections(), 0);
+        // Allowed by name, the same receiver is reached.
+        let allowed = Deliverer::new(
+            Arc::new(A2aEventQueue::new()),
+            PushOptions::new().allow_host("127.0.0.2"),
+        );
+        let target = config(receiver.url("/"));
+        let sent = allowed
+            .send(&target, &event(), Bytes::from_static(b"{}"))
+            .await;
+        assert_eq!(sent, Ok(()));
+        assert_eq!(receiver.accepted().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_name_that_cannot_be_resolved_is_checked_when_delivering() {
+        let deliverer = Deliverer::new(Arc::new(A2aEventQueue::new()), PushOptions::new());
+        let unresolvable = config("http://no-such-host.invalid/hook".into());
+        assert_eq!(deliverer.check(&unresolvable).await, Ok(()));
+        let sent = deliverer.send(&unresolvable, &event(), Bytes::new()).await;
+        assert!(sent.is_err());
+        let refused = deliverer.check(&config("http://127.0.0.1:9/".into())).await;
+        assert!(refused.unwrap_err().contains("loopback"));
     }
 }

@@ -8,7 +8,9 @@
 //! address is judged by the IPv4 address it carries. A host name is judged by every
 //! address it resolves to: one refused address refuses it. The check runs when a config is
 //! created and again when a delivery connects (on the addresses it connects to), so a name
-//! that later resolves elsewhere is caught too.
+//! that later resolves elsewhere is caught too. A name that cannot be resolved when the
+//! config is created (no DNS at that moment) does not refuse it: its deliveries are
+//! checked when they connect.
 
 use std::collections::HashSet;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};

@@ -378,6 +378,7 @@ impl PushStore for RedisBackend {
                     pending.events = events;
                     // The task's list went (it expired) while the config still needed it.
                     pending.lost = u64::from(length < next);
+                    pending.behind = length.saturating_sub(next);
                     Ok(pending)
                 }
                 _ => Err(bad()),

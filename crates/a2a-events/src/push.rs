@@ -64,6 +64,9 @@ pub struct Pending {
     pub events: Vec<SharedEvent>,
     /// Events the config missed: dropped before it delivered them.
     pub lost: u64,
+    /// How many events the config has yet to deliver, from `next` on (those in
+    /// [`events`](Self::events) and any after them).
+    pub behind: u64,
 }
 
 /// Push notification configs and their deliveries, kept by a backend: see the
@@ -229,6 +232,7 @@ impl MemoryPush {
             next: from,
             events: log.events.iter().skip(skip).take(max).cloned().collect(),
             lost,
+            behind: log.end().saturating_sub(from),
         }
     }
 

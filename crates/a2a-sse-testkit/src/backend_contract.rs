@@ -631,7 +631,7 @@ pub async fn a_push_config_delivers_the_events_after_it_from_its_position(factor
         .pending(&task, "c1", 10)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
-    assert!(none.exists && none.events.is_empty() && none.lost == 0);
+    assert!(none.exists && none.events.is_empty() && none.lost == 0 && none.behind == 0);
     let second = publish(&*backend, artifact("p", "a", "x")).await;
     let third = publish(&*backend, working("p")).await;
     let pending = store
@@ -640,6 +640,7 @@ pub async fn a_push_config_delivers_the_events_after_it_from_its_position(factor
         .unwrap_or_else(|e| panic!("{e}"));
     let got: Vec<EventId> = pending.events.iter().map(|e| e.id()).collect();
     assert_eq!(got, [second, third]);
+    assert_eq!(pending.behind, 2);
     store
         .delivered(&task, "c1", pending.next + 1)
         .await
@@ -652,6 +653,7 @@ pub async fn a_push_config_delivers_the_events_after_it_from_its_position(factor
         rest.events.iter().map(|e| e.id()).collect::<Vec<_>>(),
         [third]
     );
+    assert_eq!(rest.behind, 1);
     // c2 is at its own position.
     let other = store
         .pending(&task, "c2", 1)

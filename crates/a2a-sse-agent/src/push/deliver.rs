@@ -30,7 +30,7 @@ use crate::framing::stream_response;
 pub const DELIVERIES: &str = "a2a_push_deliveries_total";
 /// Histogram: seconds from an event's publish to its receiver's `2xx`.
 pub const LATENCY: &str = "a2a_push_delivery_seconds";
-/// Gauge: events a config still has to deliver, by `config` (`task/id`).
+/// Gauge: events a config still has to deliver, by `config` (`task/id`); 0 once it is done.
 pub const BACKLOG: &str = "a2a_push_backlog";
 /// Gauge: configs that gave up, since the process started.
 pub const FAILING: &str = "a2a_push_failing_configs";
@@ -218,7 +218,7 @@ impl Deliverer {
                 ));
                 return;
             }
-            metrics::gauge!(BACKLOG, "config" => label.to_owned()).set(pending.events.len() as f64);
+            metrics::gauge!(BACKLOG, "config" => label.to_owned()).set(pending.behind as f64);
             if pending.events.is_empty() {
                 if ended {
                     return;
@@ -234,6 +234,9 @@ impl Deliverer {
                         // just before the task: it waits a while for it, not forever.
                         let since = *missing_since.get_or_insert_with(Instant::now);
                         if since.elapsed() >= MISSING_TASK {
+                            let reason =
+                                format!("its task {task} did not appear within {MISSING_TASK:?}");
+                            self.give_up(&config, None, 0, reason);
                             return;
                         }
                     }

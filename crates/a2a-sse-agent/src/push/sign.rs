@@ -55,16 +55,44 @@ impl WebhookSecret {
     /// `{id}.{timestamp}.{body}`.
     #[must_use]
     pub fn sign(&self, id: &str, timestamp: u64, body: &[u8]) -> String {
+        let mac = self.mac(id, &timestamp.to_string(), body);
+        format!("v1,{}", STANDARD.encode(mac.finalize().into_bytes()))
+    }
+
+    /// Whether `signature` (a `webhook-signature` header: one or more space-separated
+    /// `v1,<base64>`) holds a signature of `{id}.{timestamp}.{body}` by this secret,
+    /// compared in constant time: what a Rust receiver checks. Whether the timestamp is
+    /// recent enough (the scheme suggests five minutes) is the receiver's to decide.
+    ///
+    /// ```
+    /// use a2a_sse_agent::push::WebhookSecret;
+    ///
+    /// let secret: WebhookSecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".parse()?;
+    /// let signature = secret.sign("msg_1", 1_614_265_330, b"{}");
+    /// assert!(secret.verify("msg_1", "1614265330", b"{}", &signature));
+    /// assert!(!secret.verify("msg_1", "1614265330", b"{ }", &signature));
+    /// # Ok::<(), a2a_sse_agent::push::SecretError>(())
+    /// ```
+    #[must_use]
+    pub fn verify(&self, id: &str, timestamp: &str, body: &[u8], signature: &str) -> bool {
+        signature.split(' ').any(|one| {
+            one.strip_prefix("v1,")
+                .and_then(|encoded| STANDARD.decode(encoded).ok())
+                .is_some_and(|sent| self.mac(id, timestamp, body).verify_slice(&sent).is_ok())
+        })
+    }
+
+    fn mac(&self, id: &str, timestamp: &str, body: &[u8]) -> Hmac<Sha256> {
         // HMAC takes a key of any length.
         let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(&self.key) else {
             unreachable!("HMAC takes keys of any length")
         };
         mac.update(id.as_bytes());
         mac.update(b".");
-        mac.update(timestamp.to_string().as_bytes());
+        mac.update(timestamp.as_bytes());
         mac.update(b".");
         mac.update(body);
-        format!("v1,{}", STANDARD.encode(mac.finalize().into_bytes()))
+        mac
     }
 }
 
@@ -87,6 +115,10 @@ mod tests {
             secret.sign("msg_p5jXN8AQM9LWM0D4loKWxJek", 1_614_265_330, body),
             "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
         );
+        let header = "v1,bm90IHRoaXMgb25l v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=";
+        assert!(secret.verify("msg_p5jXN8AQM9LWM0D4loKWxJek", "1614265330", body, header));
+        assert!(!secret.verify("msg_other", "1614265330", body, header));
+        assert!(!secret.verify("msg_p5jXN8AQM9LWM0D4loKWxJek", "1614265330", body, "v2,x"));
     }
 
     #[test]

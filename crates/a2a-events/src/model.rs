@@ -127,7 +127,27 @@ pub struct Part {
     pub metadata: Option<Metadata>,
 }
 
+impl Message {
+    /// The text of its first text part, `""` when it has none: what a simple agent reads.
+    #[must_use]
+    pub fn first_text(&self) -> &str {
+        self.parts
+            .iter()
+            .find_map(Part::as_text)
+            .unwrap_or_default()
+    }
+}
+
 impl Part {
+    /// The text of a text part; `None` for any other content.
+    #[must_use]
+    pub fn as_text(&self) -> Option<&str> {
+        match &self.content {
+            PartContent::Text(text) => Some(text),
+            _ => None,
+        }
+    }
+
     /// A text part with no media type, file name or metadata.
     #[must_use]
     pub fn text(text: impl Into<String>) -> Self {

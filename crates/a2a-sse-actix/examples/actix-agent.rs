@@ -10,7 +10,7 @@
 use a2a_sse_actix::a2a::{
     A2aConfig, Agent, AgentCard, AgentExecutor, ExecutionError, Outcome, RequestContext, TaskHandle,
 };
-use a2a_sse_actix::{A2aEventQueue, Artifact, Part, PartContent, SseService};
+use a2a_sse_actix::{A2aEventQueue, Artifact, Part, SseService};
 use actix_web::{App, HttpServer};
 
 /// Answers every message with an artifact that counts its words.
@@ -27,10 +27,8 @@ impl AgentExecutor for WordCounter {
             .message
             .parts
             .iter()
-            .map(|part| match &part.content {
-                PartContent::Text(text) => text.split_whitespace().count(),
-                _ => 0,
-            })
+            .filter_map(Part::as_text)
+            .map(|text| text.split_whitespace().count())
             .sum();
         let artifact = Artifact {
             artifact_id: "count".into(),

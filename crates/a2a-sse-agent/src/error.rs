@@ -36,6 +36,16 @@ pub enum A2aError {
     /// No such task (`-32001`; HTTP+JSON 404 `TASK_NOT_FOUND`).
     #[error("task not found: {0}")]
     TaskNotFound(String),
+    /// The task has no push notification config of that id. The specification has no
+    /// error of its own for it: it is answered as `TaskNotFoundError` (`-32001`; HTTP+JSON
+    /// 404, reason `TASK_NOT_FOUND`), whose metadata also names the config (`configId`).
+    #[error("task {task} has no push notification config {config:?}")]
+    PushConfigNotFound {
+        /// The task.
+        task: String,
+        /// The config asked for.
+        config: String,
+    },
     /// The task cannot be canceled: it already ended (`-32002`; HTTP+JSON 409).
     #[error("task not cancelable: {0}")]
     TaskNotCancelable(String),
@@ -90,7 +100,7 @@ impl A2aError {
             Self::MethodNotFound(_) => -32601,
             Self::InvalidParams(_) => -32602,
             Self::Internal(_) | Self::Unavailable(_) => -32603,
-            Self::TaskNotFound(_) => -32001,
+            Self::TaskNotFound(_) | Self::PushConfigNotFound { .. } => -32001,
             Self::TaskNotCancelable(_) => -32002,
             Self::PushNotificationNotSupported => -32003,
             Self::UnsupportedOperation(_) => -32004,
@@ -106,7 +116,9 @@ impl A2aError {
     #[must_use]
     pub const fn http_status(&self) -> u16 {
         match self {
-            Self::TaskNotFound(_) | Self::MethodNotFound(_) => 404,
+            Self::TaskNotFound(_) | Self::PushConfigNotFound { .. } | Self::MethodNotFound(_) => {
+                404
+            }
             Self::MethodNotAllowed(_) => 405,
             Self::TaskNotCancelable(_) => 409,
             Self::ContentTypeNotSupported(_) => 415,
@@ -121,7 +133,9 @@ impl A2aError {
     #[must_use]
     pub const fn grpc_status(&self) -> &'static str {
         match self {
-            Self::TaskNotFound(_) | Self::MethodNotFound(_) => "NOT_FOUND",
+            Self::TaskNotFound(_) | Self::PushConfigNotFound { .. } | Self::MethodNotFound(_) => {
+                "NOT_FOUND"
+            }
             Self::TaskNotCancelable(_)
             | Self::ExtendedAgentCardNotConfigured
             | Self::ExtensionSupportRequired(_) => "FAILED_PRECONDITION",
@@ -144,7 +158,7 @@ impl A2aError {
             Self::MethodNotFound(_) => "METHOD_NOT_FOUND",
             Self::InvalidParams(_) => "INVALID_PARAMS",
             Self::Internal(_) => "INTERNAL_ERROR",
-            Self::TaskNotFound(_) => "TASK_NOT_FOUND",
+            Self::TaskNotFound(_) | Self::PushConfigNotFound { .. } => "TASK_NOT_FOUND",
             Self::TaskNotCancelable(_) => "TASK_NOT_CANCELABLE",
             Self::PushNotificationNotSupported => "PUSH_NOTIFICATION_NOT_SUPPORTED",
             Self::UnsupportedOperation(_) => "UNSUPPORTED_OPERATION",
@@ -162,6 +176,9 @@ impl A2aError {
     fn metadata(&self) -> Vec<(&'static str, &str)> {
         match self {
             Self::TaskNotFound(task) => vec![("taskId", task.as_str())],
+            Self::PushConfigNotFound { task, config } => {
+                vec![("taskId", task.as_str()), ("configId", config.as_str())]
+            }
             Self::VersionNotSupported(asked) => {
                 vec![
                     ("requestedVersion", asked.as_str()),

@@ -137,8 +137,7 @@ impl Method {
             | "GetTaskPushNotificationConfig"
             | "ListTaskPushNotificationConfigs"
             | "DeleteTaskPushNotificationConfig" => {
-                let (call, task) = crate::push::PushCall::from_jsonrpc(name, params)
-                    .ok_or_else(|| A2aError::MethodNotFound(name.to_owned()))?;
+                let (call, task) = crate::push::PushCall::from_jsonrpc(name, object()?)?;
                 Ok(Self::Push { call, task })
             }
             "GetExtendedAgentCard" => Ok(Self::GetExtendedAgentCard),
@@ -274,6 +273,36 @@ impl Param<'_> {
     }
 }
 
+/// The page a list asks for: `pageSize` (1 to [`MAX_PAGE_SIZE`]) and `pageToken`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub(crate) struct Page {
+    pub(crate) size: Option<usize>,
+    pub(crate) token: Option<String>,
+}
+
+/// Reads a list's page through `get`, which finds a field by its camelCase or snake_case
+/// name.
+pub(crate) fn page<'a>(get: &impl Fn(&str, &str) -> Option<Param<'a>>) -> Result<Page, A2aError> {
+    let size = match get("pageSize", "page_size") {
+        Some(param) => param.number("pageSize")?,
+        None => None,
+    };
+    let size = match size {
+        None => None,
+        Some(size) if (1..=MAX_PAGE_SIZE as u64).contains(&size) => usize::try_from(size).ok(),
+        Some(size) => {
+            return Err(A2aError::InvalidParams(format!(
+                "pageSize {size} is out of range: 1 to {MAX_PAGE_SIZE}"
+            )));
+        }
+    };
+    let token = match get("pageToken", "page_token") {
+        Some(param) => param.string("pageToken")?,
+        None => None,
+    };
+    Ok(Page { size, token })
+}
+
 /// Reads `ListTasksRequest` through `get`, which finds a field by its camelCase or
 /// snake_case name.
 pub(crate) fn list_tasks<'a>(
@@ -292,19 +321,7 @@ pub(crate) fn list_tasks<'a>(
             })?,
         ),
     };
-    let page_size = match get("pageSize", "page_size") {
-        Some(param) => param.number("pageSize")?,
-        None => None,
-    };
-    let page_size = match page_size {
-        None => None,
-        Some(size) if (1..=MAX_PAGE_SIZE as u64).contains(&size) => usize::try_from(size).ok(),
-        Some(size) => {
-            return Err(A2aError::InvalidParams(format!(
-                "pageSize {size} is out of range: 1 to {MAX_PAGE_SIZE}"
-            )));
-        }
-    };
+    let page = page(&get)?;
     let history_length = match get("historyLength", "history_length") {
         Some(param) => param
             .number("historyLength")?
@@ -324,8 +341,8 @@ pub(crate) fn list_tasks<'a>(
     Ok(ListTasks {
         context_id: string("contextId", "context_id")?,
         status,
-        page_size,
-        page_token: string("pageToken", "page_token")?,
+        page_size: page.size,
+        page_token: page.token,
         history_length,
         status_timestamp_after,
         include_artifacts,

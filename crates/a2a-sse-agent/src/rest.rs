@@ -22,7 +22,7 @@
 use percent_encoding::percent_decode_str;
 
 use crate::error::A2aError;
-use crate::method::{Method, Param, list_tasks};
+use crate::method::{Method, Param, list_tasks, page};
 use crate::push::PushCall;
 
 /// What a route asks, before its body is read.
@@ -99,8 +99,9 @@ pub(crate) fn parse(method: &str, path: &str, query: Option<&str>) -> Result<Rou
             if method == "POST" {
                 return Ok(Route::CreatePush { task });
             }
+            let page = page(&|camel, snake| query.get(camel, snake))?;
             Ok(Route::Ready(Method::Push {
-                call: PushCall::List,
+                call: PushCall::List(page),
                 task,
             }))
         }
@@ -192,28 +193,36 @@ mod tests {
             Ok(Method::ListTasks(list)) if list.page_size == Some(2) && list.include_artifacts
         ));
         assert_eq!(
-            method("POST", "/tasks/t/pushNotificationConfigs", None)
-                .unwrap()
-                .name(),
-            "CreateTaskPushNotificationConfig"
+            parse("POST", "/tasks/t/pushNotificationConfigs", None),
+            Ok(Route::CreatePush { task: "t".into() })
         );
         assert_eq!(
-            method("GET", "/tasks/t/pushNotificationConfigs", None)
-                .unwrap()
-                .name(),
-            "ListTaskPushNotificationConfigs"
+            method(
+                "GET",
+                "/tasks/t/pushNotificationConfigs",
+                Some("pageSize=2&pageToken=x")
+            ),
+            Ok(Method::Push {
+                call: PushCall::List(crate::method::Page {
+                    size: Some(2),
+                    token: Some("x".into())
+                }),
+                task: "t".into()
+            })
         );
         assert_eq!(
-            method("GET", "/tasks/t/pushNotificationConfigs/c", None)
-                .unwrap()
-                .name(),
-            "GetTaskPushNotificationConfig"
+            method("GET", "/tasks/t/pushNotificationConfigs/c%2F1", None),
+            Ok(Method::Push {
+                call: PushCall::Get("c/1".into()),
+                task: "t".into()
+            })
         );
         assert_eq!(
-            method("DELETE", "/tasks/t/pushNotificationConfigs/c", None)
-                .unwrap()
-                .name(),
-            "DeleteTaskPushNotificationConfig"
+            method("DELETE", "/tasks/t/pushNotificationConfigs/c", None),
+            Ok(Method::Push {
+                call: PushCall::Delete("c".into()),
+                task: "t".into()
+            })
         );
         assert_eq!(
             method("GET", "/extendedAgentCard", None),
@@ -238,6 +247,14 @@ mod tests {
         assert_eq!(
             method("DELETE", "/tasks/t:subscribe", None),
             Err(A2aError::MethodNotAllowed("POST, GET"))
+        );
+        assert_eq!(
+            method("PUT", "/tasks/t/pushNotificationConfigs", None),
+            Err(A2aError::MethodNotAllowed("POST, GET"))
+        );
+        assert_eq!(
+            method("POST", "/tasks/t/pushNotificationConfigs/c", None),
+            Err(A2aError::MethodNotAllowed("GET, DELETE"))
         );
         assert_eq!(
             parse("GET", "/message:send", None),

@@ -26,10 +26,7 @@ impl AgentExecutor for Script {
         request: RequestContext,
         task: TaskHandle,
     ) -> Result<Outcome, ExecutionError> {
-        let text = match request.message.parts.first().map(|p| &p.content) {
-            Some(a2a_events::PartContent::Text(text)) => text.clone(),
-            _ => String::new(),
-        };
+        let text = request.message.first_text().to_owned();
         match text.as_str() {
             "ping" => return Ok(Outcome::Message(task.agent_text("pong"))),
             "fail" => {

@@ -32,10 +32,7 @@ impl AgentExecutor for Script {
         request: RequestContext,
         task: TaskHandle,
     ) -> Result<Outcome, ExecutionError> {
-        let text = match request.message.parts.first().map(|p| &p.content) {
-            Some(a2a_events::PartContent::Text(text)) => text.clone(),
-            _ => String::new(),
-        };
+        let text = request.message.first_text().to_owned();
         if text == "ask" && request.task.is_none() {
             task.require_input(Some(task.agent_text("which one?")))
                 .await?;
@@ -181,8 +178,76 @@ async fn the_four_config_methods_on_both_bindings() {
         code(rpc(&service, "GetTaskPushNotificationConfig", ask.clone()).await),
         -32001
     );
+    // A missing config is TaskNotFound, naming the task and the config.
+    let (_, missing) = json_of(rpc(&service, "GetTaskPushNotificationConfig", ask.clone()).await);
+    let metadata = &missing["error"]["data"][0]["metadata"];
+    assert_eq!(
+        (&metadata["taskId"], &metadata["configId"]),
+        (&json!(task), &json!("c1"))
+    );
     // Delete is idempotent.
     result(rpc(&service, "DeleteTaskPushNotificationConfig", ask).await);
+
+    // Pages, in the order of the ids, on both bindings.
+    for id in ["p3", "p1", "p2"] {
+        let config = json!({"taskId": task, "id": id, "url": receiver.url("/p")});
+        result(rpc(&service, "CreateTaskPushNotificationConfig", config).await);
+    }
+    let ids = |page: &Value| -> Vec<String> {
+        page["configs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let first = result(
+        rpc(
+            &service,
+            "ListTaskPushNotificationConfigs",
+            json!({"taskId": task, "pageSize": 2}),
+        )
+        .await,
+    );
+    assert_eq!(ids(&first), ["p1", "p2"]);
+    let token = first["nextPageToken"].as_str().unwrap();
+    let second = result(
+        rpc(
+            &service,
+            "ListTaskPushNotificationConfigs",
+            json!({"taskId": task, "pageSize": 2, "pageToken": token}),
+        )
+        .await,
+    );
+    assert_eq!(
+        (ids(&second), &second["nextPageToken"]),
+        (vec!["p3".to_owned()], &json!(""))
+    );
+    let (status, page) = json_of(
+        rest(
+            &service,
+            "GET",
+            &format!("/a2a/tasks/{task}/pushNotificationConfigs?pageSize=1&pageToken={token}"),
+            None,
+        )
+        .await,
+    );
+    assert_eq!((status, ids(&page)), (200, vec!["p3".to_owned()]));
+    let bad = json!({"taskId": task, "pageToken": "not a token!"});
+    assert_eq!(
+        code(rpc(&service, "ListTaskPushNotificationConfigs", bad).await),
+        -32602
+    );
+    for id in ["p1", "p2", "p3"] {
+        result(
+            rpc(
+                &service,
+                "DeleteTaskPushNotificationConfig",
+                json!({"taskId": task, "id": id}),
+            )
+            .await,
+        );
+    }
 
     // HTTP+JSON: the task from the path, an id made when none is given.
     let base = format!("/a2a/tasks/{task}/pushNotificationConfigs");

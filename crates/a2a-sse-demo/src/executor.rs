@@ -14,7 +14,7 @@
 
 use std::time::Duration;
 
-use a2a_events::{Artifact, ErrorPayload, EventPayload, Part, PartContent};
+use a2a_events::{Artifact, ErrorPayload, EventPayload, Part};
 use a2a_sse_agent::{
     AgentExecutor, ExecutionError, Outcome, RequestContext, TaskError, TaskHandle,
 };
@@ -72,15 +72,7 @@ impl DemoExecutor {
 
 /// The first text part of a message, lower-cased.
 fn keyword(request: &RequestContext) -> String {
-    request
-        .message
-        .parts
-        .iter()
-        .find_map(|part| match &part.content {
-            PartContent::Text(text) => Some(text.to_lowercase()),
-            _ => None,
-        })
-        .unwrap_or_default()
+    request.message.first_text().to_lowercase()
 }
 
 impl AgentExecutor for DemoExecutor {

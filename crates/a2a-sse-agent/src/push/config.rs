@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::error::A2aError;
-use crate::method::field;
+use crate::method::{Page, Param, field, page};
 
 /// `AuthenticationInfo`: how the receiver wants the agent to authenticate.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -69,8 +69,8 @@ pub(crate) enum PushCall {
     Create(Value),
     /// `GetTaskPushNotificationConfig` of the config `id`.
     Get(String),
-    /// `ListTaskPushNotificationConfigs`.
-    List,
+    /// `ListTaskPushNotificationConfigs`, a page of them.
+    List(Page),
     /// `DeleteTaskPushNotificationConfig` of the config `id`.
     Delete(String),
 }
@@ -81,28 +81,28 @@ impl PushCall {
         match self {
             Self::Create(_) => "CreateTaskPushNotificationConfig",
             Self::Get(_) => "GetTaskPushNotificationConfig",
-            Self::List => "ListTaskPushNotificationConfigs",
+            Self::List(_) => "ListTaskPushNotificationConfigs",
             Self::Delete(_) => "DeleteTaskPushNotificationConfig",
         }
     }
 
-    /// The JSON-RPC method `name` with `params`, and the task it names (`""` when none).
-    pub(crate) fn from_jsonrpc(name: &str, params: &Value) -> Option<(Self, String)> {
-        let text = |camel, snake| {
-            field(params, camel, snake)
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_owned()
+    /// The JSON-RPC method `name` with `params`, and the task it names.
+    pub(crate) fn from_jsonrpc(name: &str, params: &Value) -> Result<(Self, String), A2aError> {
+        let text = |camel: &str, snake: &str| match field(params, camel, snake) {
+            Some(Value::String(text)) if !text.is_empty() => Ok(text.clone()),
+            _ => Err(A2aError::InvalidParams(format!("{camel} is missing"))),
         };
-        let task = text("taskId", "task_id");
+        let task = text("taskId", "task_id")?;
         let call = match name {
             "CreateTaskPushNotificationConfig" => Self::Create(params.clone()),
-            "GetTaskPushNotificationConfig" => Self::Get(text("id", "id")),
-            "ListTaskPushNotificationConfigs" => Self::List,
-            "DeleteTaskPushNotificationConfig" => Self::Delete(text("id", "id")),
-            _ => return None,
+            "GetTaskPushNotificationConfig" => Self::Get(text("id", "id")?),
+            "ListTaskPushNotificationConfigs" => Self::List(page(&|camel, snake| {
+                field(params, camel, snake).map(Param::Json)
+            })?),
+            "DeleteTaskPushNotificationConfig" => Self::Delete(text("id", "id")?),
+            other => return Err(A2aError::MethodNotFound(other.to_owned())),
         };
-        Some((call, task))
+        Ok((call, task))
     }
 }
 
@@ -152,14 +152,18 @@ mod tests {
 
     #[test]
     fn the_four_calls() {
-        let params = json!({"task_id": "t", "id": "c"});
+        let params = json!({"task_id": "t", "id": "c", "pageSize": 2, "page_token": "x"});
+        let page = Page {
+            size: Some(2),
+            token: Some("x".into()),
+        };
         for (name, call) in [
             (
                 "CreateTaskPushNotificationConfig",
                 PushCall::Create(params.clone()),
             ),
             ("GetTaskPushNotificationConfig", PushCall::Get("c".into())),
-            ("ListTaskPushNotificationConfigs", PushCall::List),
+            ("ListTaskPushNotificationConfigs", PushCall::List(page)),
             (
                 "DeleteTaskPushNotificationConfig",
                 PushCall::Delete("c".into()),
@@ -169,6 +173,24 @@ mod tests {
             assert_eq!((read.name(), task.as_str()), (name, "t"));
             assert_eq!(read, call);
         }
-        assert_eq!(PushCall::from_jsonrpc("Other", &params), None);
+        assert_eq!(
+            PushCall::from_jsonrpc("Other", &params).unwrap_err().code(),
+            -32601
+        );
+        for (name, params) in [
+            ("GetTaskPushNotificationConfig", json!({"id": "c"})),
+            ("GetTaskPushNotificationConfig", json!({"taskId": "t"})),
+            (
+                "DeleteTaskPushNotificationConfig",
+                json!({"taskId": "t", "id": 3}),
+            ),
+            (
+                "ListTaskPushNotificationConfigs",
+                json!({"taskId": "t", "pageSize": 0}),
+            ),
+        ] {
+            let err = PushCall::from_jsonrpc(name, &params).unwrap_err();
+            assert_eq!(err.code(), -32602, "{name} {params}");
+        }
     }
 }

@@ -5,12 +5,13 @@ use std::sync::Arc;
 use a2a_events::{PlanId, PushStore};
 use a2a_sse_core::SseResponse;
 use bytes::Bytes;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use serde_json::value::RawValue;
 
 use super::Call;
 use crate::error::A2aError;
+use crate::method::Page;
 use crate::push::{ConfigInput, Deliverer, PushCall};
 
 impl Call<'_> {
@@ -46,10 +47,9 @@ impl Call<'_> {
         let unavailable = |err: a2a_events::BackendError| {
             A2aError::Unavailable(format!("the push notification configs: {err}"))
         };
-        let not_found = |id: &str| {
-            A2aError::TaskNotFound(format!(
-                "task {plan} has no push notification config {id:?}"
-            ))
+        let not_found = |id: String| A2aError::PushConfigNotFound {
+            task: plan.to_string(),
+            config: id,
         };
         match call {
             PushCall::Create(params) => {
@@ -65,24 +65,20 @@ impl Call<'_> {
             }
             PushCall::Get(id) => match store.get(plan, &id).await.map_err(unavailable)? {
                 Some(json) => Ok(self.binding.ok(&json)),
-                None => Err(not_found(&id)),
+                None => Err(not_found(id)),
             },
-            PushCall::List => {
-                let mut configs = store.list(plan).await.map_err(unavailable)?;
-                configs.sort();
-                let configs = configs
-                    .iter()
-                    .filter_map(|json| serde_json::from_slice::<&RawValue>(json).ok())
-                    .collect::<Vec<_>>();
+            PushCall::List(page) => {
+                let configs = store.list(plan).await.map_err(unavailable)?;
+                let (configs, next) = config_page(&configs, &page)?;
                 #[derive(Serialize)]
                 #[serde(rename_all = "camelCase")]
                 struct Answer<'a> {
                     configs: Vec<&'a RawValue>,
-                    next_page_token: &'static str,
+                    next_page_token: String,
                 }
                 Ok(self.binding.ok_json(&Answer {
                     configs,
-                    next_page_token: "",
+                    next_page_token: next,
                 }))
             }
             PushCall::Delete(id) => {
@@ -103,6 +99,55 @@ impl Call<'_> {
             .await
             .map(drop)
     }
+}
+
+/// A page of a task's configs (as stored, JSON), in the order of their ids: at most
+/// `page.size` (all of them without one) after the token's id; and the next page's token
+/// (`""` after the last page).
+fn config_page<'a>(
+    configs: &'a [Bytes],
+    page: &Page,
+) -> Result<(Vec<&'a RawValue>, String), A2aError> {
+    use base64::Engine as _;
+    let base64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    #[derive(Deserialize)]
+    struct Id<'a> {
+        #[serde(borrow)]
+        id: std::borrow::Cow<'a, str>,
+    }
+    let after = match &page.token {
+        None => None,
+        Some(token) => Some(
+            base64
+                .decode(token)
+                .ok()
+                .and_then(|bytes| String::from_utf8(bytes).ok())
+                .ok_or_else(|| {
+                    A2aError::InvalidParams(format!(
+                        "pageToken {token:?} is not one this server gave"
+                    ))
+                })?,
+        ),
+    };
+    let mut all: Vec<(std::borrow::Cow<'a, str>, &'a RawValue)> = configs
+        .iter()
+        .filter_map(|json| {
+            let id = serde_json::from_slice::<Id<'a>>(json).ok()?.id;
+            Some((id, serde_json::from_slice::<&RawValue>(json).ok()?))
+        })
+        .filter(|(id, _)| after.as_deref().is_none_or(|after| id.as_ref() > after))
+        .collect();
+    all.sort_by(|a, b| a.0.cmp(&b.0));
+    let size = page.size.unwrap_or(usize::MAX);
+    let next = if all.len() > size {
+        base64.encode(all[size - 1].0.as_bytes())
+    } else {
+        String::new()
+    };
+    Ok((
+        all.into_iter().take(size).map(|(_, json)| json).collect(),
+        next,
+    ))
 }
 
 /// Checks `config`'s receiver, stores it, and has it claimed at once: its JSON as kept.

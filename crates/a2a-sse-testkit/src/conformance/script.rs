@@ -20,7 +20,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use a2a_events::{Artifact, Part, PartContent};
+use a2a_events::{Artifact, Part};
 use a2a_sse_agent::{
     AgentExecutor, ExecutionError, Outcome, RequestContext, TaskError, TaskHandle,
 };
@@ -214,21 +214,13 @@ fn result_chunk(text: &str) -> Artifact {
     }
 }
 
-/// The text of a message's first part, if it is text.
-fn first_text(request: &RequestContext) -> String {
-    match request.message.parts.first().map(|part| &part.content) {
-        Some(PartContent::Text(text)) => text.clone(),
-        _ => String::new(),
-    }
-}
-
 impl AgentExecutor for Script {
     async fn execute(
         &self,
         request: RequestContext,
         task: TaskHandle,
     ) -> Result<Outcome, ExecutionError> {
-        let text = first_text(&request);
+        let text = request.message.first_text().to_owned();
         let word = text.split_whitespace().next().unwrap_or_default();
         let done = if request.task.is_some() {
             self.answer(&task, &text).await

@@ -4,13 +4,17 @@
 # machine's Node.js (20 or later): builds both demos (a no-op when they are up to date),
 # installs the client into the cargo target dir's a2a-interop-js/ with `npm ci` (only when
 # it is missing there or the lockfile changed, so a second run needs no network), then for
-# each demo: starts it on a free loopback port (the port read from its banner), runs
-# interop.test.mjs against it with node's test runner, stops it. The demos' logs land in
-# that directory too. Exits non-zero on any failure.
+# each demo: starts it on a free loopback port (the port read from its banner) with push
+# notifications on (loopback receivers allowed, signed with a fixed test secret), runs
+# interop.test.mjs against it with node's test runner (its webhook receiver on loopback
+# too), stops it. The demos' logs land in that directory too. Exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 tests=crates/a2a-sse-demo/tests/a2a_interop_js
+# The demos' Standard Webhooks signing secret: a fixed test value (the test verifies the
+# deliveries' signatures with it).
+push_secret=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
 
 command -v node >/dev/null || { echo "a2a-interop-js: node is not installed" >&2; exit 1; }
 node_major=$(node -p 'process.versions.node.split(".")[0]')
@@ -53,7 +57,7 @@ start_demo() {
   local name=$1 binary=$2 log="$work/$1.log"
   : > "$log"
   "$binary" --addr 127.0.0.1:0 --no-simulate --keep-alive-ms 2000 --plan-step-ms 50 \
-    > "$log" 2>&1 &
+    --push --push-allow-host 127.0.0.1 --push-secret "$push_secret" > "$log" 2>&1 &
   demo_pid=$!
   demo_url=""
   for _ in $(seq 1 300); do
@@ -85,7 +89,7 @@ for demo in "axum:$target_dir/debug/examples/demo" "actix:$target_dir/debug/exam
   echo "==> @a2a-js/sdk against the $name demo"
   if start_demo "$name" "$binary"; then
     echo "$name demo at $demo_url (log: $work/$name.log)"
-    if ! (cd "$work" && A2A_DEMO_URL="$demo_url" node --test --test-reporter=spec interop.test.mjs); then
+    if ! (cd "$work" && A2A_DEMO_URL="$demo_url" A2A_WEBHOOK_SECRET="$push_secret" node --test --test-reporter=spec interop.test.mjs); then
       failed+=("$name")
     fi
   else

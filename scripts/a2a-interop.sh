@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Interop test of the A2A binding with the official Python client (`a2a-sdk` 1.x): builds
-# both demos, installs crates/a2a-sse-demo/tests/a2a_interop/requirements.txt into a
-# virtualenv under the cargo target dir, then runs test_interop.py against both demos over
-# both bindings. The demos' logs land in the target dir's a2a-interop/. Exits non-zero on
-# any failure.
+# both demos, installs crates/a2a-sse-demo/tests/a2a_interop/requirements.txt (the SDK, and
+# `standardwebhooks` to verify push signatures) into a virtualenv under the cargo target
+# dir, then runs test_interop.py against both demos over both bindings (push notifications
+# on, to a webhook receiver of the test's on loopback). The demos' logs land in the target
+# dir's a2a-interop/. Exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

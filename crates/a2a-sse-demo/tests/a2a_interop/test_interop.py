@@ -9,23 +9,33 @@ scripts/a2a-interop.sh builds the demos, installs requirements.txt into a virtua
 runs this file with it.
 
 Each demo is started on a free loopback port (`--addr 127.0.0.1:0`, the port read from its
-banner) with `--no-simulate --keep-alive-ms 2000 --plan-step-ms 50`, and stopped when its
-tests are done, whether they passed or not. The demos are agents (notes: "The demos as
+banner) with `--no-simulate --keep-alive-ms 2000 --plan-step-ms 50` and push notifications
+on (`--push --push-allow-host 127.0.0.1 --push-secret WEBHOOK_SECRET`: loopback receivers
+allowed, deliveries signed with a fixed test secret), and stopped when its tests are done,
+whether they passed or not. Beside each demo runs a webhook receiver: the standard
+library's `http.server` in a thread on a free loopback port, keeping every request it gets
+(method, path, headers, the body's bytes) and answering each 200 with a Content-Length;
+each test gets receiver paths of its own. The demos are agents (notes: "The demos as
 agents"): a message starts a scripted plan chosen by a keyword of its text (`ping`,
 `deploy`, `review`, `slow`, anything else = `report`), one step every `--plan-step-ms`.
 Plans of the older cases are driven through the demo's publish route with urllib instead;
 everything on the A2A side goes through the SDK's public client API only: the card from
-`A2ACardResolver`, a client per binding from `ClientFactory`, then `send_message`,
-`get_task`, `list_tasks`, `cancel_task` and `subscribe`, with a `ClientCallContext` for a
-per-call header. The httpx client we hand the SDK has a recording transport: every request
-(method, URL, headers, the JSON-RPC method) is kept, and every SSE response is read through
-a tee that notes each frame's `id:` (the SDK ignores SSE ids; the resume case needs them).
-So each test also checks that the calls went to the chosen binding's routes and methods.
+`A2ACardResolver`, a client per binding from `ClientFactory`, then `send_message` (a push
+config inline in its `SendMessageConfiguration.task_push_notification_config`), `get_task`,
+`list_tasks`, `cancel_task`, `subscribe` and the four push config calls
+(`create_task_push_notification_config`, `get_task_push_notification_config`,
+`list_task_push_notification_configs`, `delete_task_push_notification_config`), with a
+`ClientCallContext` for a per-call header. The httpx client we hand the SDK has a recording
+transport: every request (method, URL, headers, its JSON body, the JSON-RPC method) is
+kept, and every SSE response is read through a tee that notes each frame's `id:` (the SDK
+ignores SSE ids; the resume case needs them). So each test also checks that the calls went
+to the chosen binding's routes and methods.
 
 The cases, each run for every (demo, binding) pair as its own test method:
 
 - card: the card names the binding's interface (protocol version 1.0, the documented
-  route on this server) and streaming, and the factory builds a client for it;
+  route on this server), streaming and push notifications, and the factory builds a client
+  for it;
 - subscribe: on a running plan, the client receives the task snapshot first, then every
   update published after it, in order, and the stream ends at the terminal status;
 - get_task: returns the same task as the subscription's snapshot while the plan runs,
@@ -76,7 +86,36 @@ The cases, each run for every (demo, binding) pair as its own test method:
   listens; SubscribeToTask with `Last-Event-ID` still replays the rest to COMPLETED (the
   two streams together exactly the plan's updates) and ends, while `Last-Event-ID` = the
   terminal frame's id is refused before any item (UnsupportedOperationError), as a
-  finished task without one is.
+  finished task without one is;
+- push_configs: on a `review` task waiting for input (SendMessage, blocking): create a
+  config with an id, a token and `authentication` (Bearer): the answer is that config, its
+  taskId the task's; GetTaskPushNotificationConfig answers it too; a second config with
+  only a URL gets an id from the agent; List gives both (and no nextPageToken); Delete
+  answers nothing, then Get raises TaskNotFoundError, a second Delete is fine, List gives
+  the second only; Create on an unknown task raises TaskNotFoundError; nothing was
+  delivered by then. Each
+  call went to its JSON-RPC method or HTTP+JSON route (`/tasks/{id}/pushNotificationConfigs`
+  [`/{configId}`], POST, GET, GET, DELETE). The follow-up then finishes the task: the kept
+  config receives exactly WORKING "approved" and COMPLETED (the user's message is not
+  delivered), and nothing more; the deleted one receives nothing;
+- push_delivery: SendMessage `report`, streaming and then blocking, each with a config
+  inline (URL, token, Bearer credentials; the SDK sends it as
+  `configuration.taskPushNotificationConfig`, checked on the wire): the receiver gets the
+  plan's updates in order, WORKING, the three `report.md` chunks (`lastChunk` on the third),
+  COMPLETED "report ready", each a POST of one StreamResponse JSON (`statusUpdate` or
+  `artifactUpdate` of this task; it parses as the SDK's `StreamResponse`) with
+  `Content-Type: application/a2a+json`, its Content-Length, `Authorization: Bearer <the
+  credentials>`, `X-A2A-Notification-Token: <the token>`, a distinct `A2A-Event-Id`, and a
+  Standard Webhooks signature that PyPI `standardwebhooks` (`Webhook(secret).verify(body,
+  headers)`) accepts with the demos' secret, and rejects with another secret, over the body
+  with a space appended, and over the body with a state renamed; streaming, the deliveries
+  are exactly the stream's items after its task; their chunks make GetTask's artifact; and
+  nothing more comes after COMPLETED. The same checks apply to the kept config of
+  push_configs (which has no token and no authentication: no such headers).
+
+The SDK can send a push config inline (`SendMessageConfiguration` has a
+`task_push_notification_config` field, written as `taskPushNotificationConfig`), so
+push_delivery needs no config created after the task started.
 
 Decisions where the contract is silent (nobody to ask; a failure here names them):
 - The `report.md` artifact may carry that string as its `name` or as its `artifactId`.
@@ -92,6 +131,14 @@ Decisions where the contract is silent (nobody to ask; a failure here names them
 - ListTasks is newest first by status time (the specification's order), so three tasks
   run one after the other come back in reverse.
 - SSE ids are decimal and strictly increase on a stream (docs/wire-format.md).
+- A push config that is not there (any more) is TaskNotFoundError on Get, as the reference
+  SDK's own server says it; its Delete is idempotent (it answers `{}`, so the SDK's None).
+- Push is "at least once": a delivery that comes again with the same `webhook-id` (a retry)
+  must carry the same body and counts once; "in order" is the order of first arrival; no
+  duplicate came in any run so far (the receiver answers at once).
+- "Nothing more" after a task ended: no new delivery within ten plan steps.
+- Not checked: paging of ListTaskPushNotificationConfigs (`pageSize`, `pageToken`): the
+  demos answer every config and an empty nextPageToken whatever `pageSize` says.
 
 The SDK parses into protobuf messages and writes them back with `MessageToDict`, which
 leaves out default values, rewrites timestamps and turns numbers inside `data` and
@@ -101,6 +148,7 @@ leaves out default values, rewrites timestamps and turns numbers inside `data` a
 import asyncio
 import contextlib
 import datetime
+import http.server
 import json
 import logging
 import os
@@ -118,21 +166,28 @@ import uuid
 from pathlib import Path
 
 import httpx
-from google.protobuf.json_format import MessageToDict
+from google.protobuf.json_format import MessageToDict, Parse
+from standardwebhooks import Webhook, WebhookVerificationError
 
 from a2a.client import A2ACardResolver, ClientCallContext, ClientConfig, ClientFactory
 from a2a.types import (
+    AuthenticationInfo,
     CancelTaskRequest,
+    DeleteTaskPushNotificationConfigRequest,
+    GetTaskPushNotificationConfigRequest,
     GetTaskRequest,
+    ListTaskPushNotificationConfigsRequest,
     ListTasksRequest,
     Message,
     Part,
     Role,
     SendMessageConfiguration,
     SendMessageRequest,
+    StreamResponse,
     SubscribeToTaskRequest,
     TaskNotCancelableError,
     TaskNotFoundError,
+    TaskPushNotificationConfig,
     TaskState,
     UnsupportedOperationError,
 )
@@ -152,6 +207,11 @@ STEP_MS = 50
 STEP = STEP_MS / 1000
 # A `slow` plan: 60 chunks of `report.md`.
 SLOW_CHUNKS = 60
+# The demos' Standard Webhooks signing secret (`--push-secret`): a fixed test value, 24
+# random bytes in base64 behind the scheme's `whsec_` prefix.
+WEBHOOK_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+# Another secret, which must not verify the demos' signatures.
+OTHER_SECRET = "whsec_c2VjcmV0LW5vdC10aGUtZGVtb3M="
 
 BINDINGS = {
     "jsonrpc": TransportProtocol.JSONRPC.value,  # "JSONRPC"
@@ -301,6 +361,10 @@ class Demo:
                     binary,
                     *("--addr", "127.0.0.1:0", "--no-simulate", "--keep-alive-ms", "2000"),
                     *("--plan-step-ms", str(STEP_MS)),
+                    # Push notifications on, to the tests' receiver on loopback (which the
+                    # address guard refuses unless allowed), signed with the test secret.
+                    *("--push", "--push-allow-host", "127.0.0.1"),
+                    *("--push-secret", WEBHOOK_SECRET),
                 ],
                 stdout=subprocess.PIPE,
                 stderr=self.log,
@@ -378,22 +442,140 @@ class Demo:
 
 
 # ---------------------------------------------------------------------------------------
+# The webhook receiver the demos push to
+
+
+class Delivery:
+    """One request the receiver got: method, path, headers (the names in lower case; every
+    value of a repeated header in `all_headers`), the body's bytes as they came."""
+
+    def __init__(self, method, path, header_items, body):
+        self.method = method
+        self.path = path
+        self.all_headers = [(k.lower(), v) for k, v in header_items]
+        self.headers = dict(self.all_headers)
+        self.body = body
+
+    def values(self, name):
+        return [v for k, v in self.all_headers if k == name]
+
+    def json(self):
+        return json.loads(self.body)
+
+    def describe(self):
+        try:
+            body = self.json()
+            update = body.get("statusUpdate") or body.get("artifactUpdate") or {}
+            what = update.get("status", {}).get("state") or update.get("artifact", {}).get(
+                "artifactId"
+            )
+            return f"{self.method} {self.path} {list(body)} {what}"
+        except Exception:  # for a failure message, whatever the body is
+            return f"{self.method} {self.path} {self.body[:80]!r}"
+
+
+class WebhookReceiver:
+    """A webhook receiver on a free loopback port: the standard library's HTTP server in a
+    thread of its own, keeping every request it gets (whatever its method and path) and
+    answering each 200 with an empty body and a Content-Length (HTTP/1.1, so the sender may
+    keep the connection). Each test gets paths of its own (`new_path`)."""
+
+    def __init__(self):
+        self.deliveries = []
+        self._changed = threading.Condition()
+        receiver = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def handle_one_request(self):
+                # Every method, so that a wrong one is kept and shows in a failure.
+                self.raw_requestline = self.rfile.readline(65537)
+                if not self.raw_requestline:
+                    self.close_connection = True
+                    return
+                if not self.parse_request():
+                    return
+                receiver._keep(self)
+                self.wfile.flush()
+
+            def log_message(self, format, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def _keep(self, handler):
+        if handler.headers.get("transfer-encoding", "").lower() == "chunked":
+            body = b""
+            while size := int(handler.rfile.readline().split(b";")[0], 16):
+                body += handler.rfile.read(size)
+                handler.rfile.readline()
+            while handler.rfile.readline() not in (b"\r\n", b"\n", b""):
+                pass  # trailers
+        else:
+            body = handler.rfile.read(int(handler.headers.get("content-length") or 0))
+        delivery = Delivery(handler.command, handler.path, handler.headers.items(), body)
+        with self._changed:
+            self.deliveries.append(delivery)
+            self._changed.notify_all()
+        handler.send_response(200)
+        handler.send_header("Content-Length", "0")
+        handler.end_headers()
+
+    @staticmethod
+    def new_path(label):
+        return f"/hooks/{label}-{uuid.uuid4().hex[:8]}"
+
+    def url(self, path):
+        return self.base + path
+
+    def on(self, path):
+        """What came to `path` so far, in arrival order."""
+        with self._changed:
+            return [d for d in self.deliveries if d.path == path]
+
+    def wait_for(self, path, count, timeout=WAIT):
+        """What came to `path` once `count` requests came there (blocking: run it with
+        `in_background`); an AssertionError listing what came if they don't in time."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while len(got := [d for d in self.deliveries if d.path == path]) < count:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    lines = "\n  ".join(d.describe() for d in got) or "(nothing)"
+                    raise AssertionError(f"{len(got)} of {count} deliveries to {path}:\n  {lines}")
+                self._changed.wait(left)
+            return got
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+# ---------------------------------------------------------------------------------------
 # The official client, and what it sent and received on the wire
 
 
 class Exchange:
-    """One HTTP request the SDK sent: method, URL, headers, the JSON-RPC method (if its body
-    is a JSON-RPC request), and the frames of its response if that is an SSE stream, as
-    far as they were read (each a dict of the frame's fields: `id`, `event`, `data`)."""
+    """One HTTP request the SDK sent: method, URL, headers, its JSON body (if it has one),
+    the JSON-RPC method (if that is a JSON-RPC request), and the frames of its response if
+    that is an SSE stream, as far as they were read (each a dict of the frame's fields:
+    `id`, `event`, `data`)."""
 
     def __init__(self, request):
         self.method = request.method
         self.url = str(request.url)
         self.path = self.url.split("?", 1)[0]
         self.headers = request.headers
+        self.json = None
         self.rpc_method = None
         with contextlib.suppress(Exception):
-            self.rpc_method = json.loads(request.content).get("method")
+            self.json = json.loads(request.content)
+            self.rpc_method = self.json.get("method")
         self.frames = []
 
 
@@ -466,6 +648,22 @@ OPERATIONS = {
     "list": ("ListTasks", "GET", "/tasks"),
     "cancel": ("CancelTask", "POST", "/tasks/{id}:cancel"),
     "subscribe": ("SubscribeToTask", "POST", "/tasks/{id}:subscribe"),
+    "push_create": (
+        "CreateTaskPushNotificationConfig",
+        "POST",
+        "/tasks/{id}/pushNotificationConfigs",
+    ),
+    "push_get": (
+        "GetTaskPushNotificationConfig",
+        "GET",
+        "/tasks/{id}/pushNotificationConfigs/{config}",
+    ),
+    "push_list": ("ListTaskPushNotificationConfigs", "GET", "/tasks/{id}/pushNotificationConfigs"),
+    "push_delete": (
+        "DeleteTaskPushNotificationConfig",
+        "DELETE",
+        "/tasks/{id}/pushNotificationConfigs/{config}",
+    ),
 }
 
 
@@ -499,13 +697,13 @@ class Session:
             return ("POST", f"{self.interface}/tasks/{task_id}:subscribe")
         return ("GET", f"{self.interface}/tasks/{task_id}")
 
-    def call(self, operation, task_id=None):
+    def call(self, operation, task_id=None, config_id=None):
         """What `operation` must look like on the wire: (HTTP method, URL without the
         query, JSON-RPC method or None)."""
         rpc_method, method, route = OPERATIONS[operation]
         if self.binding == "JSONRPC":
             return ("POST", self.interface, rpc_method)
-        return (method, self.interface + route.format(id=task_id), None)
+        return (method, self.interface + route.format(id=task_id, config=config_id), None)
 
     def calls(self):
         """What every request after the card looked like, as `call` writes it."""
@@ -631,10 +829,16 @@ def user_message(text, *, context_id="", task_id=""):
     )
 
 
-def send_request(message, *, return_immediately=False):
+def send_request(message, *, return_immediately=False, push=None):
+    """A SendMessageRequest; `push`, a TaskPushNotificationConfig, goes inline in its
+    configuration (`SendMessageConfiguration.task_push_notification_config`)."""
     request = SendMessageRequest(message=message)
-    if return_immediately:
-        request.configuration.CopyFrom(SendMessageConfiguration(return_immediately=True))
+    if return_immediately or push is not None:
+        request.configuration.CopyFrom(
+            SendMessageConfiguration(
+                return_immediately=return_immediately, task_push_notification_config=push
+            )
+        )
     return request
 
 
@@ -736,6 +940,8 @@ class InteropCases:
             raise RuntimeError(f"no path to the {cls.demo_name} demo (see the usage)")
         cls.demo = Demo(cls.demo_name, binary)
         cls.addClassCleanup(cls.demo.stop)
+        cls.receiver = WebhookReceiver()
+        cls.addClassCleanup(cls.receiver.stop)
 
     def plan(self, binding):
         return Plan(f"{self.demo_name}-{binding.lower().replace('+', '-')}")
@@ -747,6 +953,7 @@ class InteropCases:
             )
             card = session.card
             self.assertTrue(card.capabilities.streaming, "capabilities.streaming")
+            self.assertTrue(card.capabilities.push_notifications, "capabilities.pushNotifications")
             interfaces = [i for i in card.supported_interfaces if i.protocol_binding == binding]
             self.assertEqual(len(interfaces), 1, f"one {binding} interface in {card}")
             self.assertEqual(interfaces[0].protocol_version, "1.0")
@@ -1305,6 +1512,197 @@ class InteropCases:
                         items.append(item)
             self.assertEqual(items, [])
 
+    # -- Push notifications ---------------------------------------------------------------
+
+    async def check_push_configs(self, binding):
+        deleted_path = self.receiver.new_path("deleted")
+        kept_path = self.receiver.new_path("kept")
+        async with connect(self.demo.base, binding, streaming=False) as session:
+            client = session.client
+            sent = user_message(REVIEW, context_id=new_context())
+            [item] = await collect(client.send_message(send_request(sent)))
+            task_id = item.task.id
+            self.assertEqual(state(item.task), "INPUT_REQUIRED", received(item.task))
+            calls = len(session.exchanges)
+
+            config = TaskPushNotificationConfig(
+                task_id=task_id,
+                id=f"interop-cfg-{uuid.uuid4().hex[:8]}",
+                url=self.receiver.url(deleted_path),
+                token=f"tok-{uuid.uuid4().hex[:8]}",
+                authentication=AuthenticationInfo(
+                    scheme="Bearer", credentials=f"cred-{uuid.uuid4().hex[:8]}"
+                ),
+            )
+            created = await client.create_task_push_notification_config(config)
+            self.assertEqual(received(created), received(config))
+            asked = GetTaskPushNotificationConfigRequest(task_id=task_id, id=config.id)
+            got = await client.get_task_push_notification_config(asked)
+            self.assertEqual(received(got), received(config))
+            # A second config, its URL only: the agent names it.
+            kept = await client.create_task_push_notification_config(
+                TaskPushNotificationConfig(task_id=task_id, url=self.receiver.url(kept_path))
+            )
+            self.assertEqual((kept.task_id, kept.url), (task_id, self.receiver.url(kept_path)))
+            self.assertTrue(kept.id, received(kept))
+            self.assertNotEqual(kept.id, config.id)
+            listing = ListTaskPushNotificationConfigsRequest(task_id=task_id)
+            listed = await client.list_task_push_notification_configs(listing)
+            self.assertCountEqual(
+                [received(c) for c in listed.configs], [received(config), received(kept)]
+            )
+            self.assertEqual(listed.next_page_token, "")
+
+            dropped = DeleteTaskPushNotificationConfigRequest(task_id=task_id, id=config.id)
+            self.assertIsNone(await client.delete_task_push_notification_config(dropped))
+            with self.assertRaises(TaskNotFoundError):
+                await client.get_task_push_notification_config(asked)
+            # Delete is idempotent.
+            self.assertIsNone(await client.delete_task_push_notification_config(dropped))
+            listed = await client.list_task_push_notification_configs(listing)
+            self.assertEqual([received(c) for c in listed.configs], [received(kept)])
+            unknown = f"no-such-task-{uuid.uuid4().hex[:8]}"
+            with self.assertRaises(TaskNotFoundError):
+                await client.create_task_push_notification_config(
+                    TaskPushNotificationConfig(task_id=unknown, url=self.receiver.url(kept_path))
+                )
+            self.assertEqual(
+                self.receiver.on(deleted_path) + self.receiver.on(kept_path),
+                [],
+                "creating a config delivered something",
+            )
+            self.assertEqual(
+                session.calls()[calls - 1 :],
+                [
+                    session.call("push_create", task_id),
+                    session.call("push_get", task_id, config.id),
+                    session.call("push_create", task_id),
+                    session.call("push_list", task_id),
+                    session.call("push_delete", task_id, config.id),
+                    session.call("push_get", task_id, config.id),
+                    session.call("push_delete", task_id, config.id),
+                    session.call("push_list", task_id),
+                    session.call("push_create", unknown),
+                ],
+            )
+
+            # The follow-up finishes the task: the kept config gets its updates (no user
+            # message), the deleted one nothing.
+            follow_up = user_message("yes, go ahead", task_id=task_id)
+            [item] = await collect(client.send_message(send_request(follow_up)))
+            self.assertEqual(state(item.task), "COMPLETED", received(item.task))
+        deliveries = self.assert_deliveries(
+            await in_background(self.receiver.wait_for, kept_path, 2), task_id
+        )
+        self.assertEqual(
+            [(kind(d), state(d.status_update)) for d in deliveries],
+            [("status_update", "WORKING"), ("status_update", "COMPLETED")],
+            describe(deliveries),
+        )
+        self.assertEqual(text(deliveries[0].status_update.status.message), "approved")
+        await asyncio.sleep(10 * STEP)
+        self.assertEqual(len(self.receiver.on(kept_path)), len(deliveries), "more after the end")
+        self.assertEqual(self.receiver.on(deleted_path), [], "a deleted config delivered")
+
+    async def check_push_delivery(self, binding):
+        for streaming in (True, False):
+            path = self.receiver.new_path("streaming" if streaming else "blocking")
+            token, credentials = f"tok-{uuid.uuid4().hex[:8]}", f"cred-{uuid.uuid4().hex[:8]}"
+            push = TaskPushNotificationConfig(
+                url=self.receiver.url(path),
+                token=token,
+                authentication=AuthenticationInfo(scheme="Bearer", credentials=credentials),
+            )
+            sent = user_message(REPORT, context_id=new_context())
+            async with connect(self.demo.base, binding, streaming=streaming) as session:
+                items = await collect(session.client.send_message(send_request(sent, push=push)))
+                task_id = items[0].task.id
+                # The config went inline, as the SDK writes it.
+                body = session.exchange("stream" if streaming else "send").json
+                params = body["params"] if binding == "JSONRPC" else body
+                self.assertEqual(
+                    content(params["configuration"]["taskPushNotificationConfig"]),
+                    received(push),
+                )
+                final = await session.client.get_task(GetTaskRequest(id=task_id))
+            self.assertEqual(state(final), "COMPLETED", received(final))
+            deliveries = self.assert_deliveries(
+                await in_background(self.receiver.wait_for, path, 5),
+                task_id,
+                token=token,
+                authorization=f"Bearer {credentials}",
+            )
+            summary = describe(deliveries)
+            self.assertEqual(
+                [kind(d) for d in deliveries],
+                ["status_update"] + ["artifact_update"] * 3 + ["status_update"],
+                summary,
+            )
+            self.assertEqual(
+                [state(d.status_update) for d in (deliveries[0], deliveries[-1])],
+                ["WORKING", "COMPLETED"],
+                summary,
+            )
+            self.assertEqual(text(deliveries[-1].status_update.status.message), "report ready")
+            self.assertTrue(is_report(deliveries[1].artifact_update.artifact), summary)
+            self.assertEqual(
+                [d.artifact_update.last_chunk for d in deliveries[1:4]], [False, False, True]
+            )
+            self.assertEqual(chunk_parts(deliveries), parts(report_of(final)))
+            if streaming:
+                # Exactly what the stream gave, after its task.
+                self.assertEqual(
+                    [received(d) for d in deliveries], [received(i) for i in items[1:]]
+                )
+            await asyncio.sleep(10 * STEP)
+            self.assertEqual(
+                len({d.headers.get("webhook-id") for d in self.receiver.on(path)}),
+                len(deliveries),
+                "more after the end",
+            )
+
+    def assert_deliveries(self, got, task_id, token=None, authorization=None):
+        """Checks each request a config's receiver `got`: a POST of one StreamResponse
+        (parsed with the SDK's type) of `task_id`, as `application/a2a+json` with its
+        Content-Length, the config's token and credentials if it had them, an event id,
+        and a Standard Webhooks signature that verifies with the demos' secret (by the
+        `standardwebhooks` package) but not with another, nor over a changed body.
+        Returns the updates, once each: a retried event (at least once) comes again with
+        the same `webhook-id` and body."""
+        updates, first = [], {}
+        for delivery in got:
+            line = delivery.describe()
+            self.assertEqual(delivery.method, "POST", line)
+            headers = delivery.headers
+            self.assertEqual(headers.get("content-type"), "application/a2a+json", line)
+            self.assertEqual(headers.get("content-length"), str(len(delivery.body)), line)
+            for name, value in [
+                ("x-a2a-notification-token", token),
+                ("authorization", authorization),
+            ]:
+                self.assertEqual(delivery.values(name), [value] if value else [], line)
+            self.assertTrue(headers.get("a2a-event-id"), line)
+            webhook = Webhook(WEBHOOK_SECRET)
+            self.assertEqual(webhook.verify(delivery.body, headers), delivery.json(), line)
+            with self.assertRaises(WebhookVerificationError, msg=f"another secret: {line}"):
+                Webhook(OTHER_SECRET).verify(delivery.body, headers)
+            for changed in (delivery.body + b" ", delivery.body.replace(b"TASK_STATE_", b"X")):
+                if changed != delivery.body:
+                    with self.assertRaises(WebhookVerificationError, msg=f"changed: {line}"):
+                        webhook.verify(changed, headers)
+            self.assertIn(list(delivery.json()), [["statusUpdate"], ["artifactUpdate"]], line)
+            update = Parse(delivery.body, StreamResponse())
+            self.assertEqual(getattr(update, kind(update)).task_id, task_id, line)
+            event = headers["webhook-id"]
+            if event in first:
+                self.assertEqual(delivery.body, first[event].body, f"{event} again, changed")
+                continue
+            first[event] = delivery
+            updates.append(update)
+        events = [d.headers["a2a-event-id"] for d in first.values()]
+        self.assertEqual(len(set(events)), len(events), f"an A2A-Event-Id twice: {events}")
+        return updates
+
 
 CASES = [
     "card",
@@ -1324,6 +1722,8 @@ CASES = [
     "resubscribe",
     "resume",
     "resume_finished",
+    "push_configs",
+    "push_delivery",
 ]
 
 

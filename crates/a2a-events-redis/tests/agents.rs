@@ -8,11 +8,12 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use a2a_sse_testkit::demo_process::{DemoProcess, build_example};
+use a2a_sse_testkit::demo_process::DemoProcess;
 use a2a_sse_testkit::{Event, Next, SseClient, StreamReader, eventually_with};
 use serde_json::{Value, json};
 
 use crate::support::RedisServer;
+use crate::support::agent::{V1, call, replica};
 
 const WAIT: Duration = Duration::from_secs(15);
 /// The replicas' lease in this test: a dead replica's task fails within about 1.5 times
@@ -22,15 +23,9 @@ const LEASE_MS: u64 = 1500;
 /// Replica A (axum) and replica B (actix-web) on `redis`, without the simulator, plans
 /// stepping every `step_ms`.
 fn replicas(redis: &RedisServer, step_ms: u64) -> (DemoProcess, DemoProcess) {
-    let axum = build_example("a2a-sse-axum", "demo");
-    let actix = build_example("a2a-sse-actix", "actix-demo");
-    let url = redis.url();
     let step = step_ms.to_string();
     let lease = LEASE_MS.to_string();
     let args = [
-        "--no-simulate",
-        "--redis",
-        url.as_str(),
         "--plan-step-ms",
         step.as_str(),
         "--lease-ms",
@@ -38,25 +33,7 @@ fn replicas(redis: &RedisServer, step_ms: u64) -> (DemoProcess, DemoProcess) {
         "--keep-alive-ms",
         "1000",
     ];
-    (
-        DemoProcess::start(&axum, &args),
-        DemoProcess::start(&actix, &args),
-    )
-}
-
-const V1: (&str, &str) = ("a2a-version", "1.0");
-
-/// A JSON request to `path`, answered as JSON.
-async fn call(client: &SseClient, method: &str, path: &str, body: Option<Value>) -> Value {
-    let headers = [V1, ("content-type", "application/json")];
-    let body = body
-        .map(|body| body.to_string().into_bytes())
-        .unwrap_or_default();
-    let response = client.request(method, path, &headers, body).await;
-    let status = response.status;
-    let text = response.text().await;
-    assert!(status < 500, "{method} {path}: {status} {text}");
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{method} {path}: {e}: {text}"))
+    (replica(redis, false, &args), replica(redis, true, &args))
 }
 
 /// Sends `text` as a new task, answered at once.

@@ -8,58 +8,34 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use a2a_sse_testkit::demo_process::{DemoProcess, build_example};
+use a2a_sse_testkit::demo_process::DemoProcess;
 use a2a_sse_testkit::webhook::{Delivery, Receiver};
 use a2a_sse_testkit::{SseClient, eventually_with};
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::support::RedisServer;
+use crate::support::agent::{call, replica};
 
 const WAIT: Duration = Duration::from_secs(20);
 /// How long a replica's claim on a config may go unrenewed before another takes it.
 const CLAIM_MS: &str = "1500";
 
-/// A demo replica (`axum` or `actix`) on `redis` with push on, plans stepping every
-/// `step_ms`.
-fn replica(redis: &RedisServer, actix: bool, step_ms: u64) -> DemoProcess {
-    let path = if actix {
-        build_example("a2a-sse-actix", "actix-demo")
-    } else {
-        build_example("a2a-sse-axum", "demo")
-    };
-    let url = redis.url();
+/// A demo replica (the actix-web one when `actix`) on `redis` with push on, plans stepping
+/// every `step_ms`.
+fn push_replica(redis: &RedisServer, actix: bool, step_ms: u64) -> DemoProcess {
     let step = step_ms.to_string();
-    DemoProcess::start(
-        &path,
-        &[
-            "--no-simulate",
-            "--redis",
-            url.as_str(),
-            "--plan-step-ms",
-            step.as_str(),
-            "--lease-ms",
-            "1500",
-            "--push",
-            "--push-allow-host",
-            "127.0.0.1",
-            "--push-claim-ms",
-            CLAIM_MS,
-        ],
-    )
-}
-
-const V1: (&str, &str) = ("a2a-version", "1.0");
-
-async fn call(client: &SseClient, method: &str, path: &str, body: Option<Value>) -> Value {
-    let headers = [V1, ("content-type", "application/json")];
-    let body = body
-        .map(|body| body.to_string().into_bytes())
-        .unwrap_or_default();
-    let response = client.request(method, path, &headers, body).await;
-    let status = response.status;
-    let text = response.text().await;
-    assert!(status < 500, "{method} {path}: {status} {text}");
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{method} {path}: {e}: {text}"))
+    let flags = [
+        "--plan-step-ms",
+        step.as_str(),
+        "--lease-ms",
+        "1500",
+        "--push",
+        "--push-allow-host",
+        "127.0.0.1",
+        "--push-claim-ms",
+        CLAIM_MS,
+    ];
+    replica(redis, actix, &flags)
 }
 
 /// Sends `text` as a new task with a push config to `url`, answered at once: its id.
@@ -129,8 +105,8 @@ fn every_event_in_order(accepted: &[Delivery]) -> usize {
 async fn when_the_delivering_replica_dies_the_other_takes_its_deliveries_over() {
     let redis = redis_server!();
     let receiver = Receiver::start("127.0.0.1").await;
-    let a = replica(&redis, false, 100);
-    let mut b = replica(&redis, true, 100);
+    let a = push_replica(&redis, false, 100);
+    let mut b = push_replica(&redis, true, 100);
     let (on_a, on_b) = (SseClient::new(a.addr()), SseClient::new(b.addr()));
     // The execution runs on A: 62 events over about 6 s (working, 60 chunks, completed).
     let body = json!({
@@ -184,7 +160,7 @@ async fn after_every_replica_stopped_a_new_one_delivers_what_was_left() {
     let redis = redis_server!();
     let receiver = Receiver::start("127.0.0.1").await;
     receiver.down();
-    let mut a = replica(&redis, false, 50);
+    let mut a = push_replica(&redis, false, 50);
     let on_a = SseClient::new(a.addr());
     // Working, 3 chunks, completed: none delivered while the receiver is down.
     let task = send_with_push(&on_a, "report", &receiver.url("/hook")).await;
@@ -197,7 +173,7 @@ async fn after_every_replica_stopped_a_new_one_delivers_what_was_left() {
     assert!(ended.after.is_some(), "{:?}", ended.last);
     a.kill();
     receiver.up().await;
-    let b = replica(&redis, true, 50);
+    let b = push_replica(&redis, true, 50);
     let restarted = Instant::now();
     let accepted = receiver.wait_for(5, WAIT).await;
     assert_eq!(

@@ -6,64 +6,14 @@
 
 use std::time::Duration;
 
-use a2a_events::{A2aEventQueue, Artifact, Part};
-use a2a_sse_agent::{
-    A2aConfig, Agent, AgentCard, AgentExecutor, ExecutionError, Outcome, RequestContext, TaskHandle,
-};
+use a2a_events::A2aEventQueue;
+use a2a_sse_agent::{A2aConfig, Agent, AgentCard};
 use a2a_sse_core::{OwnedHead, ResponseBody, SseResponse, SseService};
 use a2a_sse_testkit::Decoder;
 use serde_json::{Value, json};
 
 mod common;
 use common::*;
-
-/// Scripted by the first text part: `work`, `ask`, `fail`, `panic`, `slow`, `ping`.
-struct Script;
-
-impl AgentExecutor for Script {
-    async fn execute(
-        &self,
-        request: RequestContext,
-        task: TaskHandle,
-    ) -> Result<Outcome, ExecutionError> {
-        let text = request.message.first_text().to_owned();
-        match text.as_str() {
-            "ping" => return Ok(Outcome::Message(task.agent_text("pong"))),
-            "fail" => {
-                task.start_work(None).await?;
-                return Err("the tool broke".into());
-            }
-            "panic" => {
-                task.start_work(None).await?;
-                panic!("boom");
-            }
-            "ask" if request.task.is_none() => {
-                task.require_input(Some(task.agent_text("which one?")))
-                    .await?;
-            }
-            "slow" => {
-                task.start_work(None).await?;
-                task.canceled().await;
-                return Ok(Outcome::Task);
-            }
-            _ => {
-                task.start_work(None).await?;
-                for (n, chunk) in ["a", "b", "c"].into_iter().enumerate() {
-                    let artifact = Artifact {
-                        artifact_id: "out".into(),
-                        name: Some("out.txt".into()),
-                        description: None,
-                        parts: vec![Part::text(chunk)],
-                        metadata: None,
-                    };
-                    task.artifact(artifact, n > 0, n == 2).await?;
-                }
-                task.complete(Some(task.agent_text("done"))).await?;
-            }
-        }
-        Ok(Outcome::Task)
-    }
-}
 
 fn service(queue: &A2aEventQueue) -> SseService {
     let config = A2aConfig::with_card(AgentCard::new("t", "d", "1"));

@@ -7,9 +7,7 @@ use std::time::Duration;
 
 use a2a_events::{A2aEventQueue, QueueConfig};
 use a2a_sse_agent::push::{PushFailure, PushOptions, WebhookSecret};
-use a2a_sse_agent::{
-    A2aConfig, Agent, AgentCard, AgentExecutor, ExecutionError, Outcome, RequestContext, TaskHandle,
-};
+use a2a_sse_agent::{A2aConfig, Agent, AgentCard};
 use a2a_sse_core::{SseResponse, SseService};
 use a2a_sse_testkit::webhook::{Answer, Delivery, Receiver};
 use base64::Engine as _;
@@ -21,46 +19,6 @@ mod common;
 use common::*;
 
 const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
-
-/// `ask`: waits for input, and a follow-up completes it; `steps N`: N working updates
-/// 30 ms apart, then completed; anything else: three artifact chunks, then completed.
-struct Script;
-
-impl AgentExecutor for Script {
-    async fn execute(
-        &self,
-        request: RequestContext,
-        task: TaskHandle,
-    ) -> Result<Outcome, ExecutionError> {
-        let text = request.message.first_text().to_owned();
-        if text == "ask" && request.task.is_none() {
-            task.require_input(Some(task.agent_text("which one?")))
-                .await?;
-            return Ok(Outcome::Task);
-        }
-        task.start_work(None).await?;
-        if let Some(steps) = text.strip_prefix("steps ") {
-            for n in 0..steps.parse::<usize>().unwrap_or(1) {
-                tokio::time::sleep(Duration::from_millis(30)).await;
-                task.start_work(Some(task.agent_text(format!("step {n}"))))
-                    .await?;
-            }
-        } else if text != "ask" {
-            for (n, chunk) in ["a", "b", "c"].into_iter().enumerate() {
-                let artifact = a2a_events::Artifact {
-                    artifact_id: "out".into(),
-                    name: None,
-                    description: None,
-                    parts: vec![a2a_events::Part::text(chunk)],
-                    metadata: None,
-                };
-                task.artifact(artifact, n > 0, n == 2).await?;
-            }
-        }
-        task.complete(Some(task.agent_text("done"))).await?;
-        Ok(Outcome::Task)
-    }
-}
 
 /// A push options letting loopback `127.0.0.1` through, retrying fast.
 fn options() -> PushOptions {
@@ -87,6 +45,13 @@ fn code(response: SseResponse) -> i64 {
     body["error"]["code"]
         .as_i64()
         .unwrap_or_else(|| panic!("{body}"))
+}
+
+/// `SendMessage` of `text` with the config `push` inline: the answer's result.
+async fn send_with(service: &SseService, text: &str, push: Value) -> Value {
+    let params = json!({"message": message(text),
+        "configuration": {"taskPushNotificationConfig": push}});
+    result(rpc(service, "SendMessage", params).await)
 }
 
 /// Starts a task that waits for input; its id.
@@ -374,10 +339,9 @@ async fn every_event_arrives_in_order_signed_with_the_configs_credentials() {
     let secret: WebhookSecret = SECRET.parse().unwrap();
     let service = service_with(&queue, Some(options().secret(secret)));
     let receiver = Receiver::start("127.0.0.1").await;
-    let params = json!({"message": message("work"), "configuration": {"taskPushNotificationConfig": {
-        "url": receiver.url("/hook"), "token": "tok-1",
-        "authentication": {"scheme": "Bearer", "credentials": "cred-1"}}}});
-    let task = result(rpc(&service, "SendMessage", params).await)["task"].clone();
+    let push = json!({"url": receiver.url("/hook"), "token": "tok-1",
+        "authentication": {"scheme": "Bearer", "credentials": "cred-1"}});
+    let task = send_with(&service, "work", push).await["task"].clone();
     assert_eq!(task["status"]["state"], "TASK_STATE_COMPLETED");
     let deliveries = receiver.wait_for(5, Duration::from_secs(10)).await;
     assert_eq!(what(&deliveries), ["WORKING", "a", "b", "c", "COMPLETED"]);
@@ -444,9 +408,7 @@ async fn a_receiver_that_fails_for_a_while_gets_everything_in_order_once_it_reco
     let service = service_with(&queue, Some(options()));
     let receiver = Receiver::start("127.0.0.1").await;
     receiver.answer(Answer::Status(500));
-    let params = json!({"message": message("work"),
-        "configuration": {"taskPushNotificationConfig": {"url": receiver.url("/")}}});
-    result(rpc(&service, "SendMessage", params).await);
+    send_with(&service, "work", json!({"url": receiver.url("/")})).await;
     assert!(
         a2a_sse_testkit::eventually(Duration::from_secs(10), || receiver.requests().len() >= 4)
             .await
@@ -473,9 +435,7 @@ async fn a_receiver_that_hangs_times_out_and_is_retried() {
     let service = service_with(&queue, Some(options));
     let receiver = Receiver::start("127.0.0.1").await;
     receiver.answer(Answer::Hang);
-    let params = json!({"message": message("work"),
-        "configuration": {"taskPushNotificationConfig": {"url": receiver.url("/")}}});
-    result(rpc(&service, "SendMessage", params).await);
+    send_with(&service, "work", json!({"url": receiver.url("/")})).await;
     assert!(
         a2a_sse_testkit::eventually(Duration::from_secs(10), || receiver.requests().len() >= 2)
             .await
@@ -501,9 +461,7 @@ async fn a_receiver_down_for_30_seconds_gets_everything_when_it_is_back() {
     let service = service_with(&queue, Some(options));
     let receiver = Receiver::start("127.0.0.1").await;
     receiver.down();
-    let params = json!({"message": message("steps 5"),
-        "configuration": {"taskPushNotificationConfig": {"url": receiver.url("/")}}});
-    let task = result(rpc(&service, "SendMessage", params).await);
+    let task = send_with(&service, "steps 5", json!({"url": receiver.url("/")})).await;
     assert_eq!(task["task"]["status"]["state"], "TASK_STATE_COMPLETED");
     tokio::time::sleep(Duration::from_secs(30)).await;
     receiver.up().await;
@@ -534,9 +492,8 @@ async fn a_config_that_keeps_failing_gives_up_visibly_and_sends_nothing_more() {
     let receiver = Receiver::start("127.0.0.1").await;
     receiver.answer(Answer::Status(503));
     let url = receiver.url("/");
-    let params = json!({"message": message("work"),
-        "configuration": {"taskPushNotificationConfig": {"id": "gives-up", "url": url}}});
-    let task = result(rpc(&service, "SendMessage", params).await)["task"]["id"].clone();
+    let task = send_with(&service, "work", json!({"id": "gives-up", "url": url})).await;
+    let task = task["task"]["id"].clone();
     assert!(
         a2a_sse_testkit::eventually(Duration::from_secs(10), || !failures
             .lock()
@@ -567,9 +524,7 @@ async fn events_dropped_from_a_full_backlog_make_the_config_give_up() {
     let service = service_with(&queue, Some(options));
     let receiver = Receiver::start("127.0.0.1").await;
     receiver.down();
-    let params = json!({"message": message("work"),
-        "configuration": {"taskPushNotificationConfig": {"url": receiver.url("/")}}});
-    result(rpc(&service, "SendMessage", params).await);
+    send_with(&service, "work", json!({"url": receiver.url("/")})).await;
     receiver.up().await;
     assert!(
         a2a_sse_testkit::eventually(Duration::from_secs(10), || !failures

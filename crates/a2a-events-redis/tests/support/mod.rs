@@ -6,6 +6,7 @@
 
 #![allow(dead_code, unreachable_pub)] // each test file uses its own part of it
 
+pub mod agent;
 pub mod proxy;
 
 use std::time::{Duration, Instant};

@@ -6,12 +6,74 @@ use std::convert::Infallible;
 use std::pin::Pin;
 use std::time::Duration;
 
+use a2a_events::{Artifact, Part};
+use a2a_sse_agent::{AgentExecutor, ExecutionError, Outcome, RequestContext, TaskHandle};
 use a2a_sse_core::{OwnedHead, ResponseBody, Route, SseResponse, SseService, SseStream};
 use a2a_sse_testkit::Decoder;
 use bytes::Bytes;
 use futures_util::StreamExt;
 use futures_util::stream::{self, Iter};
 use serde_json::{Value, json};
+
+/// The tests' executor, scripted by the first text part: `ping` answers a message and no
+/// task; `fail` and `panic` fail; `ask` waits for input (a follow-up, any text, goes on
+/// as `work`); `slow` works until canceled; `steps N` publishes N working updates 30 ms
+/// apart, then completes; anything else (`work`): three chunks of `out.txt`, completed.
+pub struct Script;
+
+impl AgentExecutor for Script {
+    async fn execute(
+        &self,
+        request: RequestContext,
+        task: TaskHandle,
+    ) -> Result<Outcome, ExecutionError> {
+        let text = request.message.first_text().to_owned();
+        match text.as_str() {
+            "ping" => return Ok(Outcome::Message(task.agent_text("pong"))),
+            "fail" => {
+                task.start_work(None).await?;
+                return Err("the tool broke".into());
+            }
+            "panic" => {
+                task.start_work(None).await?;
+                panic!("boom");
+            }
+            "ask" if request.task.is_none() => {
+                task.require_input(Some(task.agent_text("which one?")))
+                    .await?;
+            }
+            steps if steps.starts_with("steps ") => {
+                task.start_work(None).await?;
+                for n in 0..steps[6..].parse::<usize>().unwrap_or(1) {
+                    tokio::time::sleep(Duration::from_millis(30)).await;
+                    task.start_work(Some(task.agent_text(format!("step {n}"))))
+                        .await?;
+                }
+                task.complete(Some(task.agent_text("done"))).await?;
+            }
+            "slow" => {
+                task.start_work(None).await?;
+                task.canceled().await;
+                return Ok(Outcome::Task);
+            }
+            _ => {
+                task.start_work(None).await?;
+                for (n, chunk) in ["a", "b", "c"].into_iter().enumerate() {
+                    let artifact = Artifact {
+                        artifact_id: "out".into(),
+                        name: Some("out.txt".into()),
+                        description: None,
+                        parts: vec![Part::text(chunk)],
+                        metadata: None,
+                    };
+                    task.artifact(artifact, n > 0, n == 2).await?;
+                }
+                task.complete(Some(task.agent_text("done"))).await?;
+            }
+        }
+        Ok(Outcome::Task)
+    }
+}
 
 pub type Body = Iter<std::vec::IntoIter<Result<Bytes, Infallible>>>;
 

@@ -348,8 +348,10 @@ impl Deliverer {
                     .or_insert_with(|| Arc::new(Semaphore::new(self.options.per_host.max(1)))),
             )
         };
-        let _overall = self.overall.acquire().await.map_err(|e| e.to_string())?;
+        // The host's slot first: deliveries queued behind a slow host must not hold
+        // slots every other host needs.
         let _host = host_slots.acquire().await.map_err(|e| e.to_string())?;
+        let _overall = self.overall.acquire().await.map_err(|e| e.to_string())?;
         let event_id = event.id().to_string();
         let webhook_id = format!("msg_{}_{}", event_id.replace('-', "_"), config.id);
         let timestamp = SystemTime::now()

@@ -579,3 +579,38 @@ async fn receivers_off_the_allow_list_are_refused_and_never_contacted() {
     allowed.wait_for(5, Duration::from_secs(10)).await;
     assert_eq!((other_v4.connections(), v6.connections()), (0, 0));
 }
+
+#[tokio::test]
+async fn a_hanging_receiver_delays_only_its_own_configs() {
+    let queue = A2aEventQueue::new();
+    let mut options = options();
+    options.response_timeout = Duration::from_secs(10);
+    options.concurrency = 3;
+    options.per_host = 2;
+    options.allow_hosts.push("::1".into());
+    let service = service_with(&queue, Some(options));
+    let hanging = Receiver::start("127.0.0.1").await;
+    hanging.answer(Answer::Hang);
+    let healthy = Receiver::start("::1").await;
+    let task = waiting_task(&service).await;
+    // Five configs to the hanging host: more than its slots, more than all the slots.
+    for n in 0..5 {
+        let config = json!({"taskId": task, "id": format!("hang-{n}"), "url": hanging.url("/")});
+        result(rpc(&service, "CreateTaskPushNotificationConfig", config).await);
+    }
+    let config = json!({"taskId": task, "id": "healthy", "url": healthy.url("/")});
+    result(rpc(&service, "CreateTaskPushNotificationConfig", config).await);
+    result(rpc(&service, "SendMessage", follow_up(&task, "go on")).await);
+    let delivered = healthy.wait_for(5, Duration::from_secs(8)).await;
+    assert_eq!(what(&delivered), ["WORKING", "a", "b", "c", "COMPLETED"]);
+    let first_hang = hanging.requests()[0].at;
+    assert!(
+        delivered.last().unwrap().at < first_hang + Duration::from_secs(10),
+        "the healthy receiver got everything before any hanging delivery timed out"
+    );
+    assert_eq!(
+        hanging.requests().len(),
+        2,
+        "two at a time to the hanging host"
+    );
+}

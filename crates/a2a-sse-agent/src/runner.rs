@@ -159,6 +159,13 @@ impl Runner {
                 }
             }
         };
+        if canceled_at.is_none() && handle.is_canceled() {
+            // The execution learned of the cancel from a refused publish and returned
+            // before the watch saw the task's end: the application is told all the same.
+            let executor = Arc::clone(&self.executor);
+            let handle = handle.clone();
+            tokio::spawn(async move { executor.cancel(handle).await });
+        }
         if leased && let Err(err) = backend.release(&plan).await {
             tracing::debug!(task = %plan, %err, "the execution's lease could not be released");
         }

@@ -442,7 +442,7 @@ fn spread(connection: u64, jitter: Duration) -> Duration {
 /// The answer refusing a request with `err`, logged and counted.
 #[must_use]
 pub fn refuse(err: RequestError) -> SseResponse {
-    tracing::debug!(code = err.code(), %err, "request refused");
+    tracing::debug!(code = err.code(), %err, "sse request refused");
     telemetry::refusal(err.status(), err.code());
     SseResponse::Error(err)
 }

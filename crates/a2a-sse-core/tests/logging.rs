@@ -95,7 +95,7 @@ async fn opening_refusing_and_closing_are_logged_with_their_details() {
     };
     let opened = line("sse stream opened");
     assert!(
-        opened.contains("connection=1 plan=\"p\" last_event_id=0"),
+        opened.contains("connection=1 binding=\"native\" plan=\"p\" last_event_id=0"),
         "{opened}"
     );
     let closed = line("sse stream closed");

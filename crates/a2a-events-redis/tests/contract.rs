@@ -185,6 +185,38 @@ async fn finished_plans_expire_and_history_stays_trimmed() {
     assert_eq!(ttl(&mut conn, format!("{prefix}:plan:p:events")), -1);
 }
 
+/// A task whose keys expired is forgotten: `GetTask` and `ListTasks` no longer know it,
+/// and the list takes it out of the task index on the way.
+#[tokio::test]
+async fn an_expired_task_leaves_the_list_and_the_index() {
+    let server = redis_server!();
+    let mut settings = config(&server.url());
+    settings.finished_ttl = Duration::from_secs(1);
+    let prefix = settings.prefix.clone();
+    let redis = RedisBackend::connect(settings).await.unwrap();
+    redis.publish(working("kept")).await.unwrap();
+    redis.publish(working("gone")).await.unwrap();
+    redis.publish(done("gone")).await.unwrap();
+    let all = || a2a_events::TaskQuery::all(10);
+    assert_eq!(redis.list_tasks(&all()).await.unwrap().total, 2);
+    let mut conn = server.connection();
+    let index = format!("{prefix}:tasks");
+    let forgotten = a2a_sse_testkit::eventually_blocking(Duration::from_secs(5), || {
+        conn.exists::<_, bool>(format!("{prefix}:plan:gone")) == Ok(false)
+    });
+    assert!(forgotten, "the finished plan's keys expired");
+    assert_eq!(conn.zcard::<_, usize>(&index).unwrap(), 2, "still indexed");
+    let page = redis.list_tasks(&all()).await.unwrap();
+    let listed: Vec<&str> = page.tasks.iter().map(|t| t.task.id.as_str()).collect();
+    assert_eq!((listed, page.total), (vec!["kept"], 1));
+    assert_eq!(
+        conn.zcard::<_, usize>(&index).unwrap(),
+        1,
+        "taken out of the index"
+    );
+    assert_eq!(redis.task(&plan("gone")).await.unwrap(), None);
+}
+
 /// Closing refuses `GetTask` too, and dropping the last handle closes the backend.
 #[tokio::test]
 async fn closing_refuses_tasks_and_dropping_the_last_handle_closes() {

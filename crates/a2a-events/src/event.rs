@@ -415,6 +415,7 @@ impl NewEvent {
 /// SHOUTED.encode(event).into_bytes() // built once, then shared
 /// # }
 /// ```
+#[derive(Debug)]
 pub struct EventEncoder {
     encode: fn(&StoredEvent) -> Bytes,
     /// `0` before the first use, then the slot plus one, or [`UNCACHED`].
@@ -468,14 +469,6 @@ impl EventEncoder {
             }
         }
         (slot != UNCACHED).then(|| usize::from(slot - 1))
-    }
-}
-
-impl fmt::Debug for EventEncoder {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventEncoder")
-            .field("slot", &self.slot.load(Ordering::Relaxed))
-            .finish_non_exhaustive()
     }
 }
 

@@ -2,7 +2,6 @@
 //! converts it without knowing what it is.
 
 use std::borrow::Cow;
-use std::fmt;
 
 use bytes::Bytes;
 
@@ -36,6 +35,7 @@ pub const STREAM_HEADERS: [(&str, &str); 4] = [
     reason = "made once per request and moved straight into the framework's body, which \
               boxes it; boxing here too would cost each stream a second allocation"
 )]
+#[derive(Debug)]
 #[non_exhaustive]
 pub enum SseResponse {
     /// `200` with [`STREAM_HEADERS`] and this body.
@@ -63,6 +63,7 @@ pub enum SseResponse {
     clippy::large_enum_variant,
     reason = "moved once into the framework's body; see `SseResponse`"
 )]
+#[derive(Debug)]
 #[non_exhaustive]
 pub enum ResponseBody {
     /// No body.
@@ -145,35 +146,5 @@ impl SseResponse {
 impl From<RequestError> for SseResponse {
     fn from(err: RequestError) -> Self {
         Self::Error(err)
-    }
-}
-
-impl fmt::Debug for SseResponse {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Stream(stream) => f.debug_tuple("Stream").field(stream).finish(),
-            Self::NoContent => f.write_str("NoContent"),
-            Self::Error(err) => f.debug_tuple("Error").field(err).finish(),
-            Self::Document {
-                status,
-                headers,
-                body,
-            } => f
-                .debug_struct("Document")
-                .field("status", status)
-                .field("headers", headers)
-                .field("body", &String::from_utf8_lossy(body))
-                .finish(),
-        }
-    }
-}
-
-impl fmt::Debug for ResponseBody {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Empty => f.write_str("Empty"),
-            Self::Full(bytes) => f.debug_tuple("Full").field(&bytes.len()).finish(),
-            Self::Stream(stream) => f.debug_tuple("Stream").field(stream).finish(),
-        }
     }
 }

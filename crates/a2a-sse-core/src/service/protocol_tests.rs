@@ -177,3 +177,24 @@ fn a_route_declared_twice_or_unmountable_is_refused() {
         Handling::Answer(_)
     ));
 }
+
+/// A handler of the application's own reads a body as the service's routes do: within the
+/// same size limit, the same errors.
+#[tokio::test]
+async fn read_body_applies_the_services_limits_to_handlers_of_your_own() {
+    let service = SseService::builder(A2aEventQueue::new())
+        .max_body_bytes(8)
+        .build()
+        .unwrap();
+    let head = OwnedHead::new("POST", "/mine");
+    let read = service.read_body(&head, body("ping")).await;
+    assert_eq!(read.as_deref(), Ok(&b"ping"[..]));
+    let too_large = service.read_body(&head, body("far too long")).await;
+    assert!(
+        matches!(too_large, Err(RequestError::BodyTooLarge { .. })),
+        "{too_large:?}"
+    );
+    let declared = OwnedHead::new("POST", "/mine").header("content-length", "100");
+    let refused = service.read_body(&declared, body("")).await.unwrap_err();
+    assert_eq!(refused.status(), 413);
+}

@@ -149,7 +149,7 @@ mod ids;
 mod inbox;
 mod listing;
 mod model;
-mod push;
+pub mod push;
 mod queue;
 mod subscription;
 pub mod task;

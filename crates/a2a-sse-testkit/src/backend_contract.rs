@@ -4,7 +4,7 @@
 //! lag notice, the end after a plan's terminal event and the refusal past it, task
 //! snapshots and unknown plans, closing, and the count of live subscribers.
 //!
-//! A backend's crate runs all of them with [`backend_contract!`](crate::backend_contract),
+//! A backend's crate runs all of them with [`backend_contract!`](crate::backend_contract!),
 //! one test per case:
 //!
 //! ```ignore

@@ -1,6 +1,6 @@
 //! Test helpers shared by the a2a-sse crates: a reference WHATWG event-stream [`decoder`],
 //! a small HTTP/1.1 SSE [`client`] for tests over real sockets, [`events`] with known
-//! frames, a hook [`Recorder`], the [`backend_contract`] every event backend is tested
+//! frames, a hook [`Recorder`], the [`mod@backend_contract`] every event backend is tested
 //! against, one way to start a server process and wait until it is ready ([`launcher`]),
 //! one way to wait for a condition ([`eventually`](mod@eventually)), a [`webhook`]
 //! receiver for push notification tests, and, behind the

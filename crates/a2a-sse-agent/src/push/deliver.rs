@@ -63,10 +63,7 @@ pub(crate) struct Deliverer {
 
 impl std::fmt::Debug for Deliverer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Deliverer")
-            .field("consumer", &self.consumer)
-            .field("options", &self.options)
-            .finish_non_exhaustive()
+        f.debug_struct("Deliverer").finish_non_exhaustive()
     }
 }
 

@@ -384,15 +384,20 @@ mod tests {
 
     /// A handle of a new task `t`, created by its first publish.
     fn handle(queue: &A2aEventQueue) -> TaskHandle {
+        handle_of(queue, "t")
+    }
+
+    /// A handle of a new task `task`, created by its first publish.
+    fn handle_of(queue: &A2aEventQueue, task: &str) -> TaskHandle {
         let message = Message {
             message_id: "m-1".into(),
             context_id: Some("ctx-1".into()),
-            task_id: Some("t".into()),
+            task_id: Some(task.into()),
             role: Role::User,
             parts: vec![Part::text("go")],
             metadata: None,
         };
-        let plan = PlanId::new("t").unwrap();
+        let plan = PlanId::new(task).unwrap();
         let (created, _) = oneshot::channel();
         let backend = Arc::new(queue.clone());
         TaskHandle::new(
@@ -423,6 +428,74 @@ mod tests {
         assert_eq!(handle.start_work(None).await, Err(TaskError::Canceled));
     }
 
+    /// The queue, answering each publish only after letting other tasks run.
+    struct Yielding(A2aEventQueue);
+
+    impl EventBackend for Yielding {
+        fn publish(
+            &self,
+            event: NewEvent,
+        ) -> a2a_events::BoxFuture<'_, Result<EventId, PublishError>> {
+            let published = self.0.publish(event);
+            Box::pin(async move {
+                tokio::task::yield_now().await;
+                published
+            })
+        }
+
+        fn subscribe(
+            &self,
+            request: a2a_events::SubscribeRequest,
+        ) -> a2a_events::BoxFuture<'_, Result<a2a_events::EventStream, a2a_events::SubscribeError>>
+        {
+            EventBackend::subscribe(&self.0, request)
+        }
+
+        fn task(
+            &self,
+            plan: &PlanId,
+        ) -> a2a_events::BoxFuture<
+            '_,
+            Result<Option<Arc<a2a_events::TaskSnapshot>>, a2a_events::SubscribeError>,
+        > {
+            EventBackend::task(&self.0, plan)
+        }
+
+        fn subscriber_count(&self) -> usize {
+            self.0.subscriber_count()
+        }
+
+        fn close(&self) {
+            self.0.close();
+        }
+    }
+
+    #[tokio::test]
+    async fn two_clones_ending_the_task_at_once_are_told_it_finished() {
+        let queue = A2aEventQueue::new();
+        let first = handle(&queue);
+        first.start_work(None).await.unwrap();
+        let plan = PlanId::new("t").unwrap();
+        let (created, _) = oneshot::channel();
+        let backend = Arc::new(Yielding(queue.clone()));
+        let racing = TaskHandle::new(
+            backend,
+            plan.clone(),
+            "ctx-1".into(),
+            None,
+            TaskState::Working,
+            created,
+        );
+        let second = racing.clone();
+        // The first end is accepted while the second is sent.
+        let (completed, failed) = tokio::join!(racing.complete(None), second.fail(None));
+        assert!(completed.is_ok(), "{completed:?}");
+        assert_eq!(failed, Err(TaskError::Finished));
+        assert!(!racing.is_canceled());
+        let task = queue.task(&plan).unwrap().task.clone();
+        assert_eq!(task.status.state, TaskState::Completed);
+    }
+
     #[tokio::test]
     async fn publishing_after_ending_the_task_itself_is_refused_as_finished() {
         let queue = A2aEventQueue::new();
@@ -438,5 +511,47 @@ mod tests {
         let task = queue.task(&PlanId::new("t").unwrap()).unwrap().task.clone();
         assert_eq!(task.status.state, TaskState::Rejected);
         assert_eq!(task.context_id, handle.context_id());
+    }
+
+    #[test]
+    fn the_last_handle_of_a_working_task_fails_it_when_dropped_on_a_runtime() {
+        let queue = A2aEventQueue::new();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let [dropped, outside, ended] = runtime.block_on(async {
+            let handles = ["dropped", "outside", "ended"].map(|task| handle_of(&queue, task));
+            for handle in &handles {
+                handle.start_work(None).await.unwrap();
+            }
+            handles
+        });
+        // Ended elsewhere, unknown to its handle: the end stands.
+        queue
+            .publish(events::status("ended", TaskState::Canceled))
+            .unwrap();
+        // No runtime to fail it on: it is left as it is.
+        drop(outside);
+        runtime.block_on(async {
+            drop(dropped);
+            drop(ended);
+            tokio::task::yield_now().await;
+        });
+        let task = |name: &str| {
+            queue
+                .task(&PlanId::new(name).unwrap())
+                .unwrap()
+                .task
+                .clone()
+        };
+        let failed = task("dropped");
+        assert_eq!(failed.status.state, TaskState::Failed);
+        let said = failed.status.message.unwrap().parts[0].clone();
+        assert_eq!(
+            said,
+            Part::text("the agent dropped this task without finishing it")
+        );
+        assert_eq!(task("outside").status.state, TaskState::Working);
+        assert_eq!(task("ended").status.state, TaskState::Canceled);
     }
 }

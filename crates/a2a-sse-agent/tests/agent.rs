@@ -4,7 +4,6 @@
 //! CancelTask of a running execution, ListTasks, and what an execution's failure or panic
 //! leaves behind.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use a2a_events::{A2aEventQueue, TaskState};
@@ -408,14 +407,6 @@ async fn without_an_executor_messages_are_unsupported() {
         .unwrap();
     let err = json_of(rpc(&service, "SendMessage", json!({"message": message("work")})).await).1;
     assert_eq!(err["error"]["code"], -32004);
-}
-
-/// The agent, running `Script`, over `backend` with `config`.
-fn service_over(backend: &Arc<Faulty>, config: A2aConfig) -> SseService {
-    SseService::builder(Arc::clone(backend))
-        .protocol(Agent::with_executor(config, Script))
-        .build()
-        .unwrap()
 }
 
 /// A JSON-RPC answer's error code and message.

@@ -614,3 +614,32 @@ async fn a_hanging_receiver_delays_only_its_own_configs() {
         "two at a time to the hanging host"
     );
 }
+
+/// The agent with push `options`, over `faulty`.
+fn push_over(faulty: &Arc<Faulty>, options: PushOptions) -> SseService {
+    let mut config = A2aConfig::default();
+    config.push = Some(options);
+    service_over(faulty, config)
+}
+
+#[tokio::test]
+async fn a_config_the_store_cannot_read_for_a_moment_still_delivers_everything() {
+    let faulty = Faulty::new();
+    let mut options = options();
+    options.retry.first = Duration::from_millis(500);
+    let service = push_over(&faulty, options);
+    let receiver = Receiver::start("127.0.0.1").await;
+    receiver.answer(Answer::Status(500));
+    // The config cannot be read when its delivery starts, nor during a retry's pause.
+    faulty.fail("get", 1);
+    send_with(&service, "work", json!({"url": receiver.url("/")})).await;
+    assert!(
+        a2a_sse_testkit::eventually(Duration::from_secs(10), || !receiver.requests().is_empty())
+            .await
+    );
+    faulty.fail("get", 1);
+    assert!(a2a_sse_testkit::eventually(Duration::from_secs(10), || faulty.settled()).await);
+    receiver.answer(Answer::Status(200));
+    let delivered = receiver.wait_for(5, Duration::from_secs(10)).await;
+    assert_eq!(what(&delivered), ["WORKING", "a", "b", "c", "COMPLETED"]);
+}

@@ -14,7 +14,9 @@ use a2a_events::{
     EventId, EventStream, NewEvent, Part, Pending, PlanId, PublishError, PushStore, SubscribeError,
     SubscribeRequest, TaskPage, TaskQuery, TaskSnapshot,
 };
-use a2a_sse_agent::{AgentExecutor, ExecutionError, Outcome, RequestContext, TaskHandle};
+use a2a_sse_agent::{
+    A2aConfig, Agent, AgentExecutor, ExecutionError, Outcome, RequestContext, TaskHandle,
+};
 use a2a_sse_core::{OwnedHead, ResponseBody, Route, SseResponse, SseService, SseStream};
 use a2a_sse_testkit::Decoder;
 use bytes::Bytes;
@@ -106,6 +108,14 @@ impl AgentExecutor for Script {
         }
         Ok(Outcome::Task)
     }
+}
+
+/// The agent, running `Script`, over `backend` with `config`.
+pub fn service_over(backend: &Arc<Faulty>, config: A2aConfig) -> SseService {
+    SseService::builder(Arc::clone(backend))
+        .protocol(Agent::with_executor(config, Script))
+        .build()
+        .unwrap()
 }
 
 pub type Body = Iter<std::vec::IntoIter<Result<Bytes, Infallible>>>;

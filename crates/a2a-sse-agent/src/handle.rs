@@ -428,72 +428,21 @@ mod tests {
         assert_eq!(handle.start_work(None).await, Err(TaskError::Canceled));
     }
 
-    /// The queue, answering each publish only after letting other tasks run.
-    struct Yielding(A2aEventQueue);
-
-    impl EventBackend for Yielding {
-        fn publish(
-            &self,
-            event: NewEvent,
-        ) -> a2a_events::BoxFuture<'_, Result<EventId, PublishError>> {
-            let published = self.0.publish(event);
-            Box::pin(async move {
-                tokio::task::yield_now().await;
-                published
-            })
-        }
-
-        fn subscribe(
-            &self,
-            request: a2a_events::SubscribeRequest,
-        ) -> a2a_events::BoxFuture<'_, Result<a2a_events::EventStream, a2a_events::SubscribeError>>
-        {
-            EventBackend::subscribe(&self.0, request)
-        }
-
-        fn task(
-            &self,
-            plan: &PlanId,
-        ) -> a2a_events::BoxFuture<
-            '_,
-            Result<Option<Arc<a2a_events::TaskSnapshot>>, a2a_events::SubscribeError>,
-        > {
-            EventBackend::task(&self.0, plan)
-        }
-
-        fn subscriber_count(&self) -> usize {
-            self.0.subscriber_count()
-        }
-
-        fn close(&self) {
-            self.0.close();
-        }
-    }
-
     #[tokio::test]
-    async fn two_clones_ending_the_task_at_once_are_told_it_finished() {
+    async fn a_clone_publishing_while_another_ends_the_task_is_told_it_finished() {
         let queue = A2aEventQueue::new();
-        let first = handle(&queue);
-        first.start_work(None).await.unwrap();
-        let plan = PlanId::new("t").unwrap();
-        let (created, _) = oneshot::channel();
-        let backend = Arc::new(Yielding(queue.clone()));
-        let racing = TaskHandle::new(
-            backend,
-            plan.clone(),
-            "ctx-1".into(),
-            None,
-            TaskState::Working,
-            created,
-        );
-        let second = racing.clone();
-        // The first end is accepted while the second is sent.
-        let (completed, failed) = tokio::join!(racing.complete(None), second.fail(None));
-        assert!(completed.is_ok(), "{completed:?}");
-        assert_eq!(failed, Err(TaskError::Finished));
-        assert!(!racing.is_canceled());
-        let task = queue.task(&plan).unwrap().task.clone();
-        assert_eq!(task.status.state, TaskState::Completed);
+        let handle = handle(&queue);
+        handle.start_work(None).await.unwrap();
+        let clone = handle.clone();
+        // Another clone's end is accepted, and its publish has not returned yet.
+        handle.inner.ending.fetch_add(1, Ordering::AcqRel);
+        *lock(&handle.inner.finishing) = Some(TaskState::Completed);
+        queue
+            .publish(events::status("t", TaskState::Completed))
+            .unwrap();
+        assert_eq!(clone.start_work(None).await, Err(TaskError::Finished));
+        assert_eq!(clone.fail(None).await, Err(TaskError::Finished));
+        assert!(!handle.is_canceled());
     }
 
     #[tokio::test]

@@ -801,3 +801,24 @@ async fn a_stream_that_falls_behind_before_its_first_item_ends_with_an_error_to_
     assert!(said.contains("resume from the start"), "{said}");
     assert_eq!(events.len(), 1, "nothing else could be sent: {events:?}");
 }
+
+#[tokio::test]
+async fn a_blocking_send_waiting_when_the_backend_closes_answers_the_task_as_it_stands() {
+    let queue = A2aEventQueue::new();
+    let service = service(&queue);
+    let close = async {
+        while queue.list_tasks(&a2a_events::TaskQuery::all(1)).total == 0 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        queue.close();
+    };
+    let (answer, ()) = tokio::join!(
+        rpc(&service, "SendMessage", json!({"message": message("slow")})),
+        close
+    );
+    let task = result(answer)["task"].clone();
+    assert!(
+        ["TASK_STATE_SUBMITTED", "TASK_STATE_WORKING"].contains(&state(&task)),
+        "{task}"
+    );
+}

@@ -568,7 +568,7 @@ async fn the_card_is_served_with_both_interfaces() {
 #[tokio::test]
 async fn the_routes_can_be_moved_and_a_route_of_another_service_is_not_found() {
     let queue = A2aEventQueue::new();
-    let mut config = A2aConfig::default();
+    let mut config = A2aConfig::with_card(AgentCard::new("t", "d", "1"));
     config.jsonrpc_path = "/rpc".into();
     config.rest_base = "/api/".into();
     let agent = Agent::new(config.clone());
@@ -578,7 +578,16 @@ async fn the_routes_can_be_moved_and_a_route_of_another_service_is_not_found() {
         .build()
         .unwrap();
     let paths: Vec<_> = moved.routes().iter().map(|r| r.path().to_owned()).collect();
-    assert_eq!(paths, ["/a2a/events", "/rpc", "/rpc/", "/api"]);
+    assert_eq!(
+        paths,
+        [
+            "/a2a/events",
+            "/rpc",
+            "/rpc/",
+            "/.well-known/agent-card.json",
+            "/api"
+        ]
+    );
     let get = r#"{"jsonrpc":"2.0","id":1,"method":"GetTask","params":{"id":"t"}}"#;
     for path in ["/rpc", "/rpc/"] {
         let head = v1(Head::new("POST", path));
@@ -589,10 +598,10 @@ async fn the_routes_can_be_moved_and_a_route_of_another_service_is_not_found() {
     let answer = moved.handle(&route(&moved, "/api"), &head, no_body()).await;
     assert_eq!(rest_error(answer).2, "TASK_NOT_FOUND");
 
-    // The HTTP+JSON route of a service with a card is a route the moved one does not have.
+    // The moved service's fifth route is one the default agent does not have.
     let other = service(&queue);
-    let head = v1(Head::new("GET", "/a2a/tasks/t"));
-    let answer = moved.handle(&route(&other, "/a2a"), &head, no_body()).await;
+    let head = v1(Head::new("GET", "/api/tasks/t"));
+    let answer = other.handle(&route(&moved, "/api"), &head, no_body()).await;
     assert_eq!(answer.status(), 404);
 }
 

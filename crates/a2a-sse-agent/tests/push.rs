@@ -813,3 +813,18 @@ fn a_service_built_outside_a_runtime_delivers_from_its_first_request() {
         assert_eq!(what(&delivered), ["WORKING", "a", "b", "c", "COMPLETED"]);
     });
 }
+
+#[tokio::test(start_paused = true)]
+async fn no_config_is_claimed_once_the_service_is_dropped() {
+    let faulty = Faulty::new();
+    let mut options = options();
+    options.claim_idle = Duration::from_millis(300);
+    let service = push_over(&faulty, options);
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert!(faulty.calls("claim") >= 5);
+    drop(service);
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let claimed = faulty.calls("claim");
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    assert_eq!(faulty.calls("claim"), claimed);
+}

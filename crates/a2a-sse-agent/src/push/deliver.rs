@@ -173,21 +173,19 @@ impl Deliverer {
     /// Delivers one config's events until its task ended (and all was delivered), it is
     /// deleted, or it gives up.
     async fn deliver(self: Arc<Self>, assignment: Assignment) {
-        let label = format!("{}/{}", assignment.task, assignment.id);
-        self.run_config(&assignment, &label).await;
-        metrics::gauge!(BACKLOG, "config" => label).set(0.0);
-        lock(&self.active).remove(&(assignment.task.clone(), assignment.id.clone()));
-        if let Some(store) = self.backend.push()
-            && let Err(err) = store.finish(&assignment).await
-        {
-            tracing::debug!(%err, "a push config's claim could not be given up");
+        // Claims come from the store, so there is one.
+        if let Some(store) = self.backend.push() {
+            let label = format!("{}/{}", assignment.task, assignment.id);
+            self.run_config(store, &assignment, &label).await;
+            metrics::gauge!(BACKLOG, "config" => label).set(0.0);
+            lock(&self.active).remove(&(assignment.task.clone(), assignment.id.clone()));
+            if let Err(err) = store.finish(&assignment).await {
+                tracing::debug!(%err, "a push config's claim could not be given up");
+            }
         }
     }
 
-    async fn run_config(&self, assignment: &Assignment, label: &str) {
-        let Some(store) = self.backend.push() else {
-            return;
-        };
+    async fn run_config(&self, store: &dyn PushStore, assignment: &Assignment, label: &str) {
         let (task, id) = (&assignment.task, assignment.id.as_str());
         let mut doorbell = self.doorbell(task).await;
         // Set once the task was seen ended: the events are read once more (the end may

@@ -2,7 +2,7 @@
 //! updater).
 
 use std::fmt;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use a2a_events::{
@@ -54,6 +54,8 @@ struct Inner {
     ended: AtomicBool,
     /// The terminal state this handle publishes or published, set before it is sent.
     finishing: Mutex<Option<TaskState>>,
+    /// This handle's terminal publishes under way or accepted (one failing is taken off).
+    ending: AtomicUsize,
 }
 
 impl TaskHandle {
@@ -86,6 +88,7 @@ impl TaskHandle {
                 canceled: watch::channel(false).0,
                 ended: AtomicBool::new(false),
                 finishing: Mutex::new(None),
+                ending: AtomicUsize::new(0),
             }),
         }
     }
@@ -261,10 +264,16 @@ impl TaskHandle {
         }
         self.create().await?;
         let state = payload.state();
-        if let Some(state) = state.filter(|state| state.is_terminal()) {
-            *lock(&self.inner.finishing) = Some(state);
+        let ends = state.is_some_and(TaskState::is_terminal);
+        if ends {
+            *lock(&self.inner.finishing) = state;
+            self.inner.ending.fetch_add(1, Ordering::AcqRel);
         }
-        let id = self.send(payload).await?;
+        let sent = self.send(payload, ends).await;
+        if ends && sent.is_err() {
+            self.inner.ending.fetch_sub(1, Ordering::AcqRel);
+        }
+        let id = sent?;
         if let Some(state) = state {
             *self.state() = state;
             if state.is_terminal() {
@@ -278,7 +287,9 @@ impl TaskHandle {
     pub(crate) async fn create(&self) -> Result<(), TaskError> {
         let mut creating = self.inner.creating.lock().await;
         if let Some(message) = creating.as_ref() {
-            let id = self.send(EventPayload::Message(message.clone())).await?;
+            let id = self
+                .send(EventPayload::Message(message.clone()), false)
+                .await?;
             *creating = None;
             let created = lock(&self.inner.created).take();
             if let Some(created) = created {
@@ -288,14 +299,16 @@ impl TaskHandle {
         Ok(())
     }
 
-    async fn send(&self, payload: EventPayload) -> Result<EventId, TaskError> {
+    /// Publishes `payload`, which `ends` the task or not.
+    async fn send(&self, payload: EventPayload, ends: bool) -> Result<EventId, TaskError> {
         let event = NewEvent::new(self.inner.plan.clone(), payload);
         match self.inner.backend.publish(event).await {
             Ok(id) => Ok(id),
             Err(PublishError::PlanFinished { .. }) => {
                 self.inner.ended.store(true, Ordering::Release);
-                if lock(&self.inner.finishing).is_some() {
-                    // This handle ended it.
+                let others = self.inner.ending.load(Ordering::Acquire) - usize::from(ends);
+                if others > 0 {
+                    // This handle ended it (through another clone, at the same time).
                     Err(TaskError::Finished)
                 } else {
                     // Someone else ended it (a cancel, from any replica): as a cancel, even
@@ -359,5 +372,135 @@ impl fmt::Debug for TaskHandle {
             .field("context_id", &self.inner.context_id)
             .field("canceled", &self.is_canceled())
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use a2a_events::A2aEventQueue;
+    use a2a_sse_testkit::events;
+
+    use super::*;
+
+    /// A handle of a new task `t`, created by its first publish.
+    fn handle(queue: &A2aEventQueue) -> TaskHandle {
+        handle_of(queue, "t")
+    }
+
+    /// A handle of a new task `task`, created by its first publish.
+    fn handle_of(queue: &A2aEventQueue, task: &str) -> TaskHandle {
+        let message = Message {
+            message_id: "m-1".into(),
+            context_id: Some("ctx-1".into()),
+            task_id: Some(task.into()),
+            role: Role::User,
+            parts: vec![Part::text("go")],
+            metadata: None,
+        };
+        let plan = PlanId::new(task).unwrap();
+        let (created, _) = oneshot::channel();
+        let backend = Arc::new(queue.clone());
+        TaskHandle::new(
+            backend,
+            plan,
+            "ctx-1".into(),
+            Some(message),
+            TaskState::Submitted,
+            created,
+        )
+    }
+
+    #[tokio::test]
+    async fn ending_a_task_canceled_elsewhere_is_refused_as_a_cancel() {
+        let queue = A2aEventQueue::new();
+        let handle = handle(&queue);
+        handle.start_work(None).await.unwrap();
+        // Another replica cancels the task; this handle has not heard of it yet.
+        queue
+            .publish(events::status("t", TaskState::Canceled))
+            .unwrap();
+        assert!(!handle.is_canceled());
+        assert_eq!(handle.complete(None).await, Err(TaskError::Canceled));
+        assert!(
+            handle.is_canceled(),
+            "from then on the handle reports the cancel"
+        );
+        assert_eq!(handle.start_work(None).await, Err(TaskError::Canceled));
+    }
+
+    #[tokio::test]
+    async fn a_clone_publishing_while_another_ends_the_task_is_told_it_finished() {
+        let queue = A2aEventQueue::new();
+        let handle = handle(&queue);
+        handle.start_work(None).await.unwrap();
+        let clone = handle.clone();
+        // Another clone's end is accepted, and its publish has not returned yet.
+        handle.inner.ending.fetch_add(1, Ordering::AcqRel);
+        *lock(&handle.inner.finishing) = Some(TaskState::Completed);
+        queue
+            .publish(events::status("t", TaskState::Completed))
+            .unwrap();
+        assert_eq!(clone.start_work(None).await, Err(TaskError::Finished));
+        assert_eq!(clone.fail(None).await, Err(TaskError::Finished));
+        assert!(!handle.is_canceled());
+    }
+
+    #[tokio::test]
+    async fn publishing_after_ending_the_task_itself_is_refused_as_finished() {
+        let queue = A2aEventQueue::new();
+        let handle = handle(&queue);
+        handle
+            .reject(Some(handle.agent_text("not mine")))
+            .await
+            .unwrap();
+        let clone = handle.clone();
+        assert_eq!(clone.start_work(None).await, Err(TaskError::Finished));
+        assert_eq!(clone.complete(None).await, Err(TaskError::Finished));
+        assert!(!handle.is_canceled());
+        let task = queue.task(&PlanId::new("t").unwrap()).unwrap().task.clone();
+        assert_eq!(task.status.state, TaskState::Rejected);
+        assert_eq!(task.context_id, handle.context_id());
+    }
+
+    #[test]
+    fn the_last_handle_of_a_working_task_fails_it_when_dropped_on_a_runtime() {
+        let queue = A2aEventQueue::new();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let [dropped, outside, ended] = runtime.block_on(async {
+            let handles = ["dropped", "outside", "ended"].map(|task| handle_of(&queue, task));
+            for handle in &handles {
+                handle.start_work(None).await.unwrap();
+            }
+            handles
+        });
+        // Ended elsewhere, unknown to its handle: the end stands.
+        queue
+            .publish(events::status("ended", TaskState::Canceled))
+            .unwrap();
+        // No runtime to fail it on: it is left as it is.
+        drop(outside);
+        runtime.block_on(async {
+            drop(dropped);
+            drop(ended);
+            tokio::task::yield_now().await;
+        });
+        let task = |name: &str| {
+            queue
+                .task(&PlanId::new(name).unwrap())
+                .unwrap()
+                .task
+                .clone()
+        };
+        let failed = task("dropped");
+        assert_eq!(failed.status.state, TaskState::Failed);
+        let said = failed.status.message.unwrap().parts[0].clone();
+        assert_eq!(
+            said,
+            Part::text("the agent dropped this task without finishing it")
+        );
+        assert_eq!(task("outside").status.state, TaskState::Working);
+        assert_eq!(task("ended").status.state, TaskState::Canceled);
     }
 }

@@ -195,9 +195,10 @@ impl AgentInner {
 
 /// What each route of [`Agent::routes`] is, by its index.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Endpoint {
+enum Endpoint<'a> {
     JsonRpc,
-    Card,
+    /// The agent card, which the config has.
+    Card(&'a AgentCard),
     Rest,
 }
 
@@ -243,7 +244,7 @@ impl Agent {
         &self.inner.config
     }
 
-    fn endpoints(&self) -> Vec<(Route, Endpoint)> {
+    fn endpoints(&self) -> Vec<(Route, Endpoint<'_>)> {
         let config = &self.inner.config;
         let base = config.rest_base();
         let mut endpoints = vec![(Route::exact(&config.jsonrpc_path), Endpoint::JsonRpc)];
@@ -252,8 +253,8 @@ impl Agent {
             let slash = format!("{}/", config.jsonrpc_path.trim_end_matches('/'));
             endpoints.push((Route::exact(slash), Endpoint::JsonRpc));
         }
-        if config.card.is_some() {
-            endpoints.push((Route::exact(AGENT_CARD_PATH), Endpoint::Card));
+        if let Some(card) = &config.card {
+            endpoints.push((Route::exact(AGENT_CARD_PATH), Endpoint::Card(card)));
         }
         endpoints.push((Route::prefix(base), Endpoint::Rest));
         endpoints
@@ -293,7 +294,7 @@ impl Protocol for Agent {
         let config = &self.inner.config;
         match self.endpoints().get(route).map(|(_, endpoint)| *endpoint) {
             Some(Endpoint::JsonRpc) => serve::jsonrpc(&self.inner, service, head),
-            Some(Endpoint::Card) => serve::card(&self.inner, head).into(),
+            Some(Endpoint::Card(card)) => serve::card(&self.inner, card, head).into(),
             Some(Endpoint::Rest) => {
                 let jsonrpc = config.jsonrpc_path.trim_end_matches('/');
                 if head.path().trim_end_matches('/') == jsonrpc {

@@ -420,19 +420,25 @@ mod tests {
             "metadata": {"k": "v"},
             "tckExtraParam": true
         });
-        let Method::SendMessage(send) = Method::from_jsonrpc("SendMessage", &params).unwrap()
-        else {
-            panic!("not SendMessage");
+        let message = json!({"messageId": "m-1", "role": "ROLE_USER", "parts": [{"text": "hi"}],
+                             "taskId": "t-1"});
+        let expected = SendMessage {
+            message: serde_json::from_value(message).unwrap(),
+            history_length: Some(0),
+            return_immediately: true,
+            accepted_output_modes: vec!["text/plain".into()],
+            metadata: json!({"k": "v"}).as_object().cloned(),
+            push: None,
         };
-        assert_eq!(send.message.message_id, "m-1");
-        assert_eq!(send.message.task_id.as_deref(), Some("t-1"));
-        assert!(send.return_immediately);
-        assert_eq!(send.history_length, Some(0));
-        assert_eq!(send.accepted_output_modes, ["text/plain"]);
-        assert_eq!(send.metadata.unwrap()["k"], "v");
+        assert_eq!(
+            Method::from_jsonrpc("SendMessage", &params),
+            Ok(Method::SendMessage(Box::new(expected)))
+        );
         let streaming =
             Method::from_jsonrpc("SendStreamingMessage", &json!({"message": user_message()}));
         assert!(matches!(streaming, Ok(Method::SendStreamingMessage(_))));
+        let unread = Method::from_jsonrpc("SendStreamingMessage", &json!({"message": {}}));
+        assert_eq!(unread.map_err(|err| err.code()), Err(-32602));
         for bad in [
             json!({}),
             json!({"message": {"role": "ROLE_USER", "parts": [{"text": "x"}]}}),
@@ -453,18 +459,28 @@ mod tests {
         let params = json!({"context_id": "c", "status": "TASK_STATE_WORKING", "page_size": 2,
             "pageToken": "tok", "historyLength": 1,
             "statusTimestampAfter": "2026-01-01T00:00:00Z", "include_artifacts": true});
-        let Method::ListTasks(list) = Method::from_jsonrpc("ListTasks", &params).unwrap() else {
-            panic!("not ListTasks");
+        let expected = ListTasks {
+            context_id: Some("c".into()),
+            status: Some(TaskState::Working),
+            page_size: Some(2),
+            page_token: Some("tok".into()),
+            history_length: Some(1),
+            status_timestamp_after: Some(Timestamp::parse("2026-01-01T00:00:00Z").unwrap()),
+            include_artifacts: true,
         };
-        assert_eq!(list.context_id.as_deref(), Some("c"));
-        assert_eq!(list.status, Some(TaskState::Working));
-        assert_eq!(list.page_size, Some(2));
-        assert_eq!(list.page_token.as_deref(), Some("tok"));
-        assert_eq!(list.history_length, Some(1));
-        assert!(list.status_timestamp_after.is_some());
-        assert!(list.include_artifacts);
+        assert_eq!(
+            Method::from_jsonrpc("ListTasks", &params),
+            Ok(Method::ListTasks(expected))
+        );
         let empty = Method::from_jsonrpc("ListTasks", &Value::Null).unwrap();
         assert_eq!(empty, Method::ListTasks(ListTasks::default()));
+        // A null field is an absent one, whatever its type.
+        let nulls = json!({"contextId": null, "pageSize": null, "pageToken": null,
+            "historyLength": null, "includeArtifacts": null, "status": null});
+        assert_eq!(
+            Method::from_jsonrpc("ListTasks", &nulls),
+            Ok(Method::ListTasks(ListTasks::default()))
+        );
         for bad in [
             json!({"pageSize": 0}),
             json!({"pageSize": 101}),

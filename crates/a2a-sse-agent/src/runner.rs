@@ -33,12 +33,10 @@ pub(crate) struct Runner {
     pub(crate) cancel_grace: Duration,
 }
 
+/// Its durations are the agent config's; the executor is the application's.
 impl std::fmt::Debug for Runner {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Runner")
-            .field("lease", &self.lease)
-            .field("cancel_grace", &self.cancel_grace)
-            .finish_non_exhaustive()
+        f.debug_struct("Runner").finish_non_exhaustive()
     }
 }
 
@@ -172,19 +170,21 @@ impl Runner {
         let failure = match result {
             Some(Ok(Ok(Outcome::Task))) | None => None,
             Some(Ok(Ok(Outcome::Message(message)))) => {
-                if handle.exists().await {
-                    tracing::warn!(task = %plan, "an execution answered with a message after publishing its task: the message is dropped");
-                    None
-                } else if let Some(first) = first.take() {
+                // The client is still waiting for the first answer only while the task
+                // does not exist.
+                if !handle.exists().await
+                    && let Some(first) = first.take()
+                {
                     let _ = first.send(First::Message(message));
                     return;
-                } else {
-                    None
                 }
+                tracing::warn!(task = %plan, "an execution answered with a message after publishing its task: the message is dropped");
+                None
             }
             Some(Ok(Err(err))) => Some(err.0),
-            Some(Err(join)) if join.is_panic() => Some(panic_text(join.into_panic())),
-            Some(Err(_)) => None,
+            // Only the grace period aborts an execution, and it answers `None`: a join
+            // error is a panic.
+            Some(Err(join)) => join.try_into_panic().ok().map(panic_text),
         };
         // The task exists from here on, whatever happened.
         if let Err(err) = handle.create().await {

@@ -25,7 +25,7 @@ use crate::method::{DEFAULT_PAGE_SIZE, ListTasks, Method, SendMessage, send_mess
 use crate::push::PushCall;
 use crate::runner::First;
 use crate::version::negotiate;
-use crate::{AgentInner, jsonrpc, rest};
+use crate::{AgentCard, AgentInner, jsonrpc, rest};
 
 mod push;
 
@@ -251,16 +251,17 @@ async fn run(
         binding: &binding,
         request: &request,
     };
-    match method {
-        Method::SendMessage(send) => call.send(*send, false).await,
-        Method::SendStreamingMessage(send) => call.send(*send, true).await,
+    let answer = match method {
+        Method::SendMessage(send) => Ok(call.send(*send, false).await),
+        Method::SendStreamingMessage(send) => Ok(call.send(*send, true).await),
         Method::GetTask { history_length, .. } => call.get(history_length).await,
-        Method::ListTasks(list) => call.list(list).await,
+        Method::ListTasks(list) => Ok(call.list(list).await),
         Method::CancelTask { .. } => call.cancel().await,
         Method::SubscribeToTask { .. } => call.subscribe().await,
-        Method::Push { call: push, .. } => call.push(push).await,
-        Method::GetExtendedAgentCard => binding.error(&A2aError::ExtendedAgentCardNotConfigured),
-    }
+        Method::Push { call: push, .. } => Ok(call.push(push).await),
+        Method::GetExtendedAgentCard => Err(A2aError::ExtendedAgentCardNotConfigured),
+    };
+    answer.unwrap_or_else(|err| binding.error(&err))
 }
 
 /// One admitted call, and what answering it needs.
@@ -296,17 +297,14 @@ impl Call<'_> {
     }
 
     /// `GetTask`.
-    async fn get(&self, history_length: Option<usize>) -> SseResponse {
-        let plan = match self.plan() {
-            Ok(plan) => plan,
-            Err(err) => return self.binding.error(&err),
-        };
-        match self.snapshot(plan).await {
+    async fn get(&self, history_length: Option<usize>) -> Result<SseResponse, A2aError> {
+        let plan = self.plan()?;
+        Ok(match self.snapshot(plan).await {
             Ok(snapshot) => self
                 .binding
                 .ok_json(&view(&snapshot.task, history_length, true)),
             Err(response) => response,
-        }
+        })
     }
 
     /// `ListTasks`.
@@ -348,22 +346,17 @@ impl Call<'_> {
 
     /// `CancelTask`: the task ends `CANCELED` at once; the replica running its execution
     /// sees that end and stops it.
-    async fn cancel(&self) -> SseResponse {
-        let plan = match self.plan() {
-            Ok(plan) => plan,
-            Err(err) => return self.binding.error(&err),
-        };
+    async fn cancel(&self) -> Result<SseResponse, A2aError> {
+        let plan = self.plan()?;
         let snapshot = match self.snapshot(plan).await {
             Ok(snapshot) => snapshot,
-            Err(response) => return response,
+            Err(response) => return Ok(response),
         };
         let not_cancelable = |state: TaskState| {
             A2aError::TaskNotCancelable(format!("task {plan} already ended ({state:?})"))
         };
         if snapshot.task.status.state.is_terminal() {
-            return self
-                .binding
-                .error(&not_cancelable(snapshot.task.status.state));
+            return Err(not_cancelable(snapshot.task.status.state));
         }
         let update = TaskStatusUpdateEvent {
             task_id: plan.to_string(),
@@ -379,22 +372,19 @@ impl Call<'_> {
         match self.backend().publish(event).await {
             Ok(_) => {}
             Err(PublishError::PlanFinished { .. }) => {
-                return self.binding.error(&not_cancelable(TaskState::Completed));
+                return Err(not_cancelable(TaskState::Completed));
             }
-            Err(err) => return self.publish_failed(&err),
+            Err(err) => return Ok(self.publish_failed(&err)),
         }
         self.get(None).await
     }
 
     /// `SubscribeToTask`.
-    async fn subscribe(&self) -> SseResponse {
-        let plan = match self.plan() {
-            Ok(plan) => plan.clone(),
-            Err(err) => return self.binding.error(&err),
-        };
+    async fn subscribe(&self) -> Result<SseResponse, A2aError> {
+        let plan = self.plan()?;
         let mut subscribe = SubscribeRequest::plan(plan.clone()).with_snapshot();
         subscribe.after = self.request.last_event_id;
-        self.open(&plan, subscribe, self.binding.framing()).await
+        Ok(self.open(plan, subscribe, self.binding.framing()).await)
     }
 
     /// Opens a stream of `plan` with `framing`.
@@ -453,12 +443,7 @@ impl Call<'_> {
                 Err(response) => return response,
             },
             None => {
-                let task_id = crate::new_id();
-                let Ok(plan) = PlanId::new(&task_id) else {
-                    return self
-                        .binding
-                        .error(&A2aError::Internal("a task id was refused".into()));
-                };
+                let plan = PlanId::new(crate::new_id()).expect("a UUID is a valid plan id");
                 let context = message.context_id.clone().unwrap_or_else(crate::new_id);
                 (plan, context, true, TaskState::Submitted, None)
             }
@@ -528,14 +513,10 @@ impl Call<'_> {
             creating,
             state,
         );
-        match first.await {
-            Ok(First::Task) => {}
-            Ok(First::Message(reply)) => return self.message_answer(&reply, streaming),
-            Err(_) => {
-                return self.binding.error(&A2aError::Internal(
-                    "the execution stopped before answering".into(),
-                ));
-            }
+        // Without a first answer (the execution stopped before it), the task is read as
+        // it stands, if it was stored.
+        if let Ok(First::Message(reply)) = first.await {
+            return self.message_answer(&reply, streaming);
         }
         if let Some(stream) = stream {
             return SseResponse::Stream(stream);
@@ -672,15 +653,12 @@ fn decode_token(token: &str) -> Result<TaskCursor, A2aError> {
     Ok(TaskCursor::new(time, id.to_owned()))
 }
 
-/// The agent card, for a `GET` or `HEAD` (the server leaves the body out of the
+/// The agent's `card`, for a `GET` or `HEAD` (the server leaves the body out of the
 /// latter), with its caching headers; a matching `If-None-Match` gets `304`.
-pub(crate) fn card(agent: &AgentInner, head: &dyn RequestHead) -> SseResponse {
+pub(crate) fn card(agent: &AgentInner, card: &AgentCard, head: &dyn RequestHead) -> SseResponse {
     if head.method() != "GET" && head.method() != "HEAD" {
         return refuse(RequestError::MethodNotAllowed { allow: "GET, HEAD" });
     }
-    let Some(card) = &agent.config.card else {
-        return refuse(RequestError::NotFound);
-    };
     let host = head
         .header("host")
         .and_then(|host| std::str::from_utf8(host).ok());

@@ -43,47 +43,36 @@ pub(crate) fn negotiate(head: &dyn RequestHead) -> Result<(), A2aError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use a2a_sse_core::OwnedHead;
 
-    struct Versioned(Option<&'static str>, Option<&'static str>);
-
-    impl RequestHead for Versioned {
-        fn method(&self) -> &str {
-            "POST"
-        }
-        fn path(&self) -> &str {
-            "/a2a/jsonrpc"
-        }
-        fn query(&self) -> Option<&str> {
-            self.1
-        }
-        fn header(&self, name: &str) -> Option<&[u8]> {
-            self.0.filter(|_| name == VERSION_HEADER).map(str::as_bytes)
-        }
-        fn for_each_header(&self, each: &mut dyn FnMut(&str, &[u8])) {
-            if let Some(value) = self.0 {
-                each(VERSION_HEADER, value.as_bytes());
-            }
+    /// A request naming `header` in the version header and carrying `query`.
+    fn head(header: Option<&str>, query: Option<&str>) -> OwnedHead {
+        let head = OwnedHead::new("POST", "/a2a/jsonrpc");
+        let head = match query {
+            Some(query) => head.query(query),
+            None => head,
+        };
+        match header {
+            Some(value) => head.header(VERSION_HEADER, value),
+            None => head,
         }
     }
 
     #[test]
     fn version_negotiation() {
         for ok in ["1.0", "1.0.3", " 1.0 "] {
-            assert_eq!(negotiate(&Versioned(Some(ok), None)), Ok(()), "{ok}");
+            assert_eq!(negotiate(&head(Some(ok), None)), Ok(()), "{ok}");
         }
-        assert_eq!(negotiate(&Versioned(None, Some("A2A-Version=1.0"))), Ok(()));
-        assert_eq!(
-            negotiate(&Versioned(None, Some("a2a-version=1.0.0"))),
-            Ok(())
-        );
+        assert_eq!(negotiate(&head(None, Some("A2A-Version=1.0"))), Ok(()));
+        assert_eq!(negotiate(&head(None, Some("a2a-version=1.0.0"))), Ok(()));
         for bad in ["0.3", "1.1", "2.0", "1", "1.x", "1.0.beta"] {
             assert_eq!(
-                negotiate(&Versioned(Some(bad), None)),
+                negotiate(&head(Some(bad), None)),
                 Err(A2aError::VersionNotSupported(bad.into())),
                 "{bad}"
             );
         }
-        for absent in [Versioned(None, None), Versioned(Some(""), None)] {
+        for absent in [head(None, None), head(Some(""), None)] {
             let err = negotiate(&absent).unwrap_err();
             assert_eq!(err.code(), -32009);
             assert!(err.to_string().contains("0.3"), "{err}");

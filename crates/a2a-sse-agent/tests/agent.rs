@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use a2a_events::A2aEventQueue;
+use a2a_events::{A2aEventQueue, TaskState};
 use a2a_sse_agent::{A2aConfig, Agent, AgentCard};
 use a2a_sse_core::{OwnedHead, ResponseBody, SseResponse, SseService};
 use a2a_sse_testkit::Decoder;
@@ -90,6 +90,20 @@ async fn a_message_only_answer_creates_no_task() {
     assert_eq!(events.len(), 1);
     let item: Value = serde_json::from_str(&events[0].data).unwrap();
     assert_eq!(item["message"]["parts"][0]["text"], "pong");
+    // Over JSON-RPC, that item is the result of an answer to the request.
+    let response = rpc(
+        &service,
+        "SendStreamingMessage",
+        json!({"message": message("ping")}),
+    )
+    .await;
+    let ResponseBody::Full(bytes) = response.into_body() else {
+        panic!("a whole body");
+    };
+    let events = Decoder::new().feed(&bytes);
+    let item: Value = serde_json::from_str(&events[0].data).unwrap();
+    assert_eq!((&item["jsonrpc"], &item["id"]), (&json!("2.0"), &json!(1)));
+    assert_eq!(item["result"]["message"]["parts"][0]["text"], "pong");
 }
 
 #[tokio::test]
@@ -216,7 +230,11 @@ async fn a_follow_up_continues_an_interrupted_task_in_its_context() {
 async fn an_execution_that_fails_or_panics_leaves_its_task_failed() {
     let queue = A2aEventQueue::new();
     let service = service(&queue);
-    for (text, said) in [("fail", "the tool broke"), ("panic", "boom")] {
+    for (text, said) in [
+        ("fail", "the tool broke"),
+        ("panic", "boom"),
+        ("panic-any", "the agent's execution panicked"),
+    ] {
         let task =
             result(rpc(&service, "SendMessage", json!({"message": message(text)})).await)["task"]
                 .clone();
@@ -389,4 +407,418 @@ async fn without_an_executor_messages_are_unsupported() {
         .unwrap();
     let err = json_of(rpc(&service, "SendMessage", json!({"message": message("work")})).await).1;
     assert_eq!(err["error"]["code"], -32004);
+}
+
+/// A JSON-RPC answer's error code and message.
+fn error_of(response: SseResponse) -> (i64, String) {
+    let (_, body) = json_of(response);
+    let error = &body["error"];
+    (
+        error["code"].as_i64().unwrap_or_default(),
+        error["message"].as_str().unwrap_or_default().to_owned(),
+    )
+}
+
+/// Starts `text` and answers at once: the task's id.
+async fn started(service: &SseService, text: &str) -> String {
+    let params = json!({"message": message(text), "configuration": {"returnImmediately": true}});
+    let task = result(rpc(service, "SendMessage", params).await)["task"].clone();
+    task["id"].as_str().unwrap().to_owned()
+}
+
+async fn task_state(service: &SseService, id: &str) -> String {
+    let task = result(rpc(service, "GetTask", json!({"id": id})).await);
+    state(&task).to_owned()
+}
+
+#[tokio::test]
+async fn the_handle_ends_or_pauses_the_task_in_every_way() {
+    let queue = A2aEventQueue::new();
+    let service = service(&queue);
+    let send = |text: &'static str| {
+        let service = &service;
+        async move {
+            result(rpc(service, "SendMessage", json!({"message": message(text)})).await)["task"]
+                .clone()
+        }
+    };
+    let rejected = send("reject").await;
+    assert_eq!(state(&rejected), "TASK_STATE_REJECTED");
+    assert_eq!(
+        rejected["status"]["message"]["parts"][0]["text"],
+        "not mine to do"
+    );
+    let waiting = send("auth").await;
+    assert_eq!(state(&waiting), "TASK_STATE_AUTH_REQUIRED");
+    let context = send("context").await;
+    assert_eq!(state(&context), "TASK_STATE_COMPLETED");
+    assert_eq!(
+        context["status"]["message"]["parts"][0]["text"],
+        context["contextId"]
+    );
+    // A message answered after the task was published is dropped: the task stands.
+    let late = result(rpc(&service, "SendMessage", json!({"message": message("late")})).await);
+    assert!(late.get("message").is_none(), "{late}");
+    assert_eq!(state(&late["task"]), "TASK_STATE_COMPLETED");
+}
+
+#[tokio::test]
+async fn a_message_to_a_working_task_or_in_another_context_is_refused() {
+    let queue = A2aEventQueue::new();
+    let service = service(&queue);
+    let working = started(&service, "slow").await;
+    let mut busy = message("more");
+    busy["taskId"] = json!(working);
+    let (code, said) = error_of(rpc(&service, "SendMessage", json!({"message": busy})).await);
+    assert_eq!(code, -32004);
+    assert!(said.contains("still working"), "{said}");
+    let asked =
+        result(rpc(&service, "SendMessage", json!({"message": message("ask")})).await)["task"]
+            .clone();
+    let mut elsewhere = message("work");
+    elsewhere["taskId"] = asked["id"].clone();
+    elsewhere["contextId"] = json!("another-context");
+    let (code, said) = error_of(rpc(&service, "SendMessage", json!({"message": elsewhere})).await);
+    assert_eq!(code, -32602);
+    assert!(said.contains("another-context"), "{said}");
+    let id = asked["id"].as_str().unwrap();
+    assert_eq!(task_state(&service, id).await, "TASK_STATE_INPUT_REQUIRED");
+}
+
+#[tokio::test]
+async fn http_json_bodies_are_checked_before_anything_runs() {
+    let queue = A2aEventQueue::new();
+    let service = service(&queue);
+    let post = |path: &str, content_type: &str, text: &str| {
+        let head = OwnedHead::new("POST", path)
+            .header("a2a-version", "1.0")
+            .header("content-type", content_type);
+        let service = &service;
+        let text = text.to_owned();
+        async move {
+            let (status, body) = json_of(
+                service
+                    .handle(&route(service, "/a2a"), &head, body(&text))
+                    .await,
+            );
+            (status, body["error"]["details"][0]["reason"].clone())
+        }
+    };
+    let valid = json!({"message": message("work")}).to_string();
+    assert_eq!(
+        post("/a2a/message:send", "text/plain", &valid).await,
+        (415, json!("CONTENT_TYPE_NOT_SUPPORTED"))
+    );
+    assert_eq!(
+        post("/a2a/message:stream", "application/json", "{nope").await,
+        (400, json!("JSON_PARSE_ERROR"))
+    );
+    let from_agent = json!({"message": {"messageId": "m", "role": "ROLE_AGENT",
+        "parts": [{"text": "x"}]}});
+    assert_eq!(
+        post(
+            "/a2a/message:send",
+            "application/json",
+            &from_agent.to_string()
+        )
+        .await,
+        (400, json!("INVALID_PARAMS"))
+    );
+    assert_eq!(
+        post(
+            "/a2a/tasks/t/pushNotificationConfigs",
+            "application/json",
+            "{nope"
+        )
+        .await,
+        (400, json!("JSON_PARSE_ERROR"))
+    );
+    let listed = result(rpc(&service, "ListTasks", json!({})).await);
+    assert_eq!(listed["totalSize"], 0, "no refused message made a task");
+}
+
+#[tokio::test]
+async fn a_backend_that_cannot_answer_is_unavailable_not_a_missing_task() {
+    let faulty = Faulty::new();
+    let service = service_over(&faulty, A2aConfig::default());
+    faulty
+        .queue
+        .publish(a2a_sse_testkit::events::status("t", TaskState::Working))
+        .unwrap();
+    faulty.fail("task", 1);
+    let (code, said) = error_of(rpc(&service, "GetTask", json!({"id": "t"})).await);
+    assert_eq!(code, -32603);
+    assert!(said.contains("unavailable"), "{said}");
+    faulty.fail("task", 1);
+    let (status, body) = json_of(rest(&service, "GET", "/a2a/tasks/t", None).await);
+    assert_eq!(
+        (status, &body["error"]["status"]),
+        (503, &json!("UNAVAILABLE"))
+    );
+    faulty.fail("list_tasks", 1);
+    assert_eq!(
+        error_of(rpc(&service, "ListTasks", json!({})).await).0,
+        -32603
+    );
+    faulty.fail("subscribe", 1);
+    assert_eq!(
+        error_of(rpc(&service, "SubscribeToTask", json!({"id": "t"})).await).0,
+        -32603
+    );
+    // A message whose task cannot be watched is refused before anything runs.
+    for method in ["SendMessage", "SendStreamingMessage"] {
+        faulty.fail("subscribe", 1);
+        let params = json!({"message": message("work")});
+        assert_eq!(error_of(rpc(&service, method, params).await).0, -32603);
+    }
+    let listed = result(rpc(&service, "ListTasks", json!({})).await);
+    assert_eq!(listed["totalSize"], 1, "only the task published here");
+    // The task of a message answered at once, which cannot be read back.
+    faulty.fail("task", 1);
+    let params = json!({"message": message("work"), "configuration": {"returnImmediately": true}});
+    assert_eq!(
+        error_of(rpc(&service, "SendMessage", params).await).0,
+        -32603
+    );
+    assert!(faulty.settled());
+}
+
+#[tokio::test]
+async fn a_publish_the_backend_refuses_is_unavailable_and_changes_nothing() {
+    let faulty = Faulty::new();
+    let service = service_over(&faulty, A2aConfig::default());
+    let working = started(&service, "slow").await;
+    faulty.fail("publish", 1);
+    let (code, said) = error_of(rpc(&service, "CancelTask", json!({"id": working})).await);
+    assert_eq!(code, -32603);
+    assert!(said.contains("could not be stored"), "{said}");
+    assert_eq!(task_state(&service, &working).await, "TASK_STATE_WORKING");
+    let canceled = result(rpc(&service, "CancelTask", json!({"id": working})).await);
+    assert_eq!(state(&canceled), "TASK_STATE_CANCELED");
+
+    let asked =
+        result(rpc(&service, "SendMessage", json!({"message": message("ask")})).await)["task"]
+            .clone();
+    let id = asked["id"].as_str().unwrap();
+    let mut follow = message("work");
+    follow["taskId"] = json!(id);
+    faulty.fail("publish", 1);
+    let (code, _) = error_of(rpc(&service, "SendMessage", json!({"message": follow})).await);
+    assert_eq!(code, -32603);
+    assert_eq!(task_state(&service, id).await, "TASK_STATE_INPUT_REQUIRED");
+
+    // Nothing of a new task can be stored: the execution's publishes are refused, and the
+    // client is told the task was not stored.
+    faulty.fail("publish", u32::MAX);
+    let params = json!({"message": message("work"), "configuration": {"returnImmediately": true}});
+    let (code, said) = error_of(rpc(&service, "SendMessage", params).await);
+    assert_eq!(code, -32603);
+    assert!(said.contains("was not stored"), "{said}");
+    faulty.heal("publish");
+    let listed = result(rpc(&service, "ListTasks", json!({})).await);
+    assert_eq!(listed["totalSize"], 2);
+}
+
+#[tokio::test]
+async fn a_task_another_replica_ended_first_takes_no_cancel_and_no_message() {
+    let faulty = Faulty::new();
+    let service = service_over(&faulty, A2aConfig::default());
+    let working = started(&service, "slow").await;
+    faulty.publish_first(a2a_sse_testkit::events::status(
+        &working,
+        TaskState::Completed,
+    ));
+    let (status, body) = json_of(
+        rest(
+            &service,
+            "POST",
+            &format!("/a2a/tasks/{working}:cancel"),
+            None,
+        )
+        .await,
+    );
+    assert_eq!(
+        (status, &body["error"]["status"]),
+        (409, &json!("FAILED_PRECONDITION"))
+    );
+    assert_eq!(task_state(&service, &working).await, "TASK_STATE_COMPLETED");
+
+    let asked =
+        result(rpc(&service, "SendMessage", json!({"message": message("ask")})).await)["task"]
+            .clone();
+    let id = asked["id"].as_str().unwrap();
+    faulty.publish_first(a2a_sse_testkit::events::status(id, TaskState::Failed));
+    let mut follow = message("work");
+    follow["taskId"] = json!(id);
+    let (code, said) = error_of(rpc(&service, "SendMessage", json!({"message": follow})).await);
+    assert_eq!(code, -32004);
+    assert!(said.contains("already ended"), "{said}");
+    assert_eq!(task_state(&service, id).await, "TASK_STATE_FAILED");
+}
+
+/// A config whose leases are short: renewed every 100 ms, swept every 100 ms.
+fn short_leases() -> A2aConfig {
+    let mut config = A2aConfig::default();
+    config.lease = Duration::from_millis(300);
+    config
+}
+
+#[tokio::test]
+async fn an_execution_holds_its_lease_while_it_runs_and_gives_it_up_when_canceled() {
+    let faulty = Faulty::new();
+    let service = service_over(&faulty, short_leases());
+    // The first renewal fails: the execution goes on, and renews again.
+    faulty.fail("hold", 1);
+    faulty.fail("release", 1);
+    let working = started(&service, "slow").await;
+    assert!(
+        a2a_sse_testkit::eventually(Duration::from_secs(5), || faulty.calls("hold") >= 2).await
+    );
+    assert_eq!(faulty.calls("release"), 0, "held while it runs");
+    assert_eq!(task_state(&service, &working).await, "TASK_STATE_WORKING");
+    // Canceled, it sees the cancel, returns, and gives the lease up.
+    result(rpc(&service, "CancelTask", json!({"id": working})).await);
+    assert!(
+        a2a_sse_testkit::eventually(Duration::from_secs(5), || faulty.calls("release") == 1).await
+    );
+    assert_eq!(task_state(&service, &working).await, "TASK_STATE_CANCELED");
+}
+
+#[tokio::test]
+async fn an_execution_that_ignores_the_cancel_is_dropped_after_the_grace_period() {
+    let faulty = Faulty::new();
+    let mut config = short_leases();
+    config.cancel_grace = Duration::from_millis(50);
+    let service = service_over(&faulty, config);
+    let stubborn = started(&service, "stubborn").await;
+    assert!(
+        a2a_sse_testkit::eventually(Duration::from_secs(5), || faulty.calls("hold") >= 1).await
+    );
+    result(rpc(&service, "CancelTask", json!({"id": stubborn})).await);
+    // It never returns by itself: only being dropped gives its lease up.
+    assert!(
+        a2a_sse_testkit::eventually(Duration::from_secs(5), || faulty.calls("release") == 1).await
+    );
+    assert_eq!(task_state(&service, &stubborn).await, "TASK_STATE_CANCELED");
+}
+
+#[tokio::test]
+async fn a_task_whose_replica_died_is_failed_once_its_lease_ran_out() {
+    let faulty = Faulty::new();
+    let _service = service_over(&faulty, short_leases());
+    for (task, state) in [
+        ("orphan", TaskState::Working),
+        ("done", TaskState::Completed),
+    ] {
+        faulty
+            .queue
+            .publish(a2a_sse_testkit::events::status(task, state))
+            .unwrap();
+    }
+    // The first sweep cannot read the expired leases, the second cannot fail the task:
+    // each is tried again.
+    faulty.fail("claim_expired", 1);
+    faulty.fail("publish", 1);
+    for task in ["orphan", "done", "forgotten"] {
+        faulty.expire(task);
+    }
+    assert!(a2a_sse_testkit::eventually(Duration::from_secs(5), || faulty.settled()).await);
+    let state_of = |task: &str| {
+        let plan = a2a_sse_testkit::events::plan(task);
+        faulty
+            .queue
+            .task(&plan)
+            .map(|snapshot| snapshot.task.clone())
+    };
+    assert_eq!(state_of("orphan").unwrap().status.state, TaskState::Working);
+    faulty.expire("orphan");
+    assert!(
+        a2a_sse_testkit::eventually(Duration::from_secs(5), || {
+            state_of("orphan").unwrap().status.state == TaskState::Failed
+        })
+        .await
+    );
+    let failed = state_of("orphan").unwrap();
+    let said = failed.status.message.unwrap().parts[0].clone();
+    assert_eq!(
+        said,
+        a2a_events::Part::text("the replica running this task stopped: its lease ran out")
+    );
+    assert_eq!(state_of("done").unwrap().status.state, TaskState::Completed);
+    assert!(state_of("forgotten").is_none());
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_sweeper_stops_with_the_agent() {
+    let faulty = Faulty::new();
+    let service = service_over(&faulty, short_leases());
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert!(faulty.calls("claim_expired") >= 5);
+    drop(service);
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let swept = faulty.calls("claim_expired");
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    assert_eq!(faulty.calls("claim_expired"), swept);
+}
+
+#[tokio::test]
+async fn a_stream_that_falls_behind_before_its_first_item_ends_with_an_error_to_start_again() {
+    let queue = A2aEventQueue::new();
+    let service = SseService::builder(queue.clone())
+        .protocol(Agent::with_executor(A2aConfig::default(), Script))
+        .buffer(a2a_events::BufferLimits::events(1))
+        .build()
+        .unwrap();
+    let response = rest(
+        &service,
+        "POST",
+        "/a2a/message:stream",
+        Some(json!({"message": message("work")})),
+    )
+    .await;
+    let SseResponse::Stream(stream) = response else {
+        panic!("a stream, got {response:?}");
+    };
+    // The whole task runs before the client reads anything.
+    let done = || async {
+        let listed = result(rpc(&service, "ListTasks", json!({})).await);
+        state(&listed["tasks"][0]).to_owned()
+    };
+    while done().await != "TASK_STATE_COMPLETED" {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let mut stream = Box::pin(stream);
+    let mut bytes = Vec::new();
+    while let Some(chunk) = futures_util::StreamExt::next(&mut stream).await {
+        bytes.extend_from_slice(&chunk);
+    }
+    let events = Decoder::new().feed(&bytes);
+    let last = events.last().unwrap();
+    assert_eq!(last.event, "error", "{events:?}");
+    let status: Value = serde_json::from_str(&last.data).unwrap();
+    assert_eq!(status["error"]["status"], "INTERNAL");
+    let said = status["error"]["message"].as_str().unwrap();
+    assert!(said.contains("resume from the start"), "{said}");
+    assert_eq!(events.len(), 1, "nothing else could be sent: {events:?}");
+}
+
+#[tokio::test]
+async fn a_blocking_send_waiting_when_the_backend_closes_answers_the_task_as_it_stands() {
+    let queue = A2aEventQueue::new();
+    let service = service(&queue);
+    let close = async {
+        while queue.list_tasks(&a2a_events::TaskQuery::all(1)).total == 0 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        queue.close();
+    };
+    let (answer, ()) = tokio::join!(
+        rpc(&service, "SendMessage", json!({"message": message("slow")})),
+        close
+    );
+    let task = result(answer)["task"].clone();
+    assert!(
+        ["TASK_STATE_SUBMITTED", "TASK_STATE_WORKING"].contains(&state(&task)),
+        "{task}"
+    );
 }

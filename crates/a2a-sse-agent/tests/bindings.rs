@@ -564,3 +564,72 @@ async fn the_card_is_served_with_both_interfaces() {
         expected.map(|(path, prefix)| (path.to_owned(), prefix))
     );
 }
+
+#[tokio::test]
+async fn the_routes_can_be_moved_and_a_route_of_another_service_is_not_found() {
+    let queue = A2aEventQueue::new();
+    let mut config = A2aConfig::with_card(AgentCard::new("t", "d", "1"));
+    config.jsonrpc_path = "/rpc".into();
+    config.rest_base = "/api/".into();
+    let agent = Agent::new(config.clone());
+    assert_eq!(agent.config(), &config);
+    let moved = SseService::builder(queue.clone())
+        .protocol(agent)
+        .build()
+        .unwrap();
+    let paths: Vec<_> = moved.routes().iter().map(|r| r.path().to_owned()).collect();
+    assert_eq!(
+        paths,
+        [
+            "/a2a/events",
+            "/rpc",
+            "/rpc/",
+            "/.well-known/agent-card.json",
+            "/api"
+        ]
+    );
+    let get = r#"{"jsonrpc":"2.0","id":1,"method":"GetTask","params":{"id":"t"}}"#;
+    for path in ["/rpc", "/rpc/"] {
+        let head = v1(Head::new("POST", path));
+        let answer = moved.handle(&route(&moved, path), &head, body(get)).await;
+        assert_eq!(rpc_error(answer).0, -32001, "{path}");
+    }
+    let head = v1(Head::new("GET", "/api/tasks/t"));
+    let answer = moved.handle(&route(&moved, "/api"), &head, no_body()).await;
+    assert_eq!(rest_error(answer).2, "TASK_NOT_FOUND");
+
+    // The moved service's fifth route is one the default agent does not have.
+    let other = service(&queue);
+    let head = v1(Head::new("GET", "/api/tasks/t"));
+    let answer = other.handle(&route(&moved, "/api"), &head, no_body()).await;
+    assert_eq!(answer.status(), 404);
+}
+
+#[tokio::test]
+async fn tasks_without_a_status_time_are_paged_too() {
+    let queue = A2aEventQueue::new();
+    let service = service(&queue);
+    for task in ["x", "y"] {
+        queue.publish(events::artifact(task, "notes", "n")).unwrap();
+    }
+    let page = r#"{"jsonrpc":"2.0","id":1,"method":"ListTasks","params":{"pageSize":1}}"#;
+    let (_, first) = json_of(rpc(&service, page).await);
+    let token = first["result"]["nextPageToken"].as_str().unwrap();
+    assert!(!token.is_empty());
+    let next = format!(
+        r#"{{"jsonrpc":"2.0","id":2,"method":"ListTasks","params":{{"pageSize":1,"pageToken":"{token}"}}}}"#
+    );
+    let (_, second) = json_of(rpc(&service, &next).await);
+    let ids: Vec<&Value> = [&first, &second]
+        .iter()
+        .map(|page| &page["result"]["tasks"][0]["id"])
+        .collect();
+    assert_ne!(ids[0], ids[1], "{first} {second}");
+    assert_eq!(second["result"]["nextPageToken"], "");
+    assert!(
+        first["result"]["tasks"][0]["status"]
+            .get("timestamp")
+            .is_none(),
+        "{first}"
+    );
+}

@@ -614,3 +614,217 @@ async fn a_hanging_receiver_delays_only_its_own_configs() {
         "two at a time to the hanging host"
     );
 }
+
+/// The agent with push `options`, over `faulty`.
+fn push_over(faulty: &Arc<Faulty>, options: PushOptions) -> SseService {
+    let mut config = A2aConfig::default();
+    config.push = Some(options);
+    service_over(faulty, config)
+}
+
+#[tokio::test]
+async fn a_config_the_store_cannot_read_for_a_moment_still_delivers_everything() {
+    let faulty = Faulty::new();
+    let mut options = options();
+    options.retry.first = Duration::from_millis(500);
+    let service = push_over(&faulty, options);
+    let receiver = Receiver::start("127.0.0.1").await;
+    receiver.answer(Answer::Status(500));
+    // The config cannot be read when its delivery starts, nor during a retry's pause.
+    faulty.fail("get", 1);
+    send_with(&service, "work", json!({"url": receiver.url("/")})).await;
+    assert!(
+        a2a_sse_testkit::eventually(Duration::from_secs(10), || !receiver.requests().is_empty())
+            .await
+    );
+    faulty.fail("get", 1);
+    assert!(a2a_sse_testkit::eventually(Duration::from_secs(10), || faulty.settled()).await);
+    receiver.answer(Answer::Status(200));
+    let delivered = receiver.wait_for(5, Duration::from_secs(10)).await;
+    assert_eq!(what(&delivered), ["WORKING", "a", "b", "c", "COMPLETED"]);
+}
+
+#[tokio::test]
+async fn a_backend_that_fails_for_a_while_still_delivers_everything_once_in_order() {
+    let faulty = Faulty::new();
+    let mut options = options();
+    options.claim_idle = Duration::from_millis(300);
+    let service = push_over(&faulty, options);
+    let receiver = Receiver::start("127.0.0.1").await;
+    let task = waiting_task(&service).await;
+    // Claiming, renewing, watching the task, reading its events, saving a position and
+    // giving the claim up each fail once.
+    for operation in [
+        "claim",
+        "renew",
+        "subscribe",
+        "pending",
+        "delivered",
+        "finish",
+    ] {
+        faulty.fail(operation, 1);
+    }
+    let config = json!({"taskId": task, "id": "c", "url": receiver.url("/")});
+    result(rpc(&service, "CreateTaskPushNotificationConfig", config).await);
+    faulty.fail("task", 1);
+    assert!(
+        a2a_sse_testkit::eventually(Duration::from_secs(10), || faulty.calls("pending") >= 2
+            && faulty.calls("task") >= 2)
+        .await
+    );
+    result(rpc(&service, "SendMessage", follow_up(&task, "go on")).await);
+    let delivered = receiver.wait_for(5, Duration::from_secs(10)).await;
+    assert_eq!(what(&delivered), ["WORKING", "a", "b", "c", "COMPLETED"]);
+    assert!(a2a_sse_testkit::eventually(Duration::from_secs(10), || faulty.settled()).await);
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    assert_eq!(receiver.requests().len(), 5, "each once");
+}
+
+#[tokio::test]
+async fn a_config_stored_again_while_delivering_is_delivered_once() {
+    let faulty = Faulty::new();
+    let service = push_over(&faulty, options());
+    let receiver = Receiver::start("127.0.0.1").await;
+    let task = waiting_task(&service).await;
+    let config = json!({"taskId": task, "id": "c", "url": receiver.url("/")});
+    result(rpc(&service, "CreateTaskPushNotificationConfig", config.clone()).await);
+    assert!(
+        a2a_sse_testkit::eventually(Duration::from_secs(10), || faulty.calls("pending") >= 1).await
+    );
+    // The second claim is given up (the first attempt fails), the first goes on.
+    faulty.fail("finish", 1);
+    result(rpc(&service, "CreateTaskPushNotificationConfig", config).await);
+    assert!(a2a_sse_testkit::eventually(Duration::from_secs(10), || faulty.settled()).await);
+    result(rpc(&service, "SendMessage", follow_up(&task, "go on")).await);
+    let delivered = receiver.wait_for(5, Duration::from_secs(10)).await;
+    assert_eq!(what(&delivered), ["WORKING", "a", "b", "c", "COMPLETED"]);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(receiver.requests().len(), 5, "each once");
+}
+
+#[tokio::test]
+async fn a_config_on_an_ended_task_is_kept_and_delivers_nothing() {
+    let faulty = Faulty::new();
+    let service = push_over(&faulty, options());
+    let receiver = Receiver::start("127.0.0.1").await;
+    let done = result(rpc(&service, "SendMessage", json!({"message": message("work")})).await);
+    let task = done["task"]["id"].as_str().unwrap().to_owned();
+    let config = json!({"taskId": task, "id": "late", "url": receiver.url("/")});
+    result(rpc(&service, "CreateTaskPushNotificationConfig", config.clone()).await);
+    // Its delivery ends at once: the claim is given up.
+    assert!(
+        a2a_sse_testkit::eventually(Duration::from_secs(10), || faulty.calls("finish") >= 1).await
+    );
+    let ask = json!({"taskId": task, "id": "late"});
+    assert_eq!(
+        result(rpc(&service, "GetTaskPushNotificationConfig", ask).await),
+        config
+    );
+    assert_eq!(receiver.requests().len(), 0);
+}
+
+#[tokio::test]
+async fn a_config_deleted_while_its_receiver_fails_sends_nothing_more() {
+    let queue = A2aEventQueue::new();
+    let mut options = options();
+    options.retry.first = Duration::from_millis(100);
+    let service = service_with(&queue, Some(options));
+    let receiver = Receiver::start("127.0.0.1").await;
+    receiver.answer(Answer::Status(500));
+    let task = send_with(
+        &service,
+        "work",
+        json!({"id": "gone", "url": receiver.url("/")}),
+    )
+    .await;
+    assert!(
+        a2a_sse_testkit::eventually(Duration::from_secs(10), || receiver.requests().len() >= 2)
+            .await
+    );
+    let ask = json!({"taskId": task["task"]["id"], "id": "gone"});
+    result(rpc(&service, "DeleteTaskPushNotificationConfig", ask).await);
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let tried = receiver.requests().len();
+    receiver.answer(Answer::Status(200));
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(
+        receiver.requests().len(),
+        tried,
+        "not even the retry in progress"
+    );
+    assert!(receiver.accepted().is_empty());
+}
+
+#[tokio::test]
+async fn an_allowed_host_name_is_reached_with_a_credential_free_scheme() {
+    let queue = A2aEventQueue::new();
+    let service = service_with(&queue, Some(options().allow_host("localhost")));
+    let receiver = Receiver::start("127.0.0.1").await;
+    let url = format!("http://localhost:{}/named", receiver.addr().port());
+    let push = json!({"url": url, "authentication": {"scheme": "Anonymous"}});
+    send_with(&service, "work", push).await;
+    let delivered = receiver.wait_for(5, Duration::from_secs(10)).await;
+    assert_eq!(what(&delivered), ["WORKING", "a", "b", "c", "COMPLETED"]);
+    assert!(
+        delivered
+            .iter()
+            .all(|d| d.header("authorization") == Some("Anonymous"))
+    );
+}
+
+#[tokio::test]
+async fn the_config_methods_say_when_the_store_is_unavailable() {
+    let faulty = Faulty::new();
+    let service = push_over(&faulty, options());
+    let receiver = Receiver::start("127.0.0.1").await;
+    let task = waiting_task(&service).await;
+    let config = json!({"taskId": task, "id": "c", "url": receiver.url("/")});
+    faulty.fail("put", 1);
+    assert_eq!(
+        code(rpc(&service, "CreateTaskPushNotificationConfig", config.clone()).await),
+        -32603
+    );
+    result(rpc(&service, "CreateTaskPushNotificationConfig", config).await);
+    let ask = json!({"taskId": task, "id": "c"});
+    for (operation, method) in [
+        ("get", "GetTaskPushNotificationConfig"),
+        ("list", "ListTaskPushNotificationConfigs"),
+        ("delete", "DeleteTaskPushNotificationConfig"),
+    ] {
+        faulty.fail(operation, 1);
+        let (_, body) = json_of(rpc(&service, method, ask.clone()).await);
+        assert_eq!(body["error"]["code"], -32603, "{method}");
+        let said = body["error"]["message"].as_str().unwrap();
+        assert!(said.contains("push notification configs"), "{said}");
+    }
+    // Nothing was deleted.
+    result(rpc(&service, "GetTaskPushNotificationConfig", ask).await);
+}
+
+#[test]
+fn a_service_built_outside_a_runtime_delivers_from_its_first_request() {
+    let queue = A2aEventQueue::new();
+    let service = service_with(&queue, Some(options()));
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let receiver = Receiver::start("127.0.0.1").await;
+        send_with(&service, "work", json!({"url": receiver.url("/")})).await;
+        let delivered = receiver.wait_for(5, Duration::from_secs(10)).await;
+        assert_eq!(what(&delivered), ["WORKING", "a", "b", "c", "COMPLETED"]);
+    });
+}
+
+#[tokio::test(start_paused = true)]
+async fn no_config_is_claimed_once_the_service_is_dropped() {
+    let faulty = Faulty::new();
+    let mut options = options();
+    options.claim_idle = Duration::from_millis(300);
+    let service = push_over(&faulty, options);
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert!(faulty.calls("claim") >= 5);
+    drop(service);
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let claimed = faulty.calls("claim");
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    assert_eq!(faulty.calls("claim"), claimed);
+}

@@ -10,7 +10,8 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use a2a_events::{
-    Assignment, EventBackend, EventStream, PlanId, SharedEvent, SubscribeRequest, SubscriptionItem,
+    Assignment, BackendError, EventBackend, EventStream, PlanId, PushStore, SharedEvent,
+    SubscribeRequest, SubscriptionItem,
 };
 use bytes::Bytes;
 use futures_util::StreamExt;
@@ -63,10 +64,7 @@ pub(crate) struct Deliverer {
 
 impl std::fmt::Debug for Deliverer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Deliverer")
-            .field("consumer", &self.consumer)
-            .field("options", &self.options)
-            .finish_non_exhaustive()
+        f.debug_struct("Deliverer").finish_non_exhaustive()
     }
 }
 
@@ -175,21 +173,19 @@ impl Deliverer {
     /// Delivers one config's events until its task ended (and all was delivered), it is
     /// deleted, or it gives up.
     async fn deliver(self: Arc<Self>, assignment: Assignment) {
-        let label = format!("{}/{}", assignment.task, assignment.id);
-        self.run_config(&assignment, &label).await;
-        metrics::gauge!(BACKLOG, "config" => label).set(0.0);
-        lock(&self.active).remove(&(assignment.task.clone(), assignment.id.clone()));
-        if let Some(store) = self.backend.push()
-            && let Err(err) = store.finish(&assignment).await
-        {
-            tracing::debug!(%err, "a push config's claim could not be given up");
+        // Claims come from the store, so there is one.
+        if let Some(store) = self.backend.push() {
+            let label = format!("{}/{}", assignment.task, assignment.id);
+            self.run_config(store, &assignment, &label).await;
+            metrics::gauge!(BACKLOG, "config" => label).set(0.0);
+            lock(&self.active).remove(&(assignment.task.clone(), assignment.id.clone()));
+            if let Err(err) = store.finish(&assignment).await {
+                tracing::debug!(%err, "a push config's claim could not be given up");
+            }
         }
     }
 
-    async fn run_config(&self, assignment: &Assignment, label: &str) {
-        let Some(store) = self.backend.push() else {
-            return;
-        };
+    async fn run_config(&self, store: &dyn PushStore, assignment: &Assignment, label: &str) {
         let (task, id) = (&assignment.task, assignment.id.as_str());
         let mut doorbell = self.doorbell(task).await;
         // Set once the task was seen ended: the events are read once more (the end may
@@ -197,18 +193,20 @@ impl Deliverer {
         let mut ended = false;
         let mut missing_since = None;
         loop {
-            let pending = match store.pending(task, id, BATCH).await {
-                Ok(pending) => pending,
+            let read = async {
+                let pending = store.pending(task, id, BATCH).await?;
+                Ok::<_, BackendError>((pending, stored_config(store, task, id).await?))
+            };
+            let (pending, config) = match read.await {
+                Ok(read) => read,
                 Err(err) => {
                     tracing::debug!(%err, task = %task, config = id, "a push config's events could not be read");
                     tokio::time::sleep(POLL).await;
                     continue;
                 }
             };
-            if !pending.exists {
-                return;
-            }
-            let Some(config) = self.config(task, id).await else {
+            let (true, Some(config)) = (pending.exists, config) else {
+                // Deleted.
                 return;
             };
             if pending.lost > 0 {
@@ -250,7 +248,7 @@ impl Deliverer {
             for (offset, event) in pending.events.iter().enumerate() {
                 let position = pending.next + offset as u64 + 1;
                 if let Some(body) = stream_response(event) {
-                    match self.deliver_event(&config, event, body).await {
+                    match self.deliver_event(store, &config, event, body).await {
                         Sent::Delivered => {}
                         Sent::Gone => return,
                         Sent::GaveUp => return,
@@ -264,13 +262,6 @@ impl Deliverer {
                 }
             }
         }
-    }
-
-    /// The config, as stored; `None` once it was deleted.
-    async fn config(&self, task: &PlanId, id: &str) -> Option<ConfigInput> {
-        let store = self.backend.push()?;
-        let json = store.get(task, id).await.ok()??;
-        serde_json::from_slice(&json).ok()
     }
 
     /// Whether `task` ended (nothing more will be published for it); `None` when there is
@@ -293,7 +284,13 @@ impl Deliverer {
 
     /// Delivers `event` to `config` until it is taken, the config is deleted, or the retry
     /// policy gives up.
-    async fn deliver_event(&self, config: &ConfigInput, event: &SharedEvent, body: Bytes) -> Sent {
+    async fn deliver_event(
+        &self,
+        store: &dyn PushStore,
+        config: &ConfigInput,
+        event: &SharedEvent,
+        body: Bytes,
+    ) -> Sent {
         let started = Instant::now();
         let mut failed = 0_u32;
         loop {
@@ -319,7 +316,8 @@ impl Deliverer {
                         attempt = failed, ?pause, %reason, "push delivery failed; retrying"
                     );
                     tokio::time::sleep(pause).await;
-                    if self.config(&event_task(event), &config.id).await.is_none() {
+                    // A store that cannot answer now says nothing of a deletion.
+                    if let Ok(None) = stored_config(store, &event_task(event), &config.id).await {
                         return Sent::Gone;
                     }
                 }
@@ -445,6 +443,17 @@ impl Deliverer {
             hook(&failure);
         }
     }
+}
+
+/// `task`'s config `id` as stored; `None` once it was deleted (or cannot be read); an
+/// error when the store cannot answer now.
+async fn stored_config(
+    store: &dyn PushStore,
+    task: &PlanId,
+    id: &str,
+) -> Result<Option<ConfigInput>, BackendError> {
+    let json = store.get(task, id).await?;
+    Ok(json.and_then(|json| serde_json::from_slice(&json).ok()))
 }
 
 /// How a delivery ended.

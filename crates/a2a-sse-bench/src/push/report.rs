@@ -26,6 +26,8 @@ pub struct PhaseFigures {
     pub max_ms: f64,
     /// The demo's CPU over the phase (publishing and draining), µs per healthy delivery.
     pub cpu_us_per_delivery: f64,
+    /// `redis-server`'s, likewise (with `--redis`).
+    pub redis_cpu_us_per_delivery: Option<f64>,
     /// The demo's RSS at the phase's start, its peak, and at its end, MiB.
     pub rss_mib: Span,
     /// `redis-server`'s, likewise (with `--redis`).
@@ -124,8 +126,12 @@ pub fn print_table(cli: &PushLoad, runs: &[RunFigures], load_before: &str) {
                 at(|x| x.2)
             )
         };
+        let cpu = |f: &dyn Fn(&RunFigures) -> Option<f64>| m(&|r| f(r).unwrap_or(f64::NAN));
         println!(
-            "redis-server RSS MiB: all healthy {}, one down {}.",
+            "redis-server CPU µs/delivery: all healthy {:.1}, one down {:.1}; RSS MiB: all \
+             healthy {}, one down {}.",
+            cpu(&|r| r.healthy.redis_cpu_us_per_delivery),
+            cpu(&|r| r.down.redis_cpu_us_per_delivery),
             span(&|r| r.healthy.redis_rss_mib),
             span(&|r| r.down.redis_rss_mib)
         );

@@ -136,9 +136,9 @@ pub async fn run_once(cli: &PushLoad, round: usize) -> Result<RunFigures, String
     // RSS every second, tagged with the phase.
     let phase_now = Arc::new(AtomicUsize::new(WARMUP));
     let samples: Samples = Arc::default();
+    let redis_pid = redis.as_ref().map(RedisProcess::pid);
     let sampler = {
         let (phase_now, samples) = (Arc::clone(&phase_now), Arc::clone(&samples));
-        let redis_pid = redis.as_ref().map(RedisProcess::pid);
         let began = Instant::now();
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_secs(1));
@@ -180,12 +180,16 @@ pub async fn run_once(cli: &PushLoad, round: usize) -> Result<RunFigures, String
         }
         phase_now.store(phase, Ordering::Relaxed);
         let cpu_before = metrics::cpu_ticks(pid).map_err(|e| e.to_string())?;
+        let redis_before = redis_pid.and_then(|p| metrics::cpu_ticks(p).ok());
         let published = publish(pace(phase, cli.duration), Arc::clone(&next))
             .await
             .map_err(|e| e.to_string())?;
         note_errors(&mut figures, &published);
         let waited = drain(&setup, &published, phase, &healthy, drain_budget).await;
         let cpu = metrics::ticks_to_secs(cpu_before, metrics::cpu_ticks(pid).unwrap_or(0));
+        let redis_cpu = redis_pid.zip(redis_before).and_then(|(p, before)| {
+            Some(metrics::ticks_to_secs(before, metrics::cpu_ticks(p).ok()?))
+        });
         // One more reading, at the phase's end.
         tokio::time::sleep(Duration::from_millis(1100)).await;
         let counts: Vec<Counts> = setup.receivers.iter().map(Receiver::counts).collect();
@@ -208,6 +212,7 @@ pub async fn run_once(cli: &PushLoad, round: usize) -> Result<RunFigures, String
             p99_ms: ms(histogram.value_at_quantile(0.99)),
             max_ms: ms(histogram.max()),
             cpu_us_per_delivery: cpu * 1e6 / delivered.max(1) as f64,
+            redis_cpu_us_per_delivery: redis_cpu.map(|cpu| cpu * 1e6 / delivered.max(1) as f64),
             rss_mib,
             redis_rss_mib,
             drained_s: waited.as_secs_f64(),
@@ -215,7 +220,7 @@ pub async fn run_once(cli: &PushLoad, round: usize) -> Result<RunFigures, String
         eprintln!(
             "[run {round} load {}] {}: {} events published ({} behind schedule at the end), \
              healthy deliveries {}/{}, latency p50 {:.2} ms p99 {:.2} ms max {:.1} ms, \
-             demo CPU {:.1} µs/delivery, RSS {:.1} → {:.1} → {:.1} MiB, drained {:.2} s after",
+             demo CPU {:.1} µs/delivery{}, RSS {:.1} → {:.1} → {:.1} MiB, drained {:.2} s after",
             load_average(),
             PHASES[phase],
             out.published,
@@ -226,6 +231,9 @@ pub async fn run_once(cli: &PushLoad, round: usize) -> Result<RunFigures, String
             out.p99_ms,
             out.max_ms,
             out.cpu_us_per_delivery,
+            out.redis_cpu_us_per_delivery
+                .map(|cpu| format!(" (redis-server {cpu:.1})"))
+                .unwrap_or_default(),
             out.rss_mib.0,
             out.rss_mib.1,
             out.rss_mib.2,

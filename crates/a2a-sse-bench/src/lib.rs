@@ -8,8 +8,8 @@
 //! (`baseline-axum`, `baseline-actix`), a bare tokio server (`bare`) and framework floors
 //! (`floor-axum`, `floor-actix`), each run as its own release-built process.
 //!
-//! The modules are used by the `loadgen`, `soak` and `redis-publish` binaries and by the
-//! smoke test; `docs/benchmarks.md` has the method and the latest figures.
+//! The modules are used by the `loadgen`, `soak`, `redis-publish` and `push-load` binaries
+//! and by the smoke test; `docs/benchmarks.md` has the method and the latest figures.
 //!
 //! # What the demos must keep providing
 //!
@@ -28,7 +28,12 @@
 //! - `POST /a2a/plans/{plan_id}/events` with `{"kind":"status-update","data":{…}}` answers
 //!   `202` with a JSON body `{"id":"…"}` on a keep-alive connection;
 //! - `GET /metrics` serves the Prometheus page with `a2a_sse_open_streams` and
-//!   `a2a_sse_disconnects_total` (the soak checks);
+//!   `a2a_sse_disconnects_total` (the soak checks), and with `--push` the push metrics
+//!   `a2a_push_backlog{config="TASK/ID"}` and `a2a_push_deliveries_total{outcome}`;
+//! - for `push-load`: `--push --push-allow-host IP` (repeatable) turns push on, a status
+//!   update published for a new plan makes it a task, `POST /a2a/jsonrpc`
+//!   `CreateTaskPushNotificationConfig {"taskId","id","url"}` adds a config, and each
+//!   delivery's body is the event's `{"statusUpdate": …}` with its `metadata` unchanged;
 //! - one file descriptor per connection (the limit is the machine's hard `RLIMIT_NOFILE`,
 //!   inherited from the load generator, which raises its soft limit to the hard one).
 
@@ -37,6 +42,7 @@ pub mod decoder;
 pub mod http1;
 pub mod metrics;
 pub mod publisher;
+pub mod push;
 pub mod report;
 pub mod run;
 pub mod scenario;

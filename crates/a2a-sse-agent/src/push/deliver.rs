@@ -248,7 +248,7 @@ impl Deliverer {
             for (offset, event) in pending.events.iter().enumerate() {
                 let position = pending.next + offset as u64 + 1;
                 if let Some(body) = stream_response(event) {
-                    match self.deliver_event(store, &config, event, body).await {
+                    match self.deliver_event(store, &config, event, body, label).await {
                         Sent::Delivered => {}
                         Sent::Gone => return,
                         Sent::GaveUp => return,
@@ -283,13 +283,15 @@ impl Deliverer {
     }
 
     /// Delivers `event` to `config` until it is taken, the config is deleted, or the retry
-    /// policy gives up.
+    /// policy gives up. Between attempts the config's backlog gauge (`label`) is read
+    /// again, so that it counts the events published while this one waits.
     async fn deliver_event(
         &self,
         store: &dyn PushStore,
         config: &ConfigInput,
         event: &SharedEvent,
         body: Bytes,
+        label: &str,
     ) -> Sent {
         let started = Instant::now();
         let mut failed = 0_u32;
@@ -316,9 +318,14 @@ impl Deliverer {
                         attempt = failed, ?pause, %reason, "push delivery failed; retrying"
                     );
                     tokio::time::sleep(pause).await;
+                    let task = event_task(event);
                     // A store that cannot answer now says nothing of a deletion.
-                    if let Ok(None) = stored_config(store, &event_task(event), &config.id).await {
+                    if let Ok(None) = stored_config(store, &task, &config.id).await {
                         return Sent::Gone;
+                    }
+                    if let Ok(pending) = store.pending(&task, &config.id, 1).await {
+                        metrics::gauge!(BACKLOG, "config" => label.to_owned())
+                            .set(pending.behind as f64);
                     }
                 }
             }

@@ -43,7 +43,8 @@ pub trait RequestHead {
 /// let head = OwnedHead::new("GET", "/a2a/events")
 ///     .query("plan_id=plan-7")
 ///     .header("Last-Event-ID", "42");
-/// assert_eq!(head.header("last-event-id"), Some(&b"42"[..]));
+/// // The builder's `header` has the trait's name: call the lookup through the trait.
+/// assert_eq!(RequestHead::header(&head, "last-event-id"), Some(&b"42"[..]));
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct OwnedHead {

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The fan-out load benchmark in its tiny smoke configuration, against every server (both
-# demos in memory and over Redis, both baselines, bare, the floors), debug builds: CI checks
+# demos in memory and over Redis, both baselines, bare, the floors), and the push load
+# benchmark (push-load) in a tiny one, debug builds: CI checks
 # the correctness counts (missing, duplicated, out-of-order, misrouted must be zero), not
 # speed. The Redis rows start a redis-server of their own (the Debian package's
 # /usr/bin/redis-server, or BENCH_REDIS_SERVER): without one the smoke fails in CI
@@ -27,5 +28,8 @@ if ! "${BENCH_REDIS_SERVER:-redis-server}" --version >/dev/null 2>&1; then
         servers=(--servers ours-axum,ours-actix,baseline-axum,baseline-actix,bare,floor-axum,floor-actix)
     fi
 fi
+# Push notifications, one receiver down then back: every config's events in order, once.
+"$target/debug/push-load" --tasks 4 --configs-per-task 3 --receivers 3 --rate 40 \
+    --warmup 1 --duration 3 --recover 60 --drain 60 --check
 exec "$target/debug/loadgen" --bin-dir "$target/debug" --scenario smoke --check \
     "${servers[@]}" "$@"

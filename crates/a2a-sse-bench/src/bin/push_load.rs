@@ -18,10 +18,12 @@
 //! cargo build --release -p a2a-sse-axum --example demo -p a2a-sse-bench --bin push-load
 //! target/release/push-load --repeat 3 --recover 300
 //! ```
+//!
+//! With `--check` it exits with an error on any fault (CI's smoke run, tiny sizes).
 
 use a2a_sse_bench::metrics::{self, load_average};
 use a2a_sse_bench::push::config::PushLoad;
-use a2a_sse_bench::push::report::print_table;
+use a2a_sse_bench::push::report::{check, print_table};
 use a2a_sse_bench::push::run::run_once;
 use clap::Parser;
 
@@ -54,5 +56,9 @@ fn main() -> Result<(), String> {
         Ok::<_, String>(runs)
     })?;
     print_table(&cli, &runs, &load_before);
+    let wrong = check(&runs);
+    if cli.check && !wrong.is_empty() {
+        return Err(wrong.join("\n"));
+    }
     Ok(())
 }

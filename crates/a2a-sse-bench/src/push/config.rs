@@ -97,6 +97,11 @@ pub struct PushLoad {
     /// --demo-arg=64`.
     #[arg(long = "demo-arg", allow_hyphen_values = true)]
     pub demo_args: Vec<String>,
+    /// Exit with an error when a run has a fault: a delivery out of order, repeated or
+    /// unreadable, a failed publish, a healthy delivery missing, or (with `--recover`) a
+    /// backlog that did not all arrive. CI's smoke run uses it.
+    #[arg(long)]
+    pub check: bool,
 }
 
 impl PushLoad {

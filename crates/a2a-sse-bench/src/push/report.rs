@@ -67,6 +67,43 @@ pub struct RunFigures {
     pub recovered_s: Option<(f64, bool)>,
 }
 
+/// What is wrong with `runs`, for `--check`: every fault, failed publish, missing
+/// healthy delivery and incomplete recovery, one line each (empty when nothing is).
+#[must_use]
+pub fn check(runs: &[RunFigures]) -> Vec<String> {
+    let mut wrong = Vec::new();
+    for (round, run) in (1..).zip(runs) {
+        if run.faults > 0 {
+            wrong.push(format!(
+                "run {round}: {} faulty deliveries, the first: {}",
+                run.faults,
+                run.first_fault.as_deref().unwrap_or("?")
+            ));
+        }
+        if run.publish_errors > 0 {
+            wrong.push(format!(
+                "run {round}: {} failed publishes, the first: {}",
+                run.publish_errors,
+                run.first_publish_error.as_deref().unwrap_or("?")
+            ));
+        }
+        for (name, phase) in [("all healthy", &run.healthy), ("one down", &run.down)] {
+            if phase.delivered < phase.expected {
+                wrong.push(format!(
+                    "run {round}, {name}: {}/{} healthy deliveries",
+                    phase.delivered, phase.expected
+                ));
+            }
+        }
+        if let Some((_, false)) = run.recovered_s {
+            wrong.push(format!(
+                "run {round}: the backlog did not all arrive once back up"
+            ));
+        }
+    }
+    wrong
+}
+
 /// Prints the Markdown table of `runs`' medians, with the load average `load_before`.
 pub fn print_table(cli: &PushLoad, runs: &[RunFigures], load_before: &str) {
     let m = |f: &dyn Fn(&RunFigures) -> f64| median(runs.iter().map(f).collect());

@@ -4,6 +4,9 @@
 //! the first one installed.
 #![cfg(feature = "jemalloc")]
 
+// The library crate chooses no allocator: this test binary does, as a demo binary does.
+a2a_sse_demo::global_allocator!();
+
 /// The value of the allocator gauge of `kind` on `page`, bytes.
 fn allocator_bytes(page: &str, kind: &str) -> f64 {
     let series = format!("a2a_sse_demo_allocator_bytes{{kind=\"{kind}\"}} ");

@@ -18,8 +18,12 @@ pub struct DemoProcess {
     process: Process,
 }
 
-/// Builds the example `name` of `package` (as the test's own cargo and target directory
-/// would, so a coverage run builds it instrumented) and returns the executable's path.
+/// Builds the example `name` of `package` with the test's own cargo, into the target
+/// directory the running test binary was built in, and returns the executable's path.
+///
+/// Building into the test's own target directory shares its compiled dependencies: a
+/// coverage run (whose test binaries live in a target directory of their own) builds the
+/// example instrumented, beside them, instead of compiling the whole tree a second time.
 ///
 /// # Panics
 ///
@@ -27,8 +31,12 @@ pub struct DemoProcess {
 #[must_use]
 pub fn build_example(package: &str, name: &str) -> PathBuf {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-    let output = Command::new(cargo)
-        .args(["build", "--quiet", "-p", package, "--example", name])
+    let mut command = Command::new(cargo);
+    command.args(["build", "--quiet", "-p", package, "--example", name]);
+    if let Some(dir) = test_target_dir() {
+        command.arg("--target-dir").arg(dir);
+    }
+    let output = command
         .arg("--message-format=json")
         .stderr(Stdio::inherit())
         .output()
@@ -43,6 +51,23 @@ pub fn build_example(package: &str, name: &str) -> PathBuf {
         .filter(|message| message["target"]["name"] == name)
         .find_map(|message| message["executable"].as_str().map(PathBuf::from))
         .unwrap_or_else(|| panic!("cargo named no executable for example {name}"))
+}
+
+/// The target directory the running test binary was built in: the executable sits in
+/// `<target>/<profile>/deps/`, and cargo marks `<target>` with a `CACHEDIR.TAG`. `None`
+/// elsewhere (a cross build's `<target>/<triple>/<profile>/deps/` too), which leaves the
+/// choice to cargo.
+fn test_target_dir() -> Option<PathBuf> {
+    let exe = std::env::current_exe().ok()?;
+    let deps = exe.parent()?;
+    if deps.file_name()? != "deps" {
+        return None;
+    }
+    let target = deps.parent()?.parent()?;
+    target
+        .join("CACHEDIR.TAG")
+        .exists()
+        .then(|| target.to_path_buf())
 }
 
 impl DemoProcess {

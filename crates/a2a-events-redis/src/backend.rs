@@ -362,6 +362,35 @@ impl RedisBackend {
         Ok(resume::fold(plan, &events)?)
     }
 
+    /// The state of `plan`'s task, from the fields the publish script keeps beside it (its
+    /// latest status's state, and a status time on every task): one small read, however
+    /// long the task's history. `None` for a plan Redis holds nothing of.
+    ///
+    /// # Errors
+    ///
+    /// [`SubscribeError::Closed`] after [`close`](Self::close);
+    /// [`SubscribeError::Backend`] when Redis cannot be read.
+    pub async fn task_state(&self, plan: &PlanId) -> Result<Option<TaskState>, SubscribeError> {
+        if self.is_closed() {
+            return Err(SubscribeError::Closed);
+        }
+        let key = self.inner.keys.plan(plan);
+        let (state, time): (Option<String>, Option<String>) = self
+            .inner
+            .link
+            .call(|mut conn| async move {
+                redis::cmd("HMGET")
+                    .arg(key)
+                    .arg("st")
+                    .arg("ts")
+                    .query_async(&mut conn)
+                    .await
+            })
+            .await
+            .map_err(|e| backend_error(&e))?;
+        Ok(time.map(|_| state_named(state)))
+    }
+
     /// One page of the tasks Redis remembers (A2A's `ListTasks`), the same on every
     /// replica, in the order [`TaskPage::select`] gives.
     ///
@@ -434,9 +463,7 @@ impl RedisBackend {
                 gone.push(plan.clone());
                 continue;
             };
-            let state = state
-                .and_then(|name| serde_json::from_value(serde_json::Value::String(name)).ok())
-                .unwrap_or(TaskState::Submitted);
+            let state = state_named(state);
             let context = context.unwrap_or_default();
             let fits = query
                 .context_id
@@ -739,6 +766,14 @@ impl EventBackend for RedisBackend {
         Box::pin(async move { Self::task(self, &plan).await })
     }
 
+    fn task_state(
+        &self,
+        plan: &PlanId,
+    ) -> BoxFuture<'_, Result<Option<TaskState>, SubscribeError>> {
+        let plan = plan.clone();
+        Box::pin(async move { Self::task_state(self, &plan).await })
+    }
+
     fn subscriber_count(&self) -> usize {
         Self::subscriber_count(self)
     }
@@ -799,4 +834,11 @@ fn time_of(score: f64) -> Option<a2a_events::Timestamp> {
     let nanos = (score as i128) * 1_000_000;
     let at = time::OffsetDateTime::from_unix_timestamp_nanos(nanos).ok()?;
     a2a_events::Timestamp::try_from(at).ok()
+}
+
+/// A task's state from the name the publish script keeps (`st`, the proto name of its
+/// latest status); a task without a status update yet is `SUBMITTED`, as its fold says.
+fn state_named(name: Option<String>) -> TaskState {
+    name.and_then(|name| serde_json::from_value(serde_json::Value::String(name)).ok())
+        .unwrap_or(TaskState::Submitted)
 }

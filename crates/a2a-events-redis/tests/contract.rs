@@ -215,6 +215,7 @@ async fn an_expired_task_leaves_the_list_and_the_index() {
         "taken out of the index"
     );
     assert_eq!(redis.task(&plan("gone")).await.unwrap(), None);
+    assert_eq!(redis.task_state(&plan("gone")).await.unwrap(), None);
 }
 
 /// Closing refuses `GetTask` too, and dropping the last handle closes the backend.
@@ -228,6 +229,10 @@ async fn closing_refuses_tasks_and_dropping_the_last_handle_closes() {
     assert!(redis.is_closed());
     assert_eq!(
         redis.task(&plan("p")).await.unwrap_err(),
+        SubscribeError::Closed
+    );
+    assert_eq!(
+        shared.task_state(&plan("p")).await.unwrap_err(),
         SubscribeError::Closed
     );
 

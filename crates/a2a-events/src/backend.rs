@@ -23,6 +23,7 @@ use crate::listing::{TaskPage, TaskQuery};
 use crate::push::PushStore;
 use crate::queue::{A2aEventQueue, SubscribeRequest};
 use crate::subscription::{Subscription, SubscriptionItem};
+use crate::model::TaskState;
 use crate::task::TaskSnapshot;
 use std::sync::Arc;
 
@@ -105,6 +106,18 @@ pub trait EventBackend: Send + Sync + 'static {
         plan: &PlanId,
     ) -> BoxFuture<'_, Result<Option<Arc<TaskSnapshot>>, SubscribeError>>;
 
+    /// The state of `plan`'s task, as [`task`](Self::task) would give it; `None` for a plan
+    /// it knows nothing of. The default reads the whole task. A backend that builds a task
+    /// by folding its history should answer from something cheaper: push delivery asks
+    /// after every batch it delivered whether the task ended.
+    fn task_state(
+        &self,
+        plan: &PlanId,
+    ) -> BoxFuture<'_, Result<Option<TaskState>, SubscribeError>> {
+        let task = self.task(plan);
+        Box::pin(async move { Ok(task.await?.map(|snapshot| snapshot.task.status.state)) })
+    }
+
     /// Subscriptions currently receiving live events from this process.
     fn subscriber_count(&self) -> usize;
 
@@ -169,6 +182,13 @@ impl<B: EventBackend + ?Sized> EventBackend for Arc<B> {
         plan: &PlanId,
     ) -> BoxFuture<'_, Result<Option<Arc<TaskSnapshot>>, SubscribeError>> {
         (**self).task(plan)
+    }
+
+    fn task_state(
+        &self,
+        plan: &PlanId,
+    ) -> BoxFuture<'_, Result<Option<TaskState>, SubscribeError>> {
+        (**self).task_state(plan)
     }
 
     fn subscriber_count(&self) -> usize {

@@ -129,6 +129,7 @@ macro_rules! backend_contract {
             a_finished_plan_whose_end_left_history_is_refused,
             a_subscription_can_start_with_the_task_as_it_is,
             the_task_is_the_plans_latest_state,
+            the_task_state_is_the_tasks_own,
             tasks_are_listed_newest_status_first_filtered_and_paged,
             a_lease_that_runs_out_is_claimed_once,
             a_push_config_delivers_the_events_after_it_from_its_position,
@@ -485,6 +486,35 @@ pub async fn the_task_is_the_plans_latest_state(factory: &impl Factory) {
     assert_eq!(task.task.id, "p");
     assert_eq!(task.task.status.state, TaskState::Working);
     assert_eq!(task.task.artifacts.len(), 1);
+}
+
+/// `task_state` says what `task` says of the state, at every step of a task's life:
+/// nothing before its first event, `SUBMITTED` before a status update, then its latest
+/// status's state, terminal at the end.
+pub async fn the_task_state_is_the_tasks_own(factory: &impl Factory) {
+    let backend = factory.backend(Settings::default()).await;
+    let p = plan("p");
+    let both = |want: Option<TaskState>| {
+        let backend = Arc::clone(&backend);
+        let p = p.clone();
+        async move {
+            let state = backend.task_state(&p).await.ok().flatten();
+            let folded = backend.task(&p).await.ok().flatten();
+            assert_eq!(state, want, "task_state");
+            assert_eq!(folded.map(|task| task.task.status.state), want, "task");
+        }
+    };
+    both(None).await;
+    publish(&*backend, artifact("p", "report", "x")).await;
+    both(Some(TaskState::Submitted)).await;
+    publish(&*backend, working("p")).await;
+    publish(&*backend, artifact("p", "report", "y")).await;
+    both(Some(TaskState::Working)).await;
+    publish(&*backend, status("p", TaskState::InputRequired)).await;
+    both(Some(TaskState::InputRequired)).await;
+    publish(&*backend, status("p", TaskState::Canceled)).await;
+    both(Some(TaskState::Canceled)).await;
+    assert_eq!(backend.task_state(&plan("q")).await.ok().flatten(), None);
 }
 
 /// A status update at `at` (RFC 3339) of `plan_name`, in `context`.

@@ -267,8 +267,8 @@ impl Deliverer {
     /// Whether `task` ended (nothing more will be published for it); `None` when there is
     /// no such task (not yet, or no longer).
     async fn task_ended(&self, task: &PlanId) -> Option<bool> {
-        match self.backend.task(task).await {
-            Ok(Some(snapshot)) => Some(snapshot.task.status.state.is_terminal()),
+        match self.backend.task_state(task).await {
+            Ok(Some(state)) => Some(state.is_terminal()),
             Ok(None) => None,
             Err(_) => Some(false),
         }

@@ -20,10 +20,10 @@ use crate::error::{BackendError, BackendErrorKind, PublishError, SubscribeError}
 use crate::event::NewEvent;
 use crate::ids::{EventId, PlanId};
 use crate::listing::{TaskPage, TaskQuery};
+use crate::model::TaskState;
 use crate::push::PushStore;
 use crate::queue::{A2aEventQueue, SubscribeRequest};
 use crate::subscription::{Subscription, SubscriptionItem};
-use crate::model::TaskState;
 use crate::task::TaskSnapshot;
 use std::sync::Arc;
 
